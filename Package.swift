@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Spotter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "spotter", targets: ["spotter"]),
+        .library(name: "SpotterCore", targets: ["SpotterCore"]),
+        .library(name: "SpotterServer", targets: ["SpotterServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .target(
+            name: "SpotterCore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SpotterServer",
+            dependencies: [
+                "SpotterCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "spotter",
+            dependencies: [
+                "SpotterCore",
+                "SpotterServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SpotterTestSupport",
+            dependencies: ["SpotterCore"],
+            path: "Tests/SpotterTestSupport"
+        ),
+        .testTarget(
+            name: "SpotterCoreTests",
+            dependencies: ["SpotterCore", "SpotterTestSupport"]
+        ),
+        .testTarget(
+            name: "SpotterServerTests",
+            dependencies: [
+                "SpotterCore", "SpotterServer", "SpotterTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "SpotterCLITests",
+            dependencies: ["SpotterCore", "SpotterTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
