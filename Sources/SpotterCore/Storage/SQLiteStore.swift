@@ -1,0 +1,279 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, reached through GRDB.
+///
+/// A `DatabasePool` gives concurrent readers and one writer; every document change runs in one write transaction.
+public final class SQLiteStore: Store {
+    /// The file name inside the data directory.
+    public static let fileName = "spotter.sqlite"
+
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
+    public init(directory: URL) throws(StoreError) {
+        let path = directory.appendingPathComponent(Self.fileName).path
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotOpen(path: directory.path, reason: error.localizedDescription)
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // NORMAL is durable in WAL mode except for the last transactions before a power loss; never corrupt.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw .cannotOpen(path: path, reason: String(describing: error))
+        }
+        do {
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw .migrationFailed(reason: String(describing: error))
+        }
+    }
+
+    // MARK: Knowledge bases
+
+    public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
+        try write("open knowledge base \(name)") { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name]) {
+                return KnowledgeBase(id: row["id"], name: row["name"])
+            }
+            guard create else { return nil }
+            try db.execute(sql: "INSERT INTO knowledge_bases (name, created_at) VALUES (?, ?)",
+                           arguments: [name, Date().timeIntervalSince1970])
+            return KnowledgeBase(id: db.lastInsertedRowID, name: name)
+        }
+    }
+
+    public func knowledgeBases() throws(StoreError) -> [KnowledgeBase] {
+        try read("list knowledge bases") { db in
+            try Row.fetchAll(db, sql: "SELECT id, name FROM knowledge_bases ORDER BY name").map {
+                KnowledgeBase(id: $0["id"], name: $0["name"])
+            }
+        }
+    }
+
+    public func generation(of knowledgeBase: KnowledgeBase) throws(StoreError) -> Int64 {
+        try read("read knowledge base generation") { db in
+            try Int64.fetchOne(db, sql: "SELECT generation FROM knowledge_bases WHERE id = ?", arguments: [knowledgeBase.id]) ?? -1
+        }
+    }
+
+    // MARK: Documents
+
+    /// The id a document gets: stable for a (knowledge base, source) pair, so re-ingest keeps it.
+    public static func documentID(knowledgeBase: String, sourceURI: String) -> String {
+        let digest = SHA256.hash(data: Data("\(knowledgeBase)\u{0}\(sourceURI)".utf8))
+        return "doc_" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func fingerprint(ofSource sourceURI: String, in knowledgeBase: KnowledgeBase) throws(StoreError) -> DocumentFingerprint? {
+        try read("look up \(sourceURI)") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, content_sha256 FROM documents WHERE kb_id = ? AND source_uri = ?",
+                                             arguments: [knowledgeBase.id, sourceURI]) else { return nil }
+            let id: String = row["id"]
+            let versions = try String.fetchAll(db, sql: """
+                SELECT DISTINCT e.model_id || '@' || e.model_version FROM chunks c
+                LEFT JOIN embeddings e ON e.chunk_id = c.id WHERE c.document_id = ?
+                """, arguments: [id])
+            return DocumentFingerprint(documentID: id, contentSHA256: row["content_sha256"], embeddingVersions: Set(versions))
+        }
+    }
+
+    @discardableResult
+    public func replaceDocument(_ document: NewDocument, chunks: [NewChunk], in knowledgeBase: KnowledgeBase) throws(StoreError) -> String {
+        let id = Self.documentID(knowledgeBase: knowledgeBase.name, sourceURI: document.sourceURI)
+        let metadata = Self.encodeJSON(document.metadata)
+        let groups = Self.encodeJSON(document.allowedGroups)
+        return try write("store \(document.sourceURI)") { db in
+            let now = Date().timeIntervalSince1970
+            let createdAt = try Double.fetchOne(db, sql: "SELECT created_at FROM documents WHERE id = ?", arguments: [id]) ?? now
+            // Deleting cascades to chunks, embeddings and (through triggers) the keyword index.
+            try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
+            try db.execute(sql: """
+                INSERT INTO documents (id, kb_id, source_uri, title, content_sha256, metadata, allowed_groups, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, knowledgeBase.id, document.sourceURI, document.title, document.contentSHA256,
+                                 metadata, groups, createdAt, now])
+            for chunk in chunks {
+                try db.execute(sql: """
+                    INSERT INTO chunks (document_id, ordinal, text, contextual_text, heading_path, token_count, start_offset, end_offset)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, chunk.ordinal, chunk.text, chunk.contextualText, Self.encodeJSON(chunk.headingPath),
+                                     chunk.tokenCount, chunk.startOffset, chunk.endOffset])
+                try db.execute(sql: """
+                    INSERT INTO embeddings (chunk_id, model_id, model_version, dimension, vector) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [db.lastInsertedRowID, chunk.modelID, chunk.modelVersion, chunk.embedding.count,
+                                     VectorCoding.encode(chunk.embedding)])
+            }
+            try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
+            return id
+        }
+    }
+
+    @discardableResult
+    public func deleteDocument(id: String) throws(StoreError) -> Bool {
+        try write("delete document \(id)") { db in
+            guard let kbID = try Int64.fetchOne(db, sql: "SELECT kb_id FROM documents WHERE id = ?", arguments: [id]) else { return false }
+            try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
+            try Self.bumpGeneration(db, knowledgeBaseID: kbID)
+            return true
+        }
+    }
+
+    public func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary] {
+        try read("list documents") { db in
+            try Row.fetchAll(db, sql: Self.documentSummarySQL + " WHERE d.kb_id = ? GROUP BY d.id ORDER BY d.source_uri",
+                             arguments: [knowledgeBase.id]).map(Self.documentSummary)
+        }
+    }
+
+    public func document(id: String) throws(StoreError) -> DocumentSummary? {
+        try read("read document \(id)") { db in
+            try Row.fetchOne(db, sql: Self.documentSummarySQL + " WHERE d.id = ? GROUP BY d.id", arguments: [id]).map(Self.documentSummary)
+        }
+    }
+
+    private static let documentSummarySQL = """
+        SELECT d.id, k.name AS kb, d.source_uri, d.title, d.content_sha256, d.metadata, d.allowed_groups,
+               d.created_at, d.updated_at, COUNT(c.id) AS chunk_count
+        FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id LEFT JOIN chunks c ON c.document_id = d.id
+        """
+
+    private static func documentSummary(_ row: Row) -> DocumentSummary {
+        DocumentSummary(
+            id: row["id"], knowledgeBase: row["kb"], sourceURI: row["source_uri"], title: row["title"],
+            contentSHA256: row["content_sha256"],
+            metadata: decodeJSON(row["metadata"]) ?? [:], allowedGroups: decodeJSON(row["allowed_groups"]) ?? [],
+            chunkCount: row["chunk_count"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+
+    // MARK: Search support
+
+    public func keywordSearch(_ expression: String, in knowledgeBase: KnowledgeBase, documentIDs: Set<String>?, limit: Int) throws(StoreError) -> [KeywordMatch] {
+        var sql = """
+            SELECT c.id AS chunk_id, c.document_id, bm25(chunks_fts) AS score
+            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
+            WHERE chunks_fts MATCH ? AND d.kb_id = ?
+            """
+        var arguments: StatementArguments = [expression, knowledgeBase.id]
+        if let documentIDs {
+            sql += " AND d.id IN (SELECT value FROM json_each(?))"
+            arguments += [Self.encodeJSON(documentIDs.sorted())]
+        }
+        sql += " ORDER BY score LIMIT ?"
+        arguments += [limit]
+        let finalSQL = sql
+        let finalArguments = arguments
+        return try read("run a keyword search") { db in
+            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map {
+                KeywordMatch(chunkID: $0["chunk_id"], documentID: $0["document_id"], score: -($0["score"] as Double))
+            }
+        }
+    }
+
+    public func embeddings(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String) throws(StoreError) -> [StoredEmbedding] {
+        try read("load embeddings") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.chunk_id, c.document_id, e.vector FROM embeddings e
+                JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id
+                WHERE d.kb_id = ? AND e.model_id = ? AND e.model_version = ?
+                ORDER BY e.chunk_id
+                """, arguments: [knowledgeBase.id, modelID, modelVersion]).map {
+                StoredEmbedding(chunkID: $0["chunk_id"], documentID: $0["document_id"], vector: VectorCoding.decode($0["vector"]))
+            }
+        }
+    }
+
+    public func chunks(ids: [Int64]) throws(StoreError) -> [ChunkDetail] {
+        guard !ids.isEmpty else { return [] }
+        let list = Self.encodeJSON(ids)
+        return try read("read chunks") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.ordinal, c.text, c.heading_path, c.token_count, c.start_offset, c.end_offset,
+                       d.id AS document_id, d.title, d.source_uri, d.metadata
+                FROM chunks c JOIN documents d ON d.id = c.document_id
+                WHERE c.id IN (SELECT value FROM json_each(?))
+                """, arguments: [list])
+            let byID = Dictionary(rows.map { row -> (Int64, ChunkDetail) in
+                let detail = ChunkDetail(
+                    chunkID: row["id"], ordinal: row["ordinal"], text: row["text"],
+                    headingPath: Self.decodeJSON(row["heading_path"]) ?? [], tokenCount: row["token_count"],
+                    startOffset: row["start_offset"], endOffset: row["end_offset"], documentID: row["document_id"],
+                    title: row["title"], sourceURI: row["source_uri"], metadata: Self.decodeJSON(row["metadata"]) ?? [:])
+                return (detail.chunkID, detail)
+            }, uniquingKeysWith: { first, _ in first })
+            return ids.compactMap { byID[$0] }
+        }
+    }
+
+    public func ping() throws(StoreError) {
+        _ = try read("ping the store") { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Runs SQLite's own consistency checks (`PRAGMA integrity_check` and the FTS5 index check); returns the
+    /// problems found, empty when the file is sound.
+    public func integrityProblems() throws(StoreError) -> [String] {
+        try write("check integrity") { db in
+            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            do {
+                try db.execute(sql: "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+            } catch {
+                problems.append("keyword index: \(error)")
+            }
+            return problems
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func bumpGeneration(_ db: Database, knowledgeBaseID: Int64) throws {
+        try db.execute(sql: "UPDATE knowledge_bases SET generation = generation + 1 WHERE id = ?", arguments: [knowledgeBaseID])
+    }
+
+    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.read(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+    }
+
+    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.write(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+    }
+
+    static func encodeJSON<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+    }
+
+    static func decodeJSON<T: Decodable>(_ text: String) -> T? {
+        try? JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// Float32 vectors as little-endian BLOBs.
+enum VectorCoding {
+    static func encode(_ vector: [Float]) -> Data {
+        var data = Data(capacity: vector.count * 4)
+        for value in vector {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
+    static func decode(_ data: Data) -> [Float] {
+        let count = data.count / 4
+        return data.withUnsafeBytes { raw in
+            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import GRDB
+
+/// The store's schema as a history of named migrations. A shipped migration never changes: add a new one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-knowledge-base") { db in
+            try db.execute(sql: """
+                CREATE TABLE knowledge_bases (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    generation INTEGER NOT NULL DEFAULT 0,
+                    created_at DOUBLE NOT NULL
+                );
+                CREATE TABLE documents (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kb_id INTEGER NOT NULL REFERENCES knowledge_bases(id) ON DELETE CASCADE,
+                    source_uri TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    content_sha256 TEXT NOT NULL,
+                    metadata TEXT NOT NULL DEFAULT '{}',
+                    allowed_groups TEXT NOT NULL DEFAULT '[]',
+                    created_at DOUBLE NOT NULL,
+                    updated_at DOUBLE NOT NULL,
+                    UNIQUE (kb_id, source_uri)
+                );
+                CREATE TABLE chunks (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    ordinal INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    contextual_text TEXT NOT NULL,
+                    heading_path TEXT NOT NULL DEFAULT '[]',
+                    token_count INTEGER NOT NULL,
+                    start_offset INTEGER NOT NULL,
+                    end_offset INTEGER NOT NULL,
+                    UNIQUE (document_id, ordinal)
+                );
+                CREATE INDEX chunks_document ON chunks(document_id);
+                CREATE TABLE embeddings (
+                    chunk_id INTEGER PRIMARY KEY NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+                    model_id TEXT NOT NULL,
+                    model_version TEXT NOT NULL,
+                    dimension INTEGER NOT NULL,
+                    vector BLOB NOT NULL
+                );
+                CREATE INDEX embeddings_model ON embeddings(model_id, model_version);
+                -- Keyword index over what is embedded (title, heading path and text), kept in sync by triggers.
+                -- Porter stemming over unicode61 with diacritics removed; stop words are dropped from queries
+                -- instead (see KeywordQuery), so that phrase-like documents keep every word.
+                CREATE VIRTUAL TABLE chunks_fts USING fts5(
+                    contextual_text,
+                    content='chunks', content_rowid='id',
+                    tokenize='porter unicode61 remove_diacritics 2'
+                );
+                CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+                    INSERT INTO chunks_fts(rowid, contextual_text) VALUES (new.id, new.contextual_text);
+                END;
+                CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+                    INSERT INTO chunks_fts(chunks_fts, rowid, contextual_text) VALUES ('delete', old.id, old.contextual_text);
+                END;
+                CREATE TRIGGER chunks_fts_update AFTER UPDATE ON chunks BEGIN
+                    INSERT INTO chunks_fts(chunks_fts, rowid, contextual_text) VALUES ('delete', old.id, old.contextual_text);
+                    INSERT INTO chunks_fts(rowid, contextual_text) VALUES (new.id, new.contextual_text);
+                END;
+                """)
+        }
+        return migrator
+    }
+}

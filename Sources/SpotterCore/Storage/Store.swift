@@ -1,0 +1,206 @@
+import Foundation
+
+/// The knowledge base's persistent state: documents, their chunks, embeddings and the keyword index.
+///
+/// Ingest and search talk to this protocol only, so that a PostgreSQL backend can replace the embedded SQLite one
+/// without touching them. Every method that changes a document is atomic: after a crash the store holds the old
+/// document or the new one, never half of either.
+///
+/// ```swift
+/// let store = try SQLiteStore(directory: dataDirectory)
+/// let kb = try store.knowledgeBase(named: "fitness", create: true)
+/// try store.replaceDocument(document, chunks: chunks, in: kb)
+/// ```
+public protocol Store: Sendable {
+    /// The knowledge base with this name; created when `create` is true and it does not exist yet.
+    func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase?
+    /// Every knowledge base, by name.
+    func knowledgeBases() throws(StoreError) -> [KnowledgeBase]
+
+    /// What the store knows about the document with this source in a knowledge base, to decide whether re-ingest
+    /// can skip it.
+    func fingerprint(ofSource sourceURI: String, in knowledgeBase: KnowledgeBase) throws(StoreError) -> DocumentFingerprint?
+    /// Inserts the document or replaces the one with the same source, with all its chunks and embeddings, in one
+    /// transaction. Returns the stored document's id.
+    @discardableResult
+    func replaceDocument(_ document: NewDocument, chunks: [NewChunk], in knowledgeBase: KnowledgeBase) throws(StoreError) -> String
+    /// Deletes one document (with its chunks and embeddings); returns false when there was none.
+    @discardableResult
+    func deleteDocument(id: String) throws(StoreError) -> Bool
+    /// The documents of a knowledge base with their chunk counts, ordered by source.
+    func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary]
+    /// One document by id.
+    func document(id: String) throws(StoreError) -> DocumentSummary?
+
+    /// Keyword search over chunk text: FTS5 `MATCH` ranked by `bm25()`, best first. `expression` is an FTS5 query
+    /// that the caller built safely (see ``KeywordQuery``). `documentIDs` restricts the search when not nil.
+    func keywordSearch(_ expression: String, in knowledgeBase: KnowledgeBase, documentIDs: Set<String>?, limit: Int) throws(StoreError) -> [KeywordMatch]
+    /// Every stored embedding of a knowledge base made by the given model version, for dense search.
+    func embeddings(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String) throws(StoreError) -> [StoredEmbedding]
+    /// Chunks with their documents, for presenting hits.
+    func chunks(ids: [Int64]) throws(StoreError) -> [ChunkDetail]
+    /// A number that changes whenever a document of the knowledge base changes; caches compare it.
+    func generation(of knowledgeBase: KnowledgeBase) throws(StoreError) -> Int64
+    /// Checks that the store opens and answers.
+    func ping() throws(StoreError)
+}
+
+/// A named collection of documents; searches run inside one.
+public struct KnowledgeBase: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var name: String
+
+    public init(id: Int64, name: String) {
+        self.id = id
+        self.name = name
+    }
+}
+
+/// Content hash and embedding model of a stored document.
+public struct DocumentFingerprint: Sendable, Equatable {
+    public var documentID: String
+    public var contentSHA256: String
+    /// The model versions its chunks were embedded with (one element when the document is consistent).
+    public var embeddingVersions: Set<String>
+
+    public init(documentID: String, contentSHA256: String, embeddingVersions: Set<String>) {
+        self.documentID = documentID
+        self.contentSHA256 = contentSHA256
+        self.embeddingVersions = embeddingVersions
+    }
+}
+
+/// A document ready to be written, with its identity and content hash.
+public struct NewDocument: Sendable {
+    public var sourceURI: String
+    public var title: String
+    public var contentSHA256: String
+    public var metadata: [String: JSONValue]
+    /// Groups allowed to read the document (empty: everyone); used for ACL trimming later.
+    public var allowedGroups: [String]
+
+    public init(sourceURI: String, title: String, contentSHA256: String, metadata: [String: JSONValue], allowedGroups: [String] = []) {
+        self.sourceURI = sourceURI
+        self.title = title
+        self.contentSHA256 = contentSHA256
+        self.metadata = metadata
+        self.allowedGroups = allowedGroups
+    }
+}
+
+/// A chunk ready to be written, with its embedding.
+public struct NewChunk: Sendable {
+    public var ordinal: Int
+    public var text: String
+    /// The text that is indexed and embedded: the chunk with its title and heading path.
+    public var contextualText: String
+    public var headingPath: [String]
+    public var tokenCount: Int
+    public var startOffset: Int
+    public var endOffset: Int
+    public var embedding: [Float]
+    public var modelID: String
+    public var modelVersion: String
+
+    public init(ordinal: Int, text: String, contextualText: String, headingPath: [String], tokenCount: Int,
+                startOffset: Int, endOffset: Int, embedding: [Float], modelID: String, modelVersion: String) {
+        self.ordinal = ordinal
+        self.text = text
+        self.contextualText = contextualText
+        self.headingPath = headingPath
+        self.tokenCount = tokenCount
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+        self.embedding = embedding
+        self.modelID = modelID
+        self.modelVersion = modelVersion
+    }
+}
+
+/// A stored document as listings show it.
+public struct DocumentSummary: Sendable, Equatable, Codable {
+    public var id: String
+    public var knowledgeBase: String
+    public var sourceURI: String
+    public var title: String
+    public var contentSHA256: String
+    public var metadata: [String: JSONValue]
+    public var allowedGroups: [String]
+    public var chunkCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, metadata
+        case knowledgeBase = "kb"
+        case sourceURI = "source"
+        case contentSHA256 = "content_sha256"
+        case allowedGroups = "allowed_groups"
+        case chunkCount = "chunks"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// One row of a keyword search.
+public struct KeywordMatch: Sendable, Equatable {
+    public var chunkID: Int64
+    public var documentID: String
+    /// The BM25 score, larger is better (FTS5's `bm25()` negated).
+    public var score: Double
+
+    public init(chunkID: Int64, documentID: String, score: Double) {
+        self.chunkID = chunkID
+        self.documentID = documentID
+        self.score = score
+    }
+}
+
+/// One stored vector and what it belongs to.
+public struct StoredEmbedding: Sendable {
+    public var chunkID: Int64
+    public var documentID: String
+    public var vector: [Float]
+
+    public init(chunkID: Int64, documentID: String, vector: [Float]) {
+        self.chunkID = chunkID
+        self.documentID = documentID
+        self.vector = vector
+    }
+}
+
+/// A chunk with enough of its document to present a search hit.
+public struct ChunkDetail: Sendable, Equatable {
+    public var chunkID: Int64
+    public var ordinal: Int
+    public var text: String
+    public var headingPath: [String]
+    public var tokenCount: Int
+    public var startOffset: Int
+    public var endOffset: Int
+    public var documentID: String
+    public var title: String
+    public var sourceURI: String
+    public var metadata: [String: JSONValue]
+}
+
+/// Why the store could not do what was asked.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case migrationFailed(reason: String)
+    case database(operation: String, reason: String)
+    case corruptRow(table: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            return "cannot open the store at \(path): \(reason). Check that the folder exists and is writable, or set SPOTTER_DATA_DIR."
+        case .migrationFailed(let reason):
+            return "the store's schema could not be upgraded: \(reason). The data was left as it was; back up the folder and report this."
+        case .database(let operation, let reason):
+            return "store error while trying to \(operation): \(reason)"
+        case .corruptRow(let table, let reason):
+            return "a row of \(table) could not be read (\(reason)); run `PRAGMA integrity_check` on the store or re-ingest."
+        }
+    }
+}
