@@ -1,0 +1,91 @@
+import Foundation
+
+/// What to ingest and how.
+public struct IngestOptions: Sendable {
+    /// The knowledge base the documents go into (created if missing).
+    public var knowledgeBase: String
+    public var reader: ReaderOptions
+    public var chunking: ChunkingOptions
+    /// Chunks embedded per model call; larger batches use the cores better, smaller ones report progress sooner.
+    public var batchSize: Int
+    /// Groups allowed to read the ingested documents (empty: everyone).
+    public var allowedGroups: [String]
+
+    public init(knowledgeBase: String, reader: ReaderOptions = ReaderOptions(), chunking: ChunkingOptions = ChunkingOptions(),
+                batchSize: Int = 32, allowedGroups: [String] = []) {
+        self.knowledgeBase = knowledgeBase
+        self.reader = reader
+        self.chunking = chunking
+        self.batchSize = batchSize
+        self.allowedGroups = allowedGroups
+    }
+}
+
+/// What happened to one source that was not stored.
+public struct IngestProblem: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var reason: String
+
+    public var description: String {
+        line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
+    }
+}
+
+/// The outcome of an ingest run.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    public var knowledgeBase: String
+    public var files: Int = 0
+    public var added: Int = 0
+    public var updated: Int = 0
+    public var unchanged: Int = 0
+    public var chunksEmbedded: Int = 0
+    public var skipped: [IngestProblem] = []
+    public var seconds: Double = 0
+
+    /// True when every source was stored or was already up to date.
+    public var isClean: Bool { skipped.isEmpty }
+
+    enum CodingKeys: String, CodingKey {
+        case files, added, updated, unchanged, skipped, seconds
+        case knowledgeBase = "kb"
+        case chunksEmbedded = "chunks_embedded"
+    }
+}
+
+/// Progress of an ingest run, for a progress bar or machine-readable lines.
+public enum IngestEvent: Sendable {
+    /// Scanning finished: this many files will be read.
+    case started(files: Int)
+    /// A file was read (successfully or not); `documents` documents came out of it.
+    case fileRead(path: String, documents: Int)
+    /// A batch of chunks was embedded; totals so far.
+    case embedded(chunks: Int, totalChunks: Int)
+    /// A document was stored, or found unchanged.
+    case document(sourceURI: String, outcome: DocumentOutcome, chunks: Int)
+    /// Something was skipped.
+    case problem(IngestProblem)
+}
+
+/// What ingest did with one document.
+public enum DocumentOutcome: String, Sendable, Codable {
+    case added, updated, unchanged
+}
+
+/// Why an ingest could not run at all (per-file problems are reported in the summary instead).
+public enum IngestError: Error, Sendable, CustomStringConvertible {
+    case invalidKnowledgeBaseName(String)
+    case store(StoreError)
+    case embedding(String)
+
+    public var description: String {
+        switch self {
+        case .invalidKnowledgeBaseName(let name):
+            return "knowledge base name '\(name)' is not valid: use 1–64 letters, digits, '-', '_' or '.'"
+        case .store(let error):
+            return error.description
+        case .embedding(let reason):
+            return "embedding failed: \(reason). Nothing of the current batch was stored; run the same command again."
+        }
+    }
+}

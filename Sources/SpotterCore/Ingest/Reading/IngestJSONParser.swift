@@ -1,0 +1,270 @@
+import Foundation
+
+/// A small strict JSON parser (RFC 8259) that reports the line of an error and of each top-level array element.
+/// Foundation's parsers do not reliably give a line number, which users need to fix a big file.
+struct IngestJSONParser {
+    struct Failure: Error {
+        var line: Int
+        var message: String
+    }
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private(set) var line = 1
+    private var depth = 0
+    private static let maxDepth = 512
+
+    init(_ text: String, firstLine: Int = 1) {
+        bytes = Array(text.utf8)
+        line = firstLine
+    }
+
+    /// Parses a whole document that must hold exactly one JSON value.
+    mutating func parseDocument() throws(Failure) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue()
+        try expectEnd()
+        return value
+    }
+
+    /// Parses a whole document; when it is an array, returns each element with the line it starts on.
+    mutating func parseTopLevel() throws(Failure) -> (value: JSONValue, elements: [(value: JSONValue, line: Int)]?) {
+        skipWhitespace()
+        guard peek == UInt8(ascii: "[") else {
+            let value = try parseValue()
+            try expectEnd()
+            return (value, nil)
+        }
+        index += 1
+        depth += 1
+        var elements: [(value: JSONValue, line: Int)] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") {
+            index += 1
+        } else {
+            while true {
+                skipWhitespace()
+                let startLine = line
+                elements.append((try parseValue(), startLine))
+                skipWhitespace()
+                if peek == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if peek == UInt8(ascii: "]") {
+                    index += 1
+                    break
+                }
+                throw fail(peek == nil ? "the array is not closed (missing `]`)" : "expected `,` or `]` after an array element, found \(describe(peek))")
+            }
+        }
+        depth -= 1
+        try expectEnd()
+        return (.array(elements.map(\.value)), elements)
+    }
+
+    // MARK: - Internals
+
+    private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private func fail(_ message: String) -> Failure { Failure(line: line, message: message) }
+
+    private func describe(_ byte: UInt8?) -> String {
+        guard let byte else { return "the end of the input" }
+        if byte >= 0x20 && byte < 0x7F { return "`\(Character(Unicode.Scalar(byte)))`" }
+        return String(format: "byte 0x%02X", byte)
+    }
+
+    private mutating func expectEnd() throws(Failure) {
+        skipWhitespace()
+        if let byte = peek { throw fail("unexpected \(describe(byte)) after the end of the JSON value") }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x0A: line += 1
+            case 0x20, 0x09, 0x0D: break
+            default: return
+            }
+            index += 1
+        }
+    }
+
+    private mutating func parseValue() throws(Failure) -> JSONValue {
+        skipWhitespace()
+        guard let byte = peek else { throw fail("unexpected end of the input (a value is missing)") }
+        switch byte {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): return try parseLiteral("true", .bool(true))
+        case UInt8(ascii: "f"): return try parseLiteral("false", .bool(false))
+        case UInt8(ascii: "n"): return try parseLiteral("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw fail("unexpected \(describe(byte)) where a value should start")
+        }
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        if depth > Self.maxDepth { throw fail("nested more than \(Self.maxDepth) levels deep") }
+    }
+
+    private mutating func parseObject() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var fields: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(fields)
+        }
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\"") else {
+                throw fail(peek == nil ? "the object is not closed (missing `}`)" : "expected a quoted field name, found \(describe(peek))")
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { throw fail("expected `:` after field name \"\(key)\", found \(describe(peek))") }
+            index += 1
+            fields[key] = try parseValue()
+            skipWhitespace()
+            if peek == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if peek == UInt8(ascii: "}") {
+                index += 1
+                break
+            }
+            throw fail(peek == nil ? "the object is not closed (missing `}`)" : "expected `,` or `}` after a field, found \(describe(peek))")
+        }
+        depth -= 1
+        return .object(fields)
+    }
+
+    private mutating func parseArray() throws(Failure) -> JSONValue {
+        try enter()
+        index += 1
+        var values: [JSONValue] = []
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return .array(values)
+        }
+        while true {
+            values.append(try parseValue())
+            skipWhitespace()
+            if peek == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if peek == UInt8(ascii: "]") {
+                index += 1
+                break
+            }
+            throw fail(peek == nil ? "the array is not closed (missing `]`)" : "expected `,` or `]` after an array element, found \(describe(peek))")
+        }
+        depth -= 1
+        return .array(values)
+    }
+
+    private mutating func parseLiteral(_ word: String, _ value: JSONValue) throws(Failure) -> JSONValue {
+        let utf8 = Array(word.utf8)
+        guard index + utf8.count <= bytes.count, Array(bytes[index..<(index + utf8.count)]) == utf8 else {
+            throw fail("invalid literal (expected `\(word)`)")
+        }
+        index += utf8.count
+        return value
+    }
+
+    private mutating func parseNumber() throws(Failure) -> JSONValue {
+        let start = index
+        func digits() -> Int {
+            let s = index
+            while let b = peek, b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") { index += 1 }
+            return index - s
+        }
+        if peek == UInt8(ascii: "-") { index += 1 }
+        let intStart = index
+        let intDigits = digits()
+        guard intDigits > 0 else { throw fail("invalid number (no digits)") }
+        if intDigits > 1 && bytes[intStart] == UInt8(ascii: "0") { throw fail("invalid number (leading zero)") }
+        if peek == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw fail("invalid number (no digits after `.`)") }
+        }
+        if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+            index += 1
+            if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw fail("invalid number (no digits in the exponent)") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        guard let value = Double(text) else { throw fail("invalid number `\(text)`") }
+        return .number(value)
+    }
+
+    private mutating func parseString() throws(Failure) -> String {
+        index += 1  // opening quote
+        var out: [UInt8] = []
+        while true {
+            guard let byte = peek else { throw fail("unterminated string (missing closing `\"`)") }
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escape = peek else { throw fail("unterminated string (missing closing `\"`)") }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try parseHex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        if peek == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                            index += 2
+                            let low = try parseHex4()
+                            if (0xDC00...0xDFFF).contains(low) {
+                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            } else {
+                                code = 0xFFFD
+                            }
+                        } else {
+                            code = 0xFFFD
+                        }
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        code = 0xFFFD
+                    }
+                    out.append(contentsOf: Array(String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8))
+                default:
+                    throw fail("invalid escape `\\\(Character(Unicode.Scalar(escape)))` in a string")
+                }
+            case 0x0A:
+                throw fail("unterminated string (a line break inside a string must be written as \\n)")
+            case 0x00..<0x20:
+                throw fail("control character \(describe(byte)) inside a string (escape it)")
+            default:
+                out.append(byte)
+            }
+        }
+    }
+
+    private mutating func parseHex4() throws(Failure) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("invalid \\u escape") }
+        let text = String(decoding: bytes[index..<(index + 4)], as: UTF8.self)
+        guard let value = UInt32(text, radix: 16) else { throw fail("invalid \\u escape `\\u\(text)`") }
+        index += 4
+        return value
+    }
+}
