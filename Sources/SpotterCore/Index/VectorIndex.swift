@@ -1,0 +1,85 @@
+/// Nearest-neighbour search over L2-normalised vectors by inner product (cosine similarity).
+///
+/// The exact scan (``ExactVectorIndex``) is the reference implementation; an approximate index can take its place
+/// behind this protocol without changing search.
+public protocol VectorIndex: Sendable {
+    /// How many vectors the index holds.
+    var count: Int { get }
+    /// The `k` entries most similar to `query`, best first; `allowedDocuments` restricts the candidates when not nil.
+    func nearest(to query: [Float], k: Int, allowedDocuments: Set<String>?) -> [VectorMatch]
+}
+
+/// One result of a vector search.
+public struct VectorMatch: Sendable, Equatable {
+    public var chunkID: Int64
+    public var documentID: String
+    /// Cosine similarity (inner product of unit vectors), in [-1, 1].
+    public var similarity: Float
+
+    public init(chunkID: Int64, documentID: String, similarity: Float) {
+        self.chunkID = chunkID
+        self.documentID = documentID
+        self.similarity = similarity
+    }
+}
+
+/// Scans every vector: exact, and fast enough for tens of thousands of chunks.
+public struct ExactVectorIndex: VectorIndex {
+    public let dimension: Int
+    private let vectors: [Float]          // row-major, `count × dimension`
+    private let chunkIDs: [Int64]
+    private let documentIDs: [String]
+
+    public var count: Int { chunkIDs.count }
+
+    /// Builds the index from stored embeddings; vectors whose length is not `dimension` are left out.
+    public init(dimension: Int, entries: [StoredEmbedding]) {
+        self.dimension = dimension
+        let usable = entries.filter { $0.vector.count == dimension }
+        var flat = [Float]()
+        flat.reserveCapacity(usable.count * dimension)
+        for entry in usable { flat.append(contentsOf: entry.vector) }
+        vectors = flat
+        chunkIDs = usable.map(\.chunkID)
+        documentIDs = usable.map(\.documentID)
+    }
+
+    public func nearest(to query: [Float], k: Int, allowedDocuments: Set<String>?) -> [VectorMatch] {
+        guard query.count == dimension, k > 0, count > 0 else { return [] }
+        var best = TopK<Int>(capacity: k)
+        vectors.withUnsafeBufferPointer { matrix in
+            query.withUnsafeBufferPointer { q in
+                for row in 0..<count {
+                    if let allowedDocuments, !allowedDocuments.contains(documentIDs[row]) { continue }
+                    let base = matrix.baseAddress! + row * dimension
+                    var sum: Float = 0
+                    for column in 0..<dimension { sum += base[column] * q[column] }
+                    best.insert(row, score: sum)
+                }
+            }
+        }
+        return best.sorted().map { VectorMatch(chunkID: chunkIDs[$0.item], documentID: documentIDs[$0.item], similarity: $0.score) }
+    }
+}
+
+/// Keeps the `capacity` highest-scoring items seen, cheaply for small `capacity`.
+struct TopK<Item> {
+    let capacity: Int
+    private(set) var entries: [(item: Item, score: Float)] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func insert(_ item: Item, score: Float) {
+        if entries.count == capacity, let last = entries.last, last.score >= score { return }
+        // Binary search for the slot; entries stay sorted by descending score.
+        var low = 0, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].score >= score { low = mid + 1 } else { high = mid }
+        }
+        entries.insert((item, score), at: low)
+        if entries.count > capacity { entries.removeLast() }
+    }
+
+    func sorted() -> [(item: Item, score: Float)] { entries }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Which rankings a search uses.
+public enum SearchMode: String, Sendable, Codable, CaseIterable {
+    case hybrid, bm25, dense
+}
+
+/// A search as the CLI and the HTTP API ask for it.
+public struct SearchRequest: Sendable {
+    public var query: String
+    public var knowledgeBase: String
+    public var k: Int
+    public var mode: SearchMode
+    /// Metadata filters: a document must match every key; a key given several values matches any of them.
+    public var filters: [MetadataFilter]
+    /// When set, weighted score fusion with this dense weight replaces reciprocal rank fusion.
+    public var alpha: Double?
+
+    public init(query: String, knowledgeBase: String, k: Int = 10, mode: SearchMode = .hybrid,
+                filters: [MetadataFilter] = [], alpha: Double? = nil) {
+        self.query = query
+        self.knowledgeBase = knowledgeBase
+        self.k = k
+        self.mode = mode
+        self.filters = filters
+        self.alpha = alpha
+    }
+}
+
+/// `key=value`: the document's metadata `key` equals `value` (ignoring case), or contains it when it is a list.
+public struct MetadataFilter: Sendable, Equatable, Codable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// Parses `key=value`; the key must be non-empty.
+    public init(parsing text: String) throws(SearchError) {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+            throw .invalidFilter(text)
+        }
+        key = String(text[..<equals]).trimmingCharacters(in: .whitespaces)
+        value = String(text[text.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        if key.isEmpty { throw .invalidFilter(text) }
+    }
+
+    /// Whether a document with this metadata passes every filter (same key: any value; different keys: all).
+    static func accepts(_ metadata: [String: JSONValue], filters: [MetadataFilter]) -> Bool {
+        Dictionary(grouping: filters, by: \.key).allSatisfy { key, group in
+            guard let value = metadata[key] else { return false }
+            return group.contains { value.matches($0.value) }
+        }
+    }
+}
+
+/// One hit with where it comes from and why it ranks where it does.
+public struct SearchHit: Sendable, Codable, Equatable {
+    public var rank: Int
+    public var documentID: String
+    public var chunkID: Int64
+    public var ordinal: Int
+    public var title: String
+    public var source: String
+    public var headingPath: [String]
+    public var snippet: String
+    public var text: String
+    public var metadata: [String: JSONValue]
+    public var scores: ScoreBreakdown
+
+    enum CodingKeys: String, CodingKey {
+        case rank, ordinal, title, source, snippet, text, metadata, scores
+        case documentID = "document_id"
+        case chunkID = "chunk_id"
+        case headingPath = "heading_path"
+    }
+}
+
+/// The parts of a hit's score: each ranking's rank and raw score (absent when that ranking did not find it).
+public struct ScoreBreakdown: Sendable, Codable, Equatable {
+    public var bm25Rank: Int?
+    public var bm25Score: Double?
+    public var denseRank: Int?
+    public var denseSimilarity: Double?
+    /// The score the hit was ordered by: fused score (hybrid), BM25 score or similarity.
+    public var fused: Double
+
+    enum CodingKeys: String, CodingKey {
+        case fused
+        case bm25Rank = "bm25_rank"
+        case bm25Score = "bm25_score"
+        case denseRank = "dense_rank"
+        case denseSimilarity = "dense_similarity"
+    }
+}
+
+/// The answer to a search: what was asked, how, and the hits.
+public struct SearchResponse: Sendable, Codable, Equatable {
+    public var query: String
+    public var knowledgeBase: String
+    public var mode: SearchMode
+    public var k: Int
+    public var fusion: String?
+    public var filters: [MetadataFilter]
+    public var hits: [SearchHit]
+    public var tookMilliseconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case query, mode, k, fusion, filters, hits
+        case knowledgeBase = "kb"
+        case tookMilliseconds = "took_ms"
+    }
+}
+
+/// Why a search could not run.
+public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownKnowledgeBase(String, available: [String])
+    case invalidK(Int, maximum: Int)
+    case invalidFilter(String)
+    case invalidAlpha(Double)
+    case queryTooLong(Int, maximum: Int)
+    case embeddingFailed(String)
+    case store(String)
+
+    public var description: String {
+        switch self {
+        case .unknownKnowledgeBase(let name, let available):
+            let list = available.isEmpty ? "none yet; ingest documents with `spotter ingest PATH --kb \(name)`" : available.joined(separator: ", ")
+            return "no knowledge base named '\(name)' (available: \(list))"
+        case .invalidK(let k, let maximum):
+            return "k must be between 1 and \(maximum), got \(k)"
+        case .invalidFilter(let text):
+            return "filter '\(text)' is not of the form key=value"
+        case .invalidAlpha(let alpha):
+            return "alpha must be between 0 and 1 (the weight of the dense score), got \(alpha)"
+        case .queryTooLong(let length, let maximum):
+            return "query is \(length) characters long; the limit is \(maximum)"
+        case .embeddingFailed(let reason):
+            return "could not embed the query: \(reason)"
+        case .store(let reason):
+            return reason
+        }
+    }
+}
