@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import SpotterCore
+
+/// An error as the API shows it: `{"error": {"code": "...", "message": "..."}}` with a fitting status.
+///
+/// Every failure leaves the server through this type (see ``ErrorMiddleware``), so clients see one error shape.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONBody.response(ErrorEnvelope(error: .init(code: code, message: message)), status: status)
+    }
+
+    static func badParameter(_ message: String) -> APIError {
+        APIError(.badRequest, code: "invalid_parameter", message: message)
+    }
+
+    /// Maps a search failure to the status a client can act on.
+    static func from(_ error: SearchError) -> APIError {
+        switch error {
+        case .unknownKnowledgeBase: return APIError(.notFound, code: "unknown_knowledge_base", message: error.description)
+        case .invalidK, .invalidFilter, .invalidAlpha: return badParameter(error.description)
+        case .queryTooLong: return APIError(.contentTooLarge, code: "query_too_long", message: error.description)
+        case .embeddingFailed, .store: return APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+        }
+    }
+}
+
+struct ErrorEnvelope: Codable, Sendable {
+    struct Body: Codable, Sendable {
+        var code: String
+        var message: String
+    }
+    var error: Body
+}
+
+/// Turns any error into the API's JSON error shape; unknown errors become a 500 without internals.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            let code = switch error.status {
+            case .notFound: "not_found"
+            case .methodNotAllowed: "method_not_allowed"
+            case .contentTooLarge: "body_too_large"
+            case .badRequest: "bad_request"
+            default: "http_\(error.status.code)"
+            }
+            let message = error.body ?? (error.status == .notFound
+                ? "no route for \(request.method) \(request.uri.path); see the README for the API"
+                : error.status.reasonPhrase)
+            throw APIError(error.status, code: code, message: message)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw APIError(.internalServerError, code: "internal", message: "internal error; the server log has details")
+        }
+    }
+}
+
+/// JSON responses with the API's encoder settings.
+enum JSONBody {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"could not encode the response"}}"#.utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,36 @@
+import Hummingbird
+import SpotterCore
+
+/// `GET /healthz` (the process answers) and `GET /readyz` (the store answers and the model is loaded).
+struct HealthRoutes {
+    let spotter: Spotter
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in
+            JSONBody.response(["status": "ok"])
+        }
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                try spotter.store.ping()
+            } catch {
+                throw APIError(.serviceUnavailable, code: "not_ready", message: "\(error)")
+            }
+            return JSONBody.response(Readiness(
+                status: "ready", model: spotter.embedder.modelID, modelVersion: spotter.embedder.modelVersion,
+                knowledgeBases: (try? spotter.store.knowledgeBases().map(\.name)) ?? []))
+        }
+    }
+}
+
+struct Readiness: Codable, Sendable {
+    var status: String
+    var model: String
+    var modelVersion: String
+    var knowledgeBases: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case status, model
+        case modelVersion = "model_version"
+        case knowledgeBases = "knowledge_bases"
+    }
+}

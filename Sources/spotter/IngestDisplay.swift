@@ -1,0 +1,159 @@
+import Foundation
+import SpotterCore
+import Synchronization
+
+/// Shows ingest progress: a bar on a terminal, JSON lines with `--json`, plain problem lines otherwise.
+final class IngestDisplay: Sendable {
+    enum Mode { case bar, jsonLines, plain }
+
+    fileprivate struct State {
+        var totalFiles = 0
+        var filesRead = 0
+        var chunks = 0
+        var documents = 0
+        var lastDraw = ContinuousClock.now - .seconds(1)
+    }
+
+    private let mode: Mode
+    private let started = ContinuousClock.now
+    private let state = Mutex(State())
+
+    init(mode: Mode) { self.mode = mode }
+
+    func handle(_ event: IngestEvent) {
+        state.withLock { state in
+            switch event {
+            case .started(let files): state.totalFiles = files
+            case .fileRead: state.filesRead += 1
+            case .embedded(_, let total): state.chunks = total
+            case .document: state.documents += 1
+            case .problem: break
+            }
+            switch mode {
+            case .jsonLines:
+                JSONLine.print(ProgressLine(event: event, state: state, seconds: elapsed))
+            case .plain:
+                if case .problem(let problem) = event { printError("skipped \(problem)") }
+            case .bar:
+                if case .problem(let problem) = event {
+                    clearLine()
+                    printError("skipped \(problem)")
+                }
+                let now = ContinuousClock.now
+                if now - state.lastDraw > .milliseconds(100) {
+                    state.lastDraw = now
+                    draw(state)
+                }
+            }
+        }
+    }
+
+    func finish(_ summary: IngestSummary) {
+        switch mode {
+        case .jsonLines:
+            JSONLine.print(SummaryLine(summary: summary))
+        case .bar, .plain:
+            if mode == .bar {
+                state.withLock { draw($0) }
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            print("""
+                \(summary.knowledgeBase): \(summary.files) file(s) read; \(summary.added) added, \(summary.updated) updated, \
+                \(summary.unchanged) unchanged; \(summary.chunksEmbedded) chunk(s) embedded in \(String(format: "%.1f", summary.seconds)) s
+                """)
+            if !summary.skipped.isEmpty {
+                print("\(summary.skipped.count) skipped:")
+                for problem in summary.skipped { print("  \(problem)") }
+            }
+        }
+    }
+
+    private var elapsed: Double {
+        let duration = ContinuousClock.now - started
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    private func draw(_ state: State) {
+        let width = 28
+        let fraction = state.totalFiles > 0 ? Double(state.filesRead) / Double(state.totalFiles) : 0
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let seconds = elapsed
+        let rate = seconds > 0 ? Double(state.chunks) / seconds : 0
+        var eta = "--:--"
+        if fraction > 0.01, fraction < 1 {
+            let remaining = Int(seconds / fraction * (1 - fraction))
+            eta = String(format: "%d:%02d", remaining / 60, remaining % 60)
+        } else if fraction >= 1 {
+            eta = "0:00"
+        }
+        let line = "\r\(bar) files \(state.filesRead)/\(state.totalFiles)  chunks \(state.chunks)  "
+            + String(format: "%.1f chunks/s", rate) + "  ETA \(eta) "
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    private func clearLine() {
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+}
+
+/// One `--json` progress line.
+private struct ProgressLine: Encodable {
+    var event: String
+    var path: String?
+    var outcome: String?
+    var line: Int?
+    var reason: String?
+    var filesRead: Int
+    var totalFiles: Int
+    var chunksEmbedded: Int
+    var seconds: Double
+
+    init(event: IngestEvent, state: IngestDisplayStateView, seconds: Double) {
+        filesRead = state.filesRead
+        totalFiles = state.totalFiles
+        chunksEmbedded = state.chunks
+        self.seconds = (seconds * 1000).rounded() / 1000
+        switch event {
+        case .started: self.event = "started"
+        case .fileRead(let path, _): self.event = "file"; self.path = path
+        case .embedded: self.event = "embedded"
+        case .document(let source, let outcome, _): self.event = "document"; path = source; self.outcome = outcome.rawValue
+        case .problem(let problem): self.event = "skipped"; path = problem.path; line = problem.line; reason = problem.reason
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case event, path, outcome, line, reason, seconds
+        case filesRead = "files_read"
+        case totalFiles = "total_files"
+        case chunksEmbedded = "chunks_embedded"
+    }
+}
+
+private protocol IngestDisplayStateView {
+    var filesRead: Int { get }
+    var totalFiles: Int { get }
+    var chunks: Int { get }
+}
+
+extension IngestDisplay.State: IngestDisplayStateView {}
+
+private struct SummaryLine: Encodable {
+    var event = "summary"
+    var summary: IngestSummary
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(event, forKey: DynamicKey("event"))
+        try summary.encode(to: encoder)
+    }
+}
+
+private struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

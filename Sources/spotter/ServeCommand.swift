@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import SpotterCore
+import SpotterServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API (health, readiness, search) until interrupted.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on (default: $SPOTTER_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default: $SPOTTER_PORT or 8080; 0 picks a free port).")
+    var port: Int?
+
+    func run() async throws {
+        var configuration = try common.configuration()
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        let logger = common.logger(configuration)
+        logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
+        let spotter = try Spotter(configuration: configuration)
+        try await SpotterHTTPServer(spotter: spotter, logger: logger).run(host: configuration.host, port: configuration.port)
+    }
+}

