@@ -20,7 +20,7 @@ run: demo
 # Tests run optimised: the embedder is 10–100x slower unoptimised. They touch only public API, so the release
 # build is shared with `make run`.
 test: build
-	$(SWIFT) test $(BUILD_FLAGS)
+	$(SWIFT) test $(BUILD_FLAGS) --disable-testable-imports
 
 bench: build
 	$(SPOTTER) bench embed

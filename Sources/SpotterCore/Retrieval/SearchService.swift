@@ -131,13 +131,12 @@ enum Snippet {
     static func make(from text: String, terms: [String]) -> String {
         let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
         guard flat.count > length else { return flat }
-        let lower = flat.lowercased()
-        var start = lower.startIndex
-        if let hit = terms.compactMap({ lower.range(of: $0)?.lowerBound }).min() {
-            start = lower.index(hit, offsetBy: -60, limitedBy: lower.startIndex) ?? lower.startIndex
+        // Search case-insensitively in the text itself, so that positions stay valid whatever lower-casing does.
+        let firstHit = terms.compactMap { flat.range(of: $0, options: [.caseInsensitive, .diacriticInsensitive])?.lowerBound }.min()
+        var from = flat.startIndex
+        if let firstHit {
+            from = flat.index(firstHit, offsetBy: -60, limitedBy: flat.startIndex) ?? flat.startIndex
         }
-        let offset = lower.distance(from: lower.startIndex, to: start)
-        let from = flat.index(flat.startIndex, offsetBy: offset)
         let to = flat.index(from, offsetBy: length, limitedBy: flat.endIndex) ?? flat.endIndex
         return (from > flat.startIndex ? "…" : "") + flat[from..<to] + (to < flat.endIndex ? "…" : "")
     }

@@ -22,6 +22,20 @@ struct ExactVectorIndexTests {
         #expect(index.nearest(to: [1, 0], k: 2, allowedDocuments: []).isEmpty)
     }
 
+    @Test func similaritiesMatchAPlainDotProductForOddDimensions() {
+        // 21 dimensions: two SIMD blocks of 8 and a tail of 5.
+        var generator = SystemRandomNumberGenerator()
+        let vectors = (0..<30).map { _ in (0..<21).map { _ in Float.random(in: -1...1, using: &generator) } }
+        let index = ExactVectorIndex(dimension: 21, entries: vectors.enumerated().map { entry(Int64($0), "d\($0)", $1) })
+        let query = (0..<21).map { _ in Float.random(in: -1...1, using: &generator) }
+        let expected = vectors.enumerated().map { ($0, zip($1, query).reduce(0) { $0 + $1.0 * $1.1 }) }.sorted { $0.1 > $1.1 }
+        let matches = index.nearest(to: query, k: 5, allowedDocuments: nil)
+        #expect(matches.map(\.chunkID) == expected.prefix(5).map { Int64($0.0) })
+        for (match, truth) in zip(matches, expected) {
+            #expect(abs(match.similarity - truth.1) < 1e-4)
+        }
+    }
+
     @Test func wrongDimensionsAreIgnoredNotCrashed() {
         let index = ExactVectorIndex(dimension: 2, entries: [entry(1, "a", [1, 0, 0]), entry(2, "b", [0, 1])])
         #expect(index.count == 1)

@@ -3,21 +3,12 @@ import SpotterCore
 import SpotterTestSupport
 import Testing
 
-/// Search over a real store of real embeddings: a slice of the exercise catalogue plus a few guides.
+/// Search over a real store of real embeddings: the demo's exercise catalogue, read as `scripts/load-demo.sh` reads it.
 @Suite("Search service", .serialized)
 struct SearchServiceTests {
-    /// A small catalogue: every kettlebell exercise, every hamstring exercise and the first 40 others.
+    /// The demo's exercise catalogue (873 exercises), as `make run` loads it.
     static func catalogue() throws -> URL {
-        let source = TestEnvironment.sharedDirectory.appendingPathComponent("data/fitness/exercises.json")
-        let all = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [[String: Any]])
-        let picked = all.enumerated().filter { index, exercise in
-            index < 40 || (exercise["equipment"] as? String) == "kettlebells"
-                || ((exercise["primaryMuscles"] as? [String]) ?? []).contains("hamstrings")
-        }.map(\.element)
-        let folder = try TestEnvironment.temporaryDirectory("catalogue")
-        let url = folder.appendingPathComponent("exercises.json")
-        try JSONSerialization.data(withJSONObject: picked).write(to: url)
-        return url
+        TestEnvironment.sharedDirectory.appendingPathComponent("data/fitness/exercises.json")
     }
 
     static let shared = AsyncOnce<Spotter> {
@@ -25,8 +16,8 @@ struct SearchServiceTests {
         var records = RecordFieldOptions()
         records.idField = "id"
         records.titleField = "name"
-        records.textFields = ["name", "category", "level", "equipment", "primaryMuscles", "secondaryMuscles", "instructions"]
-        records.metadataFields = ["category", "level", "equipment", "primaryMuscles"]
+        records.textFields = ["name", "category", "level", "equipment", "primaryMuscles", "secondaryMuscles", "force", "mechanic", "instructions"]
+        records.metadataFields = ["category", "level", "equipment", "primaryMuscles", "secondaryMuscles", "force", "mechanic"]
         var reader = ReaderOptions()
         reader.records = records
         _ = try await spotter.ingest.ingest(paths: [try catalogue().path], options: IngestOptions(knowledgeBase: "default", reader: reader))
@@ -41,8 +32,8 @@ struct SearchServiceTests {
         func isKettlebellHamstring(_ hit: SearchHit) -> Bool {
             hit.metadata["equipment"] == JSONValue.string("kettlebells") && hit.metadata["primaryMuscles"]?.matches("hamstrings") == true
         }
-        // The slice holds 10 kettlebell hamstring exercises among ~150; each ranking must put them near the top,
-        // and fusion must do at least as well as either ranking alone.
+        // The catalogue holds 10 kettlebell hamstring exercises among 873; each ranking must put some in its top 5,
+        // and the fused ranking must lead with one.
         var matches: [SearchMode: Int] = [:]
         for mode in SearchMode.allCases {
             let response = try await search("hamstring exercise with kettlebell", mode: mode, k: 5)
