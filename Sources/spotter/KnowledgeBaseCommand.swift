@@ -23,9 +23,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
             let configuration = try common.configuration()
             let store = try SQLiteStore(directory: configuration.dataDirectory)
             let name = kb ?? configuration.defaultKnowledgeBase
-            guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else {
-                throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases().map(\.name))
-            }
+            let knowledgeBase = try existingKnowledgeBase(name, in: store)
             let documents = try store.documents(in: knowledgeBase)
             if json {
                 documents.forEach { JSONLine.print($0) }
@@ -64,9 +62,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
             var id = documentID
             if let source {
                 let name = kb ?? configuration.defaultKnowledgeBase
-                guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else {
-                    throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases().map(\.name))
-                }
+                let knowledgeBase = try existingKnowledgeBase(name, in: store)
                 // Sources are stored as absolute paths; accept the path as typed too.
                 let candidates = [source, URL(fileURLWithPath: source).standardizedFileURL.path]
                 id = try candidates.lazy.compactMap { try store.fingerprint(ofSource: $0, in: knowledgeBase)?.documentID }.first
@@ -82,4 +78,12 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
             print("deleted \(id)")
         }
     }
+}
+
+/// The knowledge base with this name, or an error that lists the ones there are.
+private func existingKnowledgeBase(_ name: String, in store: SQLiteStore) throws -> KnowledgeBase {
+    guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else {
+        throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases().map(\.name))
+    }
+    return knowledgeBase
 }
