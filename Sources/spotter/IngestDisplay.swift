@@ -27,17 +27,22 @@ final class IngestDisplay: Sendable {
             case .fileRead: state.filesRead += 1
             case .embedded(_, let total): state.chunks = total
             case .document: state.documents += 1
-            case .problem: break
+            case .problem, .ignored: break
             }
             switch mode {
             case .jsonLines:
                 JSONLine.print(ProgressLine(event: event, state: state, seconds: elapsed))
             case .plain:
                 if case .problem(let problem) = event { printError("skipped \(problem)") }
+                if case .ignored(let entry) = event { printError("ignored \(entry)") }
             case .bar:
                 if case .problem(let problem) = event {
                     clearLine()
                     printError("skipped \(problem)")
+                }
+                if case .ignored(let entry) = event {
+                    clearLine()
+                    printError("ignored \(entry)")
                 }
                 let now = ContinuousClock.now
                 if now - state.lastDraw > .milliseconds(100) {
@@ -61,6 +66,9 @@ final class IngestDisplay: Sendable {
                 \(summary.knowledgeBase): \(summary.files) file(s) read; \(summary.added) added, \(summary.updated) updated, \
                 \(summary.unchanged) unchanged; \(summary.chunksEmbedded) chunk(s) embedded in \(String(format: "%.1f", summary.seconds)) s
                 """)
+            if !summary.ignored.isEmpty {
+                print("\(summary.ignored.count) ignored (hidden)")
+            }
             if !summary.skipped.isEmpty {
                 print("\(summary.skipped.count) skipped:")
                 for problem in summary.skipped { print("  \(problem)") }
@@ -120,6 +128,7 @@ private struct ProgressLine: Encodable {
         case .embedded: self.event = "embedded"
         case .document(let source, let outcome, _): self.event = "document"; path = source; self.outcome = outcome.rawValue
         case .problem(let problem): self.event = "skipped"; path = problem.path; line = problem.line; reason = problem.reason
+        case .ignored(let entry): self.event = "ignored"; path = entry.path; reason = entry.reason
         }
     }
 

@@ -35,7 +35,15 @@ public struct IngestService: Sendable {
         // Absolute paths give each file one source URI whatever directory ingest runs from.
         let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let scan = SourceScanner.scan(absolute, format: options.reader.format)
-        for skipped in scan.skipped { report(IngestProblem(path: skipped.path, line: nil, reason: skipped.reason)) }
+        for skipped in scan.skipped {
+            let problem = IngestProblem(path: skipped.path, line: nil, reason: skipped.reason)
+            if skipped.isDeliberate {
+                summary.ignored.append(problem)
+                progress(.ignored(problem))
+            } else {
+                report(problem)
+            }
+        }
         summary.files = scan.files.count
         progress(.started(files: scan.files.count))
 

@@ -41,13 +41,15 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var unchanged: Int = 0
     public var chunksEmbedded: Int = 0
     public var skipped: [IngestProblem] = []
+    /// Entries left out by policy (hidden files and folders): mentioned, but not a failure.
+    public var ignored: [IngestProblem] = []
     public var seconds: Double = 0
 
     /// True when every source was stored or was already up to date.
     public var isClean: Bool { skipped.isEmpty }
 
     enum CodingKeys: String, CodingKey {
-        case files, added, updated, unchanged, skipped, seconds
+        case files, added, updated, unchanged, skipped, ignored, seconds
         case knowledgeBase = "kb"
         case chunksEmbedded = "chunks_embedded"
     }
@@ -63,8 +65,10 @@ public enum IngestEvent: Sendable {
     case embedded(chunks: Int, totalChunks: Int)
     /// A document was stored, or found unchanged.
     case document(sourceURI: String, outcome: DocumentOutcome, chunks: Int)
-    /// Something was skipped.
+    /// Something was skipped because it could not be read or stored.
     case problem(IngestProblem)
+    /// Something was left out by policy (a hidden file or folder).
+    case ignored(IngestProblem)
 }
 
 /// What ingest did with one document.

@@ -23,7 +23,10 @@ struct SourceScannerTests {
         #expect(!files.contains { $0.path.contains("/.") })
 
         let reasons = Dictionary(uniqueKeysWithValues: skipped.map { ($0.path, $0.reason) })
-        #expect(reasons.count == 3)
+        #expect(reasons.count == 5)
+        // Hidden entries are mentioned once each (the hidden folder is not walked) and marked as deliberate.
+        #expect(Set(skipped.filter(\.isDeliberate).map(\.path)) == [dir.path("docs/.hidden.md"), dir.path("docs/.git")])
+        #expect(reasons[dir.path("docs/.git")]?.contains("hidden") == true)
         #expect(reasons[dir.path("docs/image.png")]?.contains("unsupported type") == true)
         #expect(reasons[dir.path("docs/image.png")]?.contains(".png") == true)
         #expect(reasons[dir.path("docs/Makefile")]?.contains("unsupported type") == true)

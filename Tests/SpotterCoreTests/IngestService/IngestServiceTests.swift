@@ -28,11 +28,14 @@ struct IngestServiceTests {
         let (spotter, _) = try TestEnvironment.spotter()
         let folder = try TestEnvironment.temporaryDirectory("corpus")
         try TestEnvironment.write(Self.guides, under: folder)
+        try TestEnvironment.write([".draft.md": "# Not ready"], under: folder)
         let options = IngestOptions(knowledgeBase: "kb")
 
         let first = try await spotter.ingest.ingest(paths: [folder.path], options: options)
         #expect(first.added == 3)
         #expect(first.chunksEmbedded >= 3)
+        // The hidden draft is mentioned but is not a failure.
+        #expect(first.ignored.map(\.path) == [folder.appendingPathComponent(".draft.md").path])
         #expect(first.isClean)
 
         let second = try await spotter.ingest.ingest(paths: [folder.path], options: options)

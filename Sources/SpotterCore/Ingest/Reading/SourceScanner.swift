@@ -22,10 +22,14 @@ public struct ScannedFile: Sendable, Equatable {
 public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var reason: String
+    /// True for entries left out by policy (hidden files and folders) rather than because they are bad input:
+    /// they are mentioned, but do not make an ingest fail.
+    public var isDeliberate: Bool
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, isDeliberate: Bool = false) {
         self.path = path
         self.reason = reason
+        self.isDeliberate = isDeliberate
     }
 
     public var description: String { "\(path): skipped, \(reason)" }
@@ -36,7 +40,8 @@ public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
 /// - A path naming a file is always returned (even a hidden one, or one of an unsupported type, or binary: the
 ///   reader then reports why it cannot be read, with the full message).
 /// - A folder is walked recursively in sorted (byte-wise) order. Inside it, hidden entries (name starting with
-///   ".", e.g. `.git`, `.DS_Store`) are skipped silently; files of unsupported extensions are skipped with
+///   ".", e.g. `.git`, `.DS_Store`) are skipped with "hidden" and ``SkippedPath/isDeliberate`` set (a hidden folder
+///   is reported once, not walked); files of unsupported extensions are skipped with
 ///   "unsupported type (…)" (only under `.auto`; a forced format accepts every file), and files with NUL bytes in
 ///   their first 8 KiB (not PDFs) with "binary file".
 /// - Symbolic links are followed; a folder already visited (same device and inode) is not walked again, so link
@@ -111,8 +116,11 @@ public enum SourceScanner {
                 return
             }
             for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-                if name.hasPrefix(".") { continue }
                 let path = IngestPath.join(folder, name)
+                if name.hasPrefix(".") {
+                    skipped.append(SkippedPath(path: path, reason: "hidden (names starting with '.' are left out of folders; name the file to ingest it)", isDeliberate: true))
+                    continue
+                }
                 guard let entry = FileInfo(path) else {
                     skipped.append(SkippedPath(path: path, reason: "broken symbolic link"))
                     continue
