@@ -16,7 +16,7 @@ struct HTTPServerTests {
         let (spotter, _) = try TestEnvironment.spotter()
         let folder = try TestEnvironment.temporaryDirectory("http-corpus")
         try TestEnvironment.write([
-            "kettlebell.md": "# Kettlebell deadlift\n\nHinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+            "kettlebell.md": "---\nequipment: kettle bell\n---\n# Kettlebell deadlift\n\nHinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
             "protein.md": "# Protein\n\nActive adults often need 1.4 to 2.0 grams of protein per kilogram per day.",
         ], under: folder)
         _ = try await spotter.ingest.ingest(paths: [folder.path], options: IngestOptions(knowledgeBase: "default"))
@@ -85,6 +85,8 @@ struct HTTPServerTests {
         ("/v1/search?q=squat&filter=nokey", 400, "invalid_parameter"),
         ("/v1/search?q=squat&colour=red", 400, "invalid_parameter"),
         ("/v1/search?q=squat&kb=missing", 404, "unknown_knowledge_base"),
+        ("/v1/search?q=%FF%FE", 400, "invalid_parameter"),
+        ("/v1/search?q=squat&q=lunge", 400, "invalid_parameter"),
         ("/v2/nothing", 404, "not_found"),
     ])
     func badRequestsGetJSONErrors(path: String, status: Int, code: String) async throws {
@@ -94,6 +96,20 @@ struct HTTPServerTests {
             let error = try #require(response.json["error"] as? [String: Any], "\(path) gave no JSON error")
             #expect(error["code"] as? String == code)
             #expect((error["message"] as? String)?.isEmpty == false)
+        }
+    }
+
+    @Test func plusAndPercentEncodedSpacesMeanTheSame() async throws {
+        try await withServer { base in
+            let plus = try await get(URL(string: "\(base)/v1/search?q=kettlebell+hamstrings&filter=equipment=kettle+bell")!)
+            let percent = try await get(URL(string: "\(base)/v1/search?q=kettlebell%20hamstrings&filter=equipment%3Dkettle%20bell")!)
+            #expect(plus.status == 200)
+            #expect(plus.json["query"] as? String == "kettlebell hamstrings")
+            let filters = try #require(plus.json["filters"] as? [[String: String]])
+            #expect(filters == [["key": "equipment", "value": "kettle bell"]])
+            let hits = try #require(plus.json["hits"] as? [[String: Any]])
+            #expect(hits.map { $0["title"] as? String } == ["Kettlebell deadlift"])
+            #expect((plus.json["hits"] as? [[String: Any]])?.map { $0["chunk_id"] as? Int } == (percent.json["hits"] as? [[String: Any]])?.map { $0["chunk_id"] as? Int })
         }
     }
 
