@@ -49,7 +49,7 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Chunks embedded per model call.")
     var batchSize: Int = 32
 
-    @Flag(help: "Print machine-readable JSON lines (progress events and a summary) instead of a progress bar.")
+    @Flag(help: "Print machine-readable JSON lines (progress events and a summary) even on a terminal; this is the default when standard error is not a terminal.")
     var json = false
 
     func validate() throws {
@@ -79,7 +79,8 @@ struct Ingest: AsyncParsableCommand {
         let options = IngestOptions(knowledgeBase: kb ?? configuration.defaultKnowledgeBase, reader: reader,
                                     chunking: chunking, batchSize: batchSize)
 
-        let display = IngestDisplay(mode: json ? .jsonLines : (isatty(STDERR_FILENO) != 0 ? .bar : .plain))
+        // A terminal gets a progress bar; anything else (a pipe, a log file, CI) gets machine-readable lines.
+        let display = IngestDisplay(mode: json || isatty(STDERR_FILENO) == 0 ? .jsonLines : .bar)
         let summary = try await spotter.ingest.ingest(paths: paths, options: options) { display.handle($0) }
         display.finish(summary)
         if !summary.isClean { throw ExitCode(1) }

@@ -2,9 +2,9 @@ import Foundation
 import SpotterCore
 import Synchronization
 
-/// Shows ingest progress: a bar on a terminal, JSON lines with `--json`, plain problem lines otherwise.
+/// Shows ingest progress: a bar on a terminal, JSON lines with `--json` or when not on a terminal.
 final class IngestDisplay: Sendable {
-    enum Mode { case bar, jsonLines, plain }
+    enum Mode { case bar, jsonLines }
 
     fileprivate struct State {
         var totalFiles = 0
@@ -32,9 +32,6 @@ final class IngestDisplay: Sendable {
             switch mode {
             case .jsonLines:
                 JSONLine.print(ProgressLine(event: event, state: state, seconds: elapsed))
-            case .plain:
-                if case .problem(let problem) = event { printError("skipped \(problem)") }
-                if case .ignored(let entry) = event { printError("ignored \(entry)") }
             case .bar:
                 if case .problem(let problem) = event {
                     clearLine()
@@ -57,11 +54,9 @@ final class IngestDisplay: Sendable {
         switch mode {
         case .jsonLines:
             JSONLine.print(SummaryLine(summary: summary))
-        case .bar, .plain:
-            if mode == .bar {
-                state.withLock { draw($0) }
-                FileHandle.standardError.write(Data("\n".utf8))
-            }
+        case .bar:
+            state.withLock { draw($0) }
+            FileHandle.standardError.write(Data("\n".utf8))
             print("""
                 \(summary.knowledgeBase): \(summary.files) file(s) read; \(summary.added) added, \(summary.updated) updated, \
                 \(summary.unchanged) unchanged; \(summary.chunksEmbedded) chunk(s) embedded in \(String(format: "%.1f", summary.seconds)) s

@@ -46,10 +46,19 @@ struct CLITests {
         let data = try TestEnvironment.temporaryDirectory("cli-data")
         let corpus = try TestEnvironment.temporaryDirectory("cli-corpus")
         try TestEnvironment.write(["ok.txt": "Walk for thirty minutes most days.", "broken.json": "[{\"id\": 1, \"text\": \"x\"},\n{oops}]"], under: corpus)
+        // Not on a terminal, ingest prints JSON lines even without --json: progress, then the summary.
         let result = try spotter(["ingest", corpus.path], data: data)
         #expect(result.status == 1)
-        #expect(result.stdout.contains("broken.json"))
-        #expect(result.stdout.contains("1 added"))
+        let lines = try result.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let skipped = try #require(lines.first { $0["event"] as? String == "skipped" })
+        #expect((skipped["path"] as? String)?.hasSuffix("broken.json") == true)
+        #expect(skipped["line"] as? Int == 2)
+        let summary = try #require(lines.last)
+        #expect(summary["event"] as? String == "summary")
+        #expect(summary["added"] as? Int == 1)
+        #expect((summary["skipped"] as? [[String: Any]])?.count == 1)
     }
 
     @Test func badArgumentsGiveClearMessages() throws {

@@ -58,7 +58,7 @@ public struct IngestService: Sendable {
             do {
                 result = try DocumentReader.read(file.url, options: options.reader)
             } catch {
-                report(IngestProblem(path: file.path, line: nil, reason: error.description))
+                report(IngestProblem(path: file.path, line: error.line, reason: error.description))
                 progress(.fileRead(path: file.path, documents: 0))
                 continue
             }

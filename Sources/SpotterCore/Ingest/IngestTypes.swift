@@ -28,7 +28,9 @@ public struct IngestProblem: Sendable, Codable, Equatable, CustomStringConvertib
     public var reason: String
 
     public var description: String {
-        line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
+        // Whole-file read errors already name the file (and line) in their reason.
+        if reason.contains(path) { return reason }
+        return line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
     }
 }
 

@@ -161,6 +161,14 @@ public enum ReadError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The 1-based line the problem was found on, when there is one.
+    public var line: Int? {
+        switch self {
+        case .notUTF8(_, let line, _), .malformedJSON(_, let line, _): return line
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let path, let reason):
