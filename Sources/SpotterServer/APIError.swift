@@ -72,9 +72,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON responses with the API's encoder settings.
 enum JSONBody {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"could not encode the response"}}"#.utf8)
+        let data = (try? CanonicalJSON.data(value)) ?? Data(#"{"error":{"code":"internal","message":"could not encode the response"}}"#.utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

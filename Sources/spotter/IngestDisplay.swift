@@ -72,8 +72,7 @@ final class IngestDisplay: Sendable {
     }
 
     private var elapsed: Double {
-        let duration = ContinuousClock.now - started
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        (ContinuousClock.now - started).inSeconds
     }
 
     private func draw(_ state: State) {

@@ -41,14 +41,8 @@ struct CommonOptions: ParsableArguments {
 
 /// Prints JSON the way every `--json` output does: one object per line, keys sorted.
 enum JSONLine {
-    static func string(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
-    }
-
     static func print(_ value: some Encodable) {
-        Swift.print(string(value))
+        Swift.print(CanonicalJSON.string(value, fallback: "{}"))
     }
 }
 

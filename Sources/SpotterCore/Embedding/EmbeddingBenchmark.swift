@@ -47,7 +47,7 @@ public struct EmbeddingBenchmark: Sendable {
             i += batchSize
         }
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         return Result(sentences: texts.count, batchSize: batchSize, totalTokens: tokens, elapsedSeconds: seconds,
                       peakRSSBytes: peakResidentSetSize())
     }

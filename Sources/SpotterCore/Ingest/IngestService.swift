@@ -96,7 +96,7 @@ public struct IngestService: Sendable {
             }
         }
         try await flush(&pending, into: knowledgeBase, options: options, summary: &summary, progress: progress)
-        summary.seconds = Self.seconds(since: started)
+        summary.seconds = (ContinuousClock.now - started).inSeconds
         return summary
     }
 
@@ -150,7 +150,7 @@ public struct IngestService: Sendable {
         hasher.update(data: Data([0]))
         hasher.update(data: Data(document.text.utf8))
         hasher.update(data: Data([0]))
-        hasher.update(data: Data(SQLiteStore.encodeJSON(document.metadata).utf8))
+        hasher.update(data: Data(CanonicalJSON.string(document.metadata).utf8))
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
@@ -158,11 +158,6 @@ public struct IngestService: Sendable {
     public static func isValidName(_ name: String) -> Bool {
         (1...64).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
             && name != "." && name != ".."
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }
 

@@ -35,8 +35,9 @@ public final class SearchService: Sendable {
         // Each ranking looks deeper than k so that fusion has candidates to agree on.
         let depth = max(request.k * 5, 50)
 
+        let keywordQuery = KeywordQuery(request.query)
         var keyword: [KeywordMatch] = []
-        if request.mode != .dense, allowed?.isEmpty != true, let expression = KeywordQuery(request.query).expression {
+        if request.mode != .dense, allowed?.isEmpty != true, let expression = keywordQuery.expression {
             keyword = try wrap { () throws(StoreError) in
                 try store.keywordSearch(expression, in: knowledgeBase, documentIDs: allowed, limit: depth)
             }
@@ -74,7 +75,7 @@ public final class SearchService: Sendable {
             return SearchHit(
                 rank: position + 1, documentID: detail.documentID, chunkID: detail.chunkID, ordinal: detail.ordinal,
                 title: detail.title, source: detail.sourceURI, headingPath: detail.headingPath,
-                snippet: Snippet.make(from: detail.text, terms: KeywordQuery(request.query).terms),
+                snippet: Snippet.make(from: detail.text, terms: keywordQuery.terms),
                 text: detail.text, metadata: detail.metadata,
                 scores: ScoreBreakdown(bm25Rank: keywordRank[entry.key]?.0, bm25Score: keywordRank[entry.key]?.1,
                                        denseRank: denseRank[entry.key]?.0, denseSimilarity: denseRank[entry.key]?.1,
@@ -88,7 +89,7 @@ public final class SearchService: Sendable {
         let took = ContinuousClock.now - started
         return SearchResponse(query: request.query, knowledgeBase: knowledgeBase.name, mode: request.mode, k: request.k,
                               fusion: fusionName, filters: request.filters, hits: hits,
-                              tookMilliseconds: Double(took.components.attoseconds) / 1e15 + Double(took.components.seconds) * 1000)
+                              tookMilliseconds: took.inSeconds * 1000)
     }
 
     private func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {

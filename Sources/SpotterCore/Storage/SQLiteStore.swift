@@ -250,9 +250,7 @@ public final class SQLiteStore: Store {
     }
 
     static func encodeJSON<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "null"
+        CanonicalJSON.string(value)
     }
 
     static func decodeJSON<T: Decodable>(_ text: String) -> T? {

@@ -1,0 +1,23 @@
+import Foundation
+
+/// The one JSON encoding Spotter writes everywhere (store columns, content hashes, CLI `--json`, HTTP bodies):
+/// keys sorted, slashes unescaped, so that equal values give equal bytes.
+public enum CanonicalJSON {
+    public static func data(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// The encoding as text; `fallback` when the value cannot be encoded (a non-finite number, say).
+    public static func string(_ value: some Encodable, fallback: String = "null") -> String {
+        (try? String(decoding: data(value), as: UTF8.self)) ?? fallback
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as reports and JSON fields show it.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
