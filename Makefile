@@ -23,8 +23,9 @@ run: demo
 	$(SPOTTER) serve --host $${SPOTTER_HOST:-127.0.0.1} --port $${SPOTTER_PORT:-8080}
 
 # Tests run optimised: the embedder is 10–100x slower unoptimised. They touch only public API, so with testable
-# imports off the release build is shared with `make run` (no second build of every dependency).
-test: build
+# imports off the release build of the dependencies is shared with `make run`. `swift test` builds every product,
+# the `spotter` binary that the CLI and crash-safety tests run included.
+test: setup
 	$(SWIFT) test $(BUILD_FLAGS) --disable-testable-imports
 
 bench: build
