@@ -28,7 +28,7 @@ public struct APIError: HTTPResponseError, Sendable {
     static func from(_ error: SearchError) -> APIError {
         switch error {
         case .unknownKnowledgeBase: return APIError(.notFound, code: "unknown_knowledge_base", message: error.description)
-        case .invalidK, .invalidFilter, .invalidAlpha: return badParameter(error.description)
+        case .invalidK, .invalidFilter, .invalidAlpha, .invalidMMR: return badParameter(error.description)
         case .queryTooLong: return APIError(.contentTooLarge, code: "query_too_long", message: error.description)
         case .embeddingFailed, .store: return APIError(.serviceUnavailable, code: "unavailable", message: error.description)
         }

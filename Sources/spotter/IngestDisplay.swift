@@ -160,3 +160,37 @@ private struct DynamicKey: CodingKey {
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
+
+/// A bar on standard error while a dense index is built; silent when there is nothing to show.
+final class IndexSyncDisplay: Sendable {
+    private let showsProgress: Bool
+    private let lastDraw = Mutex(ContinuousClock.now - .seconds(1))
+    private let drew = Mutex(false)
+
+    init(showsProgress: Bool) { self.showsProgress = showsProgress }
+
+    func handle(_ event: IndexSyncEvent) {
+        guard showsProgress else { return }
+        switch event {
+        case .building(let knowledgeBase, let reason, let vectors):
+            printError("building the dense index of \(knowledgeBase) (\(vectors) vectors): \(reason)")
+        case .progress(let done, let total):
+            let now = ContinuousClock.now
+            guard lastDraw.withLock({ last in
+                guard now - last > .milliseconds(100) || done == total else { return false }
+                last = now
+                return true
+            }) else { return }
+            drew.withLock { $0 = true }
+            let width = 28
+            let filled = total > 0 ? done * width / total : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            FileHandle.standardError.write(Data("\r\(bar) index \(done)/\(total) vectors".utf8))
+        case .saved: break
+        }
+    }
+
+    func finish() {
+        if showsProgress, drew.withLock({ $0 }) { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

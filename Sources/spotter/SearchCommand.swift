@@ -32,6 +32,12 @@ struct Search: AsyncParsableCommand {
     @Option(help: "Weighted fusion instead of RRF: the dense score's weight, 0–1.")
     var alpha: Double?
 
+    @Option(help: "Re-order the hits by maximal marginal relevance with this weight on relevance (0–1; 1 = plain ranking, 0.5–0.7 spreads near-duplicates out).")
+    var mmr: Double?
+
+    @Flag(help: "Scan every vector instead of using the HNSW index (the exact reference).")
+    var exact = false
+
     @Flag(help: "Print the response as JSON (the same as GET /v1/search).")
     var json = false
 
@@ -40,7 +46,7 @@ struct Search: AsyncParsableCommand {
         let filters = try filter.map { text throws(SearchError) in try MetadataFilter(parsing: text) }
         let spotter = try Spotter(configuration: configuration)
         let request = SearchRequest(query: query, knowledgeBase: kb ?? configuration.defaultKnowledgeBase, k: k,
-                                    mode: mode, filters: filters, alpha: alpha)
+                                    mode: mode, filters: filters, alpha: alpha, mmrLambda: mmr, exact: exact)
         let response = try await spotter.search.search(request)
         if json {
             JSONLine.print(response)

@@ -22,6 +22,11 @@ struct Serve: AsyncParsableCommand {
         let logger = common.logger(configuration)
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
         let spotter = try Spotter(configuration: configuration)
+        // Load (or build) every knowledge base's dense index before listening, so that the first search is fast.
+        for knowledgeBase in try spotter.store.knowledgeBases() {
+            let action = try spotter.search.indexes.synchronize(knowledgeBase)
+            logger.info("dense index ready", metadata: ["kb": "\(knowledgeBase.name)", "action": "\(action)"])
+        }
         try await SpotterHTTPServer(spotter: spotter, logger: logger).run(host: configuration.host, port: configuration.port)
     }
 }

@@ -14,82 +14,109 @@ public final class SearchService: Sendable {
 
     private let store: any Store
     private let embedder: any Embedder
-    /// Vector indexes per knowledge base, rebuilt when the knowledge base's generation changes.
-    private let indexes = Mutex<[Int64: (generation: Int64, index: ExactVectorIndex)]>([:])
+    /// The dense indexes of every knowledge base, kept in step with the store.
+    public let indexes: VectorIndexCatalog
 
-    public init(store: any Store, embedder: any Embedder) {
+    public init(store: any Store, embedder: any Embedder, indexes: VectorIndexCatalog) {
         self.store = store
         self.embedder = embedder
+        self.indexes = indexes
     }
 
     public func search(_ request: SearchRequest) async throws(SearchError) -> SearchResponse {
         let started = ContinuousClock.now
         guard (1...Self.maximumK).contains(request.k) else { throw .invalidK(request.k, maximum: Self.maximumK) }
-        guard request.query.count <= Self.maximumQueryLength else {
-            throw .queryTooLong(request.query.count, maximum: Self.maximumQueryLength)
-        }
-        if let alpha = request.alpha, !(0...1).contains(alpha) { throw .invalidAlpha(alpha) }
-
-        let knowledgeBase = try resolve(request.knowledgeBase)
-        let allowed = try allowedDocuments(in: knowledgeBase, filters: request.filters)
-        // Each ranking looks deeper than k so that fusion has candidates to agree on.
+        if let lambda = request.mmrLambda, !(0...1).contains(lambda) { throw .invalidMMR(lambda) }
+        let fusion = try request.resolvedFusion()
+        // Each ranking looks deeper than k so that fusion (and MMR) have candidates to choose from.
         let depth = max(request.k * 5, 50)
+        let ranking = try await rank(request.query, in: request.knowledgeBase, mode: request.mode, fusion: fusion,
+                                     depth: depth, filters: request.filters, exact: request.exact)
 
-        let keywordQuery = KeywordQuery(request.query)
+        var top = Array(ranking.chunks.prefix(request.k))
+        if let lambda = request.mmrLambda, let queryVector = ranking.queryVector {
+            top = try diversify(ranking.chunks, query: queryVector, lambda: lambda, k: request.k)
+        }
+        let details = try wrap { () throws(StoreError) in try store.chunks(ids: top.map(\.chunkID)) }
+        let detailByID = Dictionary(details.map { ($0.chunkID, $0) }, uniquingKeysWith: { first, _ in first })
+        let terms = KeywordQuery(request.query).terms
+        let hits = top.enumerated().compactMap { position, entry -> SearchHit? in
+            guard let detail = detailByID[entry.chunkID] else { return nil }
+            return SearchHit(
+                rank: position + 1, documentID: detail.documentID, chunkID: detail.chunkID, ordinal: detail.ordinal,
+                title: detail.title, source: detail.sourceURI, headingPath: detail.headingPath,
+                snippet: Snippet.make(from: detail.text, terms: terms),
+                text: detail.text, metadata: detail.metadata,
+                scores: ScoreBreakdown(bm25Rank: entry.bm25Rank, bm25Score: entry.bm25Score,
+                                       denseRank: entry.denseRank, denseSimilarity: entry.denseSimilarity,
+                                       fused: entry.score))
+        }
+        let took = ContinuousClock.now - started
+        return SearchResponse(query: request.query, knowledgeBase: ranking.knowledgeBase, mode: request.mode, k: request.k,
+                              fusion: request.mode == .hybrid ? fusion.name : nil, filters: request.filters,
+                              mmrLambda: request.mmrLambda, exact: request.exact, hits: hits,
+                              tookMilliseconds: took.inSeconds * 1000)
+    }
+
+    /// The ranked candidates of a query down to `depth` per ranking, without the chunk texts: the part of a search
+    /// that evaluation measures. Chunks come best first; several may belong to one document.
+    public func rank(_ query: String, in knowledgeBaseName: String, mode: SearchMode, fusion: Fusion = .standard,
+                     depth: Int, filters: [MetadataFilter] = [], exact: Bool = false) async throws(SearchError) -> Ranking {
+        guard query.count <= Self.maximumQueryLength else {
+            throw .queryTooLong(query.count, maximum: Self.maximumQueryLength)
+        }
+        let knowledgeBase = try resolve(knowledgeBaseName)
+        let allowed = try allowedDocuments(in: knowledgeBase, filters: filters)
+
         var keyword: [KeywordMatch] = []
-        if request.mode != .dense, allowed?.isEmpty != true, let expression = keywordQuery.expression {
+        if mode != .dense, allowed?.isEmpty != true, let expression = KeywordQuery(query).expression {
             keyword = try wrap { () throws(StoreError) in
                 try store.keywordSearch(expression, in: knowledgeBase, documentIDs: allowed, limit: depth)
             }
         }
         var dense: [VectorMatch] = []
-        if request.mode != .bm25, allowed?.isEmpty != true,
-           !request.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        var queryVector: [Float]? = nil
+        if mode != .bm25, allowed?.isEmpty != true, !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             let vector: [Float]
             do {
-                vector = try await embedder.embed([request.query])[0]
+                vector = try await embedder.embed([query])[0]
             } catch {
                 throw .embeddingFailed(String(describing: error))
             }
-            dense = try vectorIndex(for: knowledgeBase).nearest(to: vector, k: depth, allowedDocuments: allowed)
+            queryVector = vector
+            let index = try vectorIndex(for: knowledgeBase, exact: exact)
+            dense = index.nearest(to: vector, k: depth, allowedDocuments: allowed)
         }
 
-        let fusion: Fusion = request.alpha.map { .weighted(alpha: $0) } ?? .standard
-        let ranked: [(key: Int64, score: Double)]
-        switch request.mode {
-        case .bm25: ranked = keyword.map { ($0.chunkID, $0.score) }
-        case .dense: ranked = dense.map { ($0.chunkID, Double($0.similarity)) }
+        let documentOf = Dictionary(keyword.map { ($0.chunkID, $0.documentID) } + dense.map { ($0.chunkID, $0.documentID) },
+                                    uniquingKeysWith: { first, _ in first })
+        let ranked: [(key: Int64, score: Double)] = switch mode {
+        case .bm25: keyword.map { ($0.chunkID, $0.score) }
+        case .dense: dense.map { ($0.chunkID, Double($0.similarity)) }
         case .hybrid:
-            ranked = fusion.fuse(keyword: keyword.map { ($0.chunkID, $0.score) },
-                                 dense: dense.map { ($0.chunkID, Double($0.similarity)) })
+            fusion.fuse(keyword: keyword.map { ($0.chunkID, $0.score) }, dense: dense.map { ($0.chunkID, Double($0.similarity)) })
         }
-
-        let top = Array(ranked.prefix(request.k))
-        let details = try wrap { () throws(StoreError) in try store.chunks(ids: top.map(\.key)) }
-        let detailByID = Dictionary(details.map { ($0.chunkID, $0) }, uniquingKeysWith: { first, _ in first })
         let keywordRank = Dictionary(keyword.enumerated().map { ($1.chunkID, ($0 + 1, $1.score)) }, uniquingKeysWith: { a, _ in a })
         let denseRank = Dictionary(dense.enumerated().map { ($1.chunkID, ($0 + 1, Double($1.similarity))) }, uniquingKeysWith: { a, _ in a })
+        let chunks = ranked.map { entry in
+            RankedChunk(chunkID: entry.key, documentID: documentOf[entry.key] ?? "", score: entry.score,
+                        bm25Rank: keywordRank[entry.key]?.0, bm25Score: keywordRank[entry.key]?.1,
+                        denseRank: denseRank[entry.key]?.0, denseSimilarity: denseRank[entry.key]?.1)
+        }
+        return Ranking(knowledgeBase: knowledgeBase.name, chunks: chunks, queryVector: queryVector)
+    }
 
-        let hits = top.enumerated().compactMap { position, entry -> SearchHit? in
-            guard let detail = detailByID[entry.key] else { return nil }
-            return SearchHit(
-                rank: position + 1, documentID: detail.documentID, chunkID: detail.chunkID, ordinal: detail.ordinal,
-                title: detail.title, source: detail.sourceURI, headingPath: detail.headingPath,
-                snippet: Snippet.make(from: detail.text, terms: keywordQuery.terms),
-                text: detail.text, metadata: detail.metadata,
-                scores: ScoreBreakdown(bm25Rank: keywordRank[entry.key]?.0, bm25Score: keywordRank[entry.key]?.1,
-                                       denseRank: denseRank[entry.key]?.0, denseSimilarity: denseRank[entry.key]?.1,
-                                       fused: entry.score))
+    /// Maximal marginal relevance over the candidates: relevance is the ranking's own score scaled to 0…1, redundancy
+    /// the highest cosine similarity to a chunk already chosen.
+    private func diversify(_ candidates: [RankedChunk], query: [Float], lambda: Double, k: Int) throws(SearchError) -> [RankedChunk] {
+        guard candidates.count > 1 else { return candidates }
+        let vectors = try wrap { () throws(StoreError) in
+            try store.embeddings(chunkIDs: candidates.map(\.chunkID), modelID: embedder.modelID, modelVersion: embedder.modelVersion)
         }
-        let fusionName: String? = switch (request.mode, fusion) {
-        case (.hybrid, .reciprocalRank(let k)): "rrf(k=\(Int(k)))"
-        case (.hybrid, .weighted(let alpha)): "weighted(alpha=\(alpha))"
-        default: nil
-        }
-        let took = ContinuousClock.now - started
-        return SearchResponse(query: request.query, knowledgeBase: knowledgeBase.name, mode: request.mode, k: request.k,
-                              fusion: fusionName, filters: request.filters, hits: hits,
-                              tookMilliseconds: took.inSeconds * 1000)
+        let vectorByChunk = Dictionary(vectors.map { ($0.chunkID, $0.vector) }, uniquingKeysWith: { first, _ in first })
+        let order = MaximalMarginalRelevance.select(
+            relevance: candidates.map(\.score), vectors: candidates.map { vectorByChunk[$0.chunkID] }, lambda: lambda, k: k)
+        return order.map { candidates[$0] }
     }
 
     private func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {
@@ -107,17 +134,12 @@ public final class SearchService: Sendable {
         return Set(documents.filter { MetadataFilter.accepts($0.metadata, filters: filters) }.map(\.id))
     }
 
-    private func vectorIndex(for knowledgeBase: KnowledgeBase) throws(SearchError) -> ExactVectorIndex {
-        let generation = try wrap { () throws(StoreError) in try store.generation(of: knowledgeBase) }
-        if let cached = indexes.withLock({ $0[knowledgeBase.id] }), cached.generation == generation {
-            return cached.index
+    private func vectorIndex(for knowledgeBase: KnowledgeBase, exact: Bool) throws(SearchError) -> any VectorIndex {
+        do {
+            return try indexes.index(for: knowledgeBase, exact: exact)
+        } catch {
+            throw .store(error.description)
         }
-        let entries = try wrap { () throws(StoreError) in
-            try store.embeddings(in: knowledgeBase, modelID: embedder.modelID, modelVersion: embedder.modelVersion)
-        }
-        let index = ExactVectorIndex(dimension: embedder.dimension, entries: entries)
-        indexes.withLock { $0[knowledgeBase.id] = (generation, index) }
-        return index
     }
 
     private func wrap<T>(_ body: () throws(StoreError) -> T) throws(SearchError) -> T {

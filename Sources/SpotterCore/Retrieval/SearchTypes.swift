@@ -15,15 +15,54 @@ public struct SearchRequest: Sendable {
     public var filters: [MetadataFilter]
     /// When set, weighted score fusion with this dense weight replaces reciprocal rank fusion.
     public var alpha: Double?
+    /// When set, the hits are re-ordered by maximal marginal relevance with this weight on relevance (1 = plain
+    /// ranking, lower = more diverse), so that near-duplicate chunks do not fill the top k.
+    public var mmrLambda: Double?
+    /// Scan every vector instead of asking the approximate index (slower; the reference result).
+    public var exact: Bool
 
     public init(query: String, knowledgeBase: String, k: Int = 10, mode: SearchMode = .hybrid,
-                filters: [MetadataFilter] = [], alpha: Double? = nil) {
+                filters: [MetadataFilter] = [], alpha: Double? = nil, mmrLambda: Double? = nil, exact: Bool = false) {
         self.query = query
         self.knowledgeBase = knowledgeBase
         self.k = k
         self.mode = mode
         self.filters = filters
         self.alpha = alpha
+        self.mmrLambda = mmrLambda
+        self.exact = exact
+    }
+
+    func resolvedFusion() throws(SearchError) -> Fusion {
+        guard let alpha else { return .standard }
+        guard (0...1).contains(alpha) else { throw .invalidAlpha(alpha) }
+        return .weighted(alpha: alpha)
+    }
+}
+
+/// One candidate of a ranking: a chunk, its document and how each ranking placed it.
+public struct RankedChunk: Sendable, Equatable {
+    public var chunkID: Int64
+    public var documentID: String
+    /// The score the candidate is ordered by: fused score (hybrid), BM25 score or similarity.
+    public var score: Double
+    public var bm25Rank: Int?
+    public var bm25Score: Double?
+    public var denseRank: Int?
+    public var denseSimilarity: Double?
+}
+
+/// The ranked candidates of one query.
+public struct Ranking: Sendable {
+    public var knowledgeBase: String
+    public var chunks: [RankedChunk]
+    /// The query's embedding, when the dense ranking ran.
+    public var queryVector: [Float]?
+
+    /// Document ids in the order of their best chunk, each once.
+    public var documentIDs: [String] {
+        var seen = Set<String>()
+        return chunks.compactMap { seen.insert($0.documentID).inserted ? $0.documentID : nil }
     }
 }
 
@@ -104,11 +143,14 @@ public struct SearchResponse: Sendable, Codable, Equatable {
     public var k: Int
     public var fusion: String?
     public var filters: [MetadataFilter]
+    public var mmrLambda: Double?
+    public var exact: Bool
     public var hits: [SearchHit]
     public var tookMilliseconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case query, mode, k, fusion, filters, hits
+        case query, mode, k, fusion, filters, hits, exact
+        case mmrLambda = "mmr"
         case knowledgeBase = "kb"
         case tookMilliseconds = "took_ms"
     }
@@ -120,6 +162,7 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidK(Int, maximum: Int)
     case invalidFilter(String)
     case invalidAlpha(Double)
+    case invalidMMR(Double)
     case queryTooLong(Int, maximum: Int)
     case embeddingFailed(String)
     case store(String)
@@ -135,6 +178,8 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "filter '\(text)' is not of the form key=value"
         case .invalidAlpha(let alpha):
             return "alpha must be between 0 and 1 (the weight of the dense score), got \(alpha)"
+        case .invalidMMR(let lambda):
+            return "mmr must be between 0 and 1 (the weight of relevance against diversity), got \(lambda)"
         case .queryTooLong(let length, let maximum):
             return "query is \(length) characters long; the limit is \(maximum)"
         case .embeddingFailed(let reason):

@@ -195,6 +195,31 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func embeddings(chunkIDs: [Int64], modelID: String, modelVersion: String) throws(StoreError) -> [StoredEmbedding] {
+        guard !chunkIDs.isEmpty else { return [] }
+        let list = Self.encodeJSON(chunkIDs)
+        return try read("load embeddings") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.chunk_id, c.document_id, e.vector FROM embeddings e JOIN chunks c ON c.id = e.chunk_id
+                WHERE e.chunk_id IN (SELECT value FROM json_each(?)) AND e.model_id = ? AND e.model_version = ?
+                ORDER BY e.chunk_id
+                """, arguments: [list, modelID, modelVersion]).map {
+                StoredEmbedding(chunkID: $0["chunk_id"], documentID: $0["document_id"], vector: VectorCoding.decode($0["vector"]))
+            }
+        }
+    }
+
+    public func embeddedChunkIDs(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String) throws(StoreError) -> [Int64] {
+        try read("list embedded chunks") { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT e.chunk_id FROM embeddings e
+                JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id
+                WHERE d.kb_id = ? AND e.model_id = ? AND e.model_version = ?
+                ORDER BY e.chunk_id
+                """, arguments: [knowledgeBase.id, modelID, modelVersion])
+        }
+    }
+
     public func chunks(ids: [Int64]) throws(StoreError) -> [ChunkDetail] {
         guard !ids.isEmpty else { return [] }
         let list = Self.encodeJSON(ids)

@@ -38,6 +38,10 @@ public protocol Store: Sendable {
     /// Every stored embedding of a knowledge base made by the given model version, for dense search.
     func embeddings(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String) throws(StoreError) -> [StoredEmbedding]
     /// Chunks with their documents, for presenting hits.
+    /// The stored vectors of these chunks for one model (chunks without one are left out).
+    func embeddings(chunkIDs: [Int64], modelID: String, modelVersion: String) throws(StoreError) -> [StoredEmbedding]
+    /// The ids of every chunk of the knowledge base that has a vector from this model, ascending.
+    func embeddedChunkIDs(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String) throws(StoreError) -> [Int64]
     func chunks(ids: [Int64]) throws(StoreError) -> [ChunkDetail]
     /// A number that changes whenever a document of the knowledge base changes; caches compare it.
     func generation(of knowledgeBase: KnowledgeBase) throws(StoreError) -> Int64

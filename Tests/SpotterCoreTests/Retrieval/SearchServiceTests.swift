@@ -78,7 +78,7 @@ struct SearchServiceTests {
     @Test func weightedFusionIsUsedWhenAlphaIsGiven() async throws {
         let denseOnly = try await search("posterior chain hinge with a bell", mode: .dense, k: 5)
         let weighted = try await search("posterior chain hinge with a bell", k: 5, alpha: 1.0)
-        #expect(weighted.fusion == "weighted(alpha=1.0)")
+        #expect(weighted.fusion == "weighted(alpha=1)")
         #expect(weighted.hits.map(\.chunkID) == denseOnly.hits.map(\.chunkID))
     }
 

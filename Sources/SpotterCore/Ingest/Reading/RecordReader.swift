@@ -136,7 +136,8 @@ enum RecordReader {
                 let rendered = IngestText.normalizeNewlines(render(value)).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !rendered.isEmpty else { continue }
                 presentTextFields += 1
-                let block = Block.paragraph("\(labelFor(field)): \(rendered)")
+                // Labels tell several fields apart; a single text field is the text itself.
+                let block = Block.paragraph(options.textFields.count > 1 ? "\(labelFor(field)): \(rendered)" : rendered)
                 if position == 0, field == titleKey {
                     titleBlock = block
                     continue

@@ -1,0 +1,41 @@
+/// Maximal marginal relevance (Carbonell & Goldstein, 1998): picks, one at a time, the candidate with the best
+/// `λ · relevance − (1 − λ) · max similarity to the picks so far`.
+///
+/// Relevance is min–max scaled to 0…1 over the candidates so that λ means the same for BM25 scores, similarities and
+/// fused scores. A candidate without a vector is never penalised for redundancy.
+public enum MaximalMarginalRelevance {
+    /// Indices into the candidates, in pick order, at most `k`.
+    public static func select(relevance: [Double], vectors: [[Float]?], lambda: Double, k: Int) -> [Int] {
+        precondition(relevance.count == vectors.count, "one vector slot per candidate")
+        guard k > 0, !relevance.isEmpty else { return [] }
+        let high = relevance.max()!, low = relevance.min()!
+        let span = high - low
+        let scaled = relevance.map { span > 0 ? ($0 - low) / span : 1 }
+
+        var chosen: [Int] = []
+        // The highest similarity of each candidate to anything chosen so far, updated as picks are made.
+        var redundancy = [Double](repeating: 0, count: relevance.count)
+        var remaining = Array(relevance.indices)
+        while chosen.count < k, !remaining.isEmpty {
+            var bestPosition = 0
+            var bestValue = -Double.infinity
+            for (position, candidate) in remaining.enumerated() {
+                let value = lambda * scaled[candidate] - (1 - lambda) * redundancy[candidate]
+                if value > bestValue {  // strict: ties keep the ranking's order
+                    bestValue = value
+                    bestPosition = position
+                }
+            }
+            let pick = remaining.remove(at: bestPosition)
+            chosen.append(pick)
+            guard let picked = vectors[pick] else { continue }
+            for candidate in remaining {
+                guard let vector = vectors[candidate], vector.count == picked.count else { continue }
+                var dot: Float = 0
+                for i in vector.indices { dot += vector[i] * picked[i] }
+                redundancy[candidate] = max(redundancy[candidate], Double(dot))
+            }
+        }
+        return chosen
+    }
+}
