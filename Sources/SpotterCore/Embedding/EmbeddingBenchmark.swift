@@ -67,6 +67,28 @@ public struct EmbeddingBenchmark: Sendable {
         #endif
     }
 
+    /// The short questions among ``builtInSentences`` (about 12–20 word pieces each).
+    public static var builtInQuestions: [String] { builtInSentences.enumerated().filter { $0.offset % 4 < 2 }.map(\.element) }
+
+    /// `count` deterministic passages of close to `tokens` word pieces (`[CLS]`/`[SEP]` excluded), built from the
+    /// passages of ``builtInSentences``: the long-text case of a benchmark, where the model's window is full.
+    public static func passages(count: Int, tokens: Int = 254, tokenCount: (String) -> Int) -> [String] {
+        let sources = builtInSentences.enumerated().filter { $0.offset % 4 == 3 }.map(\.element)
+        var out: [String] = []
+        var cursor = 0
+        for _ in 0..<count {
+            var words: [Substring] = []
+            // Add whole source passages until the budget is passed, then drop words until it fits again.
+            while tokenCount(words.joined(separator: " ")) < tokens {
+                words += sources[cursor % sources.count].split(separator: " ")
+                cursor += 1
+            }
+            while words.count > 1, tokenCount(words.joined(separator: " ")) > tokens { words.removeLast() }
+            out.append(words.joined(separator: " "))
+        }
+        return out
+    }
+
     /// 400 fixed, varied fitness sentences: short questions, statements, and longer passages (~8 to ~200 tokens),
     /// generated deterministically so the benchmark is repeatable.
     public static let builtInSentences: [String] = {
