@@ -32,7 +32,7 @@ struct Search: AsyncParsableCommand {
     @Option(help: "Weighted fusion instead of RRF: the dense score's weight, 0–1.")
     var alpha: Double?
 
-    @Option(help: "Re-order the hits by maximal marginal relevance with this weight on relevance (0–1; 1 = plain ranking, 0.5–0.7 spreads near-duplicates out).")
+    @Option(help: "Re-order the hits by maximal marginal relevance with this weight on relevance (0–1; 1 = plain ranking; 0.3–0.5 lets near-duplicates give way).")
     var mmr: Double?
 
     @Flag(help: "Scan every vector instead of using the HNSW index (the exact reference).")

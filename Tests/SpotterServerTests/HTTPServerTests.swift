@@ -74,6 +74,28 @@ struct HTTPServerTests {
         }
     }
 
+    @Test func exactScanAndMMRAreOptionsOfTheSameSearch() async throws {
+        try await withServer { base in
+            let approximate = try await get(URL(string: "\(base)/v1/search?q=hamstring+exercise+with+kettlebell&k=5&mode=dense")!)
+            let exact = try await get(URL(string: "\(base)/v1/search?q=hamstring+exercise+with+kettlebell&k=5&mode=dense&exact=true")!)
+            #expect(exact.status == 200)
+            #expect(exact.json["exact"] as? Bool == true)
+            #expect(approximate.json["exact"] as? Bool == false)
+            // On a small knowledge base the graph finds exactly what the scan finds.
+            let ids = { (json: [String: Any]) in (json["hits"] as? [[String: Any]])?.compactMap { $0["chunk_id"] as? Int } ?? [] }
+            #expect(ids(approximate.json) == ids(exact.json))
+            #expect(!ids(exact.json).isEmpty)
+
+            let diverse = try await get(URL(string: "\(base)/v1/search?q=hamstring+exercise+with+kettlebell&k=5&mmr=0.5")!)
+            #expect(diverse.status == 200)
+            #expect(diverse.json["mmr"] as? Double == 0.5)
+            let hybrid = try await get(URL(string: "\(base)/v1/search?q=hamstring+exercise+with+kettlebell&k=5")!)
+            // The same hits, each once; only the order may change.
+            #expect(Set(ids(diverse.json)) == Set(ids(hybrid.json)))
+            #expect(Set(ids(diverse.json)).count == ids(diverse.json).count)
+        }
+    }
+
     @Test(arguments: [
         ("/v1/search", 400, "invalid_parameter"),
         ("/v1/search?q=", 400, "invalid_parameter"),
@@ -83,6 +105,9 @@ struct HTTPServerTests {
         ("/v1/search?q=squat&mode=fast", 400, "invalid_parameter"),
         ("/v1/search?q=squat&alpha=x", 400, "invalid_parameter"),
         ("/v1/search?q=squat&filter=nokey", 400, "invalid_parameter"),
+        ("/v1/search?q=squat&mmr=1.5", 400, "invalid_parameter"),
+        ("/v1/search?q=squat&mmr=lots", 400, "invalid_parameter"),
+        ("/v1/search?q=squat&exact=maybe", 400, "invalid_parameter"),
         ("/v1/search?q=squat&colour=red", 400, "invalid_parameter"),
         ("/v1/search?q=squat&kb=missing", 404, "unknown_knowledge_base"),
         ("/v1/search?q=%FF%FE", 400, "invalid_parameter"),

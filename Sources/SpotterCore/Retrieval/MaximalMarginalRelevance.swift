@@ -1,16 +1,17 @@
 /// Maximal marginal relevance (Carbonell & Goldstein, 1998): picks, one at a time, the candidate with the best
 /// `λ · relevance − (1 − λ) · max similarity to the picks so far`.
 ///
-/// Relevance is min–max scaled to 0…1 over the candidates so that λ means the same for BM25 scores, similarities and
-/// fused scores. A candidate without a vector is never penalised for redundancy.
+/// Relevance is the ranking's score divided by the best one (negative scores count as 0), so that λ means about the
+/// same for BM25 scores, similarities and fused scores while keeping their proportions: a min–max scale would map
+/// the weakest candidate to 0 and make an irrelevant but different passage look attractive. A candidate without a
+/// vector is never penalised for redundancy.
 public enum MaximalMarginalRelevance {
     /// Indices into the candidates, in pick order, at most `k`.
     public static func select(relevance: [Double], vectors: [[Float]?], lambda: Double, k: Int) -> [Int] {
         precondition(relevance.count == vectors.count, "one vector slot per candidate")
         guard k > 0, !relevance.isEmpty else { return [] }
-        let high = relevance.max()!, low = relevance.min()!
-        let span = high - low
-        let scaled = relevance.map { span > 0 ? ($0 - low) / span : 1 }
+        let high = relevance.max()!
+        let scaled = relevance.map { high > 0 ? max($0, 0) / high : 1 }
 
         var chosen: [Int] = []
         // The highest similarity of each candidate to anything chosen so far, updated as picks are made.

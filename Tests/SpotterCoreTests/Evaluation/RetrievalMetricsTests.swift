@@ -71,11 +71,14 @@ struct RetrievalMetricsTests {
 @Suite("Fusion and MMR")
 struct FusionAndMMRTests {
     @Test func mmrSkipsANearDuplicateInFavourOfSomethingNew() {
-        // Relevance scaled: a 1, b 0.8, c 0. With λ = 0.5, after a: b = 0.4 − 0.5 × 1 = −0.1, c = 0 → c before b.
+        // Relevance over the best: a 1, b 0.9, c 0.5. With λ = 0.5, after a: b = 0.45 − 0.5 × 1 = −0.05,
+        // c = 0.25 − 0 = 0.25 → c before b.
         let vectors: [[Float]?] = [[1, 0], [1, 0], [0, 1]]
         #expect(MaximalMarginalRelevance.select(relevance: [1.0, 0.9, 0.5], vectors: vectors, lambda: 0.5, k: 3) == [0, 2, 1])
         #expect(MaximalMarginalRelevance.select(relevance: [1.0, 0.9, 0.5], vectors: vectors, lambda: 1, k: 3) == [0, 1, 2])
         #expect(MaximalMarginalRelevance.select(relevance: [1.0, 0.9, 0.5], vectors: vectors, lambda: 0.5, k: 2) == [0, 2])
+        // With λ = 0.8 relevance wins: b = 0.72 − 0.2 = 0.52 against c = 0.4.
+        #expect(MaximalMarginalRelevance.select(relevance: [1.0, 0.9, 0.5], vectors: vectors, lambda: 0.8, k: 3) == [0, 1, 2])
         // No vector: never penalised.
         #expect(MaximalMarginalRelevance.select(relevance: [1.0, 0.9, 0.5], vectors: [[1, 0], nil, [1, 0]], lambda: 0.5, k: 3) == [0, 1, 2])
         #expect(MaximalMarginalRelevance.select(relevance: [], vectors: [], lambda: 0.5, k: 3).isEmpty)
