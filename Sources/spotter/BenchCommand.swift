@@ -95,7 +95,7 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Threads for build and queries (both libraries).")
         var threads: Int = 2
 
-        @Option(name: .customShort("k"), help: "Neighbours per query.")
+        @Option(name: [.customShort("k"), .customLong("k")], help: "Neighbours per query.")
         var k: Int = 10
 
         @Flag(help: "Skip hnswlib (Spotter only).")

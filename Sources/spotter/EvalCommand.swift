@@ -42,7 +42,7 @@ struct Eval: AsyncParsableCommand {
         @Option(help: "Ranking(s) to evaluate: bm25, dense, hybrid or all.")
         var mode: ModeChoice = .all
 
-        @Option(name: .customShort("k"), help: "Extra nDCG cut-off reported as ndcg@k (the @10 and @100 figures are always reported).")
+        @Option(name: [.customShort("k"), .customLong("k")], help: "Extra nDCG cut-off reported as ndcg@k (the @10 and @100 figures are always reported).")
         var k: Int = 10
 
         @Option(help: "Qrels split to evaluate (qrels/<split>.tsv).")

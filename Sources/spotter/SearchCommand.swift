@@ -20,7 +20,7 @@ struct Search: AsyncParsableCommand {
     @Option(help: "Knowledge base to search (default: $SPOTTER_KB or 'default').")
     var kb: String?
 
-    @Option(name: .customShort("k"), help: "Number of hits (1–100).")
+    @Option(name: [.customShort("k"), .customLong("k")], help: "Number of hits (1–100).")
     var k: Int = 10
 
     @Option(help: "Ranking: hybrid, bm25 or dense.")

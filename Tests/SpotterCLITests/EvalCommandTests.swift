@@ -15,7 +15,8 @@ struct EvalCommandTests {
     @Test func reportsEveryMetricPerModeAndWritesThePlot() throws {
         let data = try TestEnvironment.temporaryDirectory("eval-data")
         let page = data.appendingPathComponent("report.html")
-        let result = try spotter(["eval", "retrieval", "--dataset", Self.fixture.path, "--json", "--report", page.path, "--kb", "mini"], data: data)
+        let result = try spotter(["eval", "retrieval", "--dataset", Self.fixture.path, "--json", "--report", page.path, "--kb", "mini",
+                                  "--k", "5"], data: data)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(report["documents"] as? Int == 16)
@@ -25,7 +26,8 @@ struct EvalCommandTests {
         for mode in modes {
             #expect(mode["queries"] as? Int == 8)  // q9 has no judgement and is not counted
             let scores = try #require(mode["scores"] as? [String: Double])
-            for metric in ["ndcg@10", "recall@10", "recall@100", "mrr@10", "p@10"] {
+            #expect(scores["k"] == 5)
+            for metric in ["ndcg@10", "recall@10", "recall@100", "mrr@10", "p@10", "ndcg@k"] {
                 let value = try #require(scores[metric], "\(metric) missing")
                 #expect((0...1).contains(value))
             }

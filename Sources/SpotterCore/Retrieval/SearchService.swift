@@ -68,6 +68,11 @@ public final class SearchService: Sendable {
         let knowledgeBase = try resolve(knowledgeBaseName)
         let allowed = try allowedDocuments(in: knowledgeBase, filters: filters)
 
+        // The query is embedded while the keyword search runs: the two are independent and each takes milliseconds.
+        let wantsDense = mode != .bm25 && allowed?.isEmpty != true
+            && !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        async let embedding: Result<[Float], SearchError>? = wantsDense ? embedQuery(query) : nil
+
         var keyword: [KeywordMatch] = []
         if mode != .dense, allowed?.isEmpty != true, let expression = KeywordQuery(query).expression {
             keyword = try wrap { () throws(StoreError) in
@@ -76,13 +81,8 @@ public final class SearchService: Sendable {
         }
         var dense: [VectorMatch] = []
         var queryVector: [Float]? = nil
-        if mode != .bm25, allowed?.isEmpty != true, !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            let vector: [Float]
-            do {
-                vector = try await embedder.embed([query])[0]
-            } catch {
-                throw .embeddingFailed(String(describing: error))
-            }
+        if let embedded = await embedding {
+            let vector = try embedded.get()
             queryVector = vector
             let index = try vectorIndex(for: knowledgeBase, exact: exact)
             dense = index.nearest(to: vector, k: depth, allowedDocuments: allowed)
@@ -104,6 +104,14 @@ public final class SearchService: Sendable {
                         denseRank: denseRank[entry.key]?.0, denseSimilarity: denseRank[entry.key]?.1)
         }
         return Ranking(knowledgeBase: knowledgeBase.name, chunks: chunks, queryVector: queryVector)
+    }
+
+    private func embedQuery(_ query: String) async -> Result<[Float], SearchError> {
+        do {
+            return .success(try await embedder.embed([query])[0])
+        } catch {
+            return .failure(.embeddingFailed(String(describing: error)))
+        }
     }
 
     /// Maximal marginal relevance over the candidates: relevance is the ranking's own score scaled to 0…1, redundancy
