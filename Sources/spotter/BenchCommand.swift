@@ -24,6 +24,13 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Threads the encoder uses (default: every core).")
         var threads: Int?
 
+        enum TextSet: String, ExpressibleByArgument, CaseIterable {
+            case mixed, short, passage
+        }
+
+        @Option(help: "Texts: mixed (400 questions to passages), short (the 200 questions) or passage (64 full 256-piece windows).")
+        var set: TextSet = .mixed
+
         @Flag(help: "Print the result as JSON.")
         var json = false
 
@@ -45,7 +52,12 @@ struct Bench: AsyncParsableCommand {
                                              minimumSeconds: minimumSeconds, output: output).run()
                 return
             }
-            let result = try await EmbeddingBenchmark.run(embedder: embedder, batchSize: batch)
+            let texts = switch set {
+            case .mixed: EmbeddingBenchmark.builtInSentences
+            case .short: EmbeddingBenchmark.builtInQuestions
+            case .passage: EmbeddingBenchmark.passages(count: 64, tokenCount: { embedder.tokenCount($0) })
+            }
+            let result = try await EmbeddingBenchmark.run(embedder: embedder, texts: texts, batchSize: batch)
             if json {
                 JSONLine.print(BenchEmbedLine(
                     model: embedder.modelID, modelVersion: embedder.modelVersion, threads: embedder.threads,
