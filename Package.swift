@@ -18,9 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
+        // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
+        .target(name: "CSpotterSupport"),
         .target(
             name: "SpotterCore",
             dependencies: [
+                "CSpotterSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

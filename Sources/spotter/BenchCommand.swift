@@ -113,12 +113,16 @@ struct Bench: AsyncParsableCommand {
         @Flag(help: "Skip hnswlib (Spotter only).")
         var noPeer = false
 
+        @Option(help: "Rounds, alternating the two libraries; each keeps its best figures.")
+        var rounds: Int = 3
+
         @Option(help: ArgumentHelp("Where to write the JSON result.", valueName: "file"))
         var output: String = "bench/out/index.json"
 
         func validate() throws {
             guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
             guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
+            guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be between 1 and 20") }
             guard synthetic >= 0, queries > 0 else { throw ValidationError("--synthetic must be ≥ 0 and --queries > 0") }
             guard !efSearch.isEmpty, efSearch.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--ef-search needs positive values") }
         }
@@ -135,7 +139,7 @@ struct Bench: AsyncParsableCommand {
             }
             guard !sets.isEmpty else { throw ValidationError("nothing to measure: give --kb or --synthetic") }
             try PeerIndexBenchmark(parameters: parameters, efSearch: efSearch, k: k, threads: threads, peer: !noPeer,
-                                   output: output).run(sets)
+                                   rounds: rounds, output: output).run(sets)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CSpotterSupport
 import Foundation
 
 /// Which nodes a layer search may put into its result set. Every node is still *traversed*: removed and
@@ -390,8 +391,12 @@ final class HNSWGraph: @unchecked Sendable {
             } else {
                 (neighbours, count) = readLinks(candidate, level, concurrent: concurrent, scratch: scratch)
             }
+            // Start loading the first neighbour's vector; in the loop, always the next one's, so that memory
+            // latency overlaps with the current dot product.
+            if count > 0 { spotter_prefetch(vectors + Int(neighbours[0]) * dimension) }
             for slot in 0..<count {
                 let neighbour = neighbours[slot]
+                if slot + 1 < count { spotter_prefetch(vectors + Int(neighbours[slot + 1]) * dimension) }
                 if visited[Int(neighbour)] == generation { continue }
                 visited[Int(neighbour)] = generation
                 let score = HNSWMath.dot(query, vectors + Int(neighbour) * dimension, dimension)

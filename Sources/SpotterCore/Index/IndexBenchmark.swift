@@ -38,6 +38,13 @@ public struct IndexBenchmark: Sendable {
         public var peakRSSBytes: Int
         public var runs: [Run]
 
+        public init(buildSeconds: Double, indexMemoryBytes: Int, peakRSSBytes: Int, runs: [Run]) {
+            self.buildSeconds = buildSeconds
+            self.indexMemoryBytes = indexMemoryBytes
+            self.peakRSSBytes = peakRSSBytes
+            self.runs = runs
+        }
+
         enum CodingKeys: String, CodingKey {
             case runs
             case buildSeconds = "build_seconds"
