@@ -234,7 +234,7 @@ final class HNSWGraph: @unchecked Sendable {
             if kept.count >= limit { break }
             let candidateVector = vector(candidate.node)
             var diverse = true
-            for other in kept where HNSWMath.dot(candidateVector, vector(other), dimension) > candidate.score {
+            for other in kept where VectorMath.dot(candidateVector, vector(other), dimension) > candidate.score {
                 diverse = false
                 break
             }
@@ -261,7 +261,7 @@ final class HNSWGraph: @unchecked Sendable {
             scratch.pruneCandidates.append((neighbour, 0))
         }
         for index in scratch.pruneCandidates.indices {
-            scratch.pruneCandidates[index].score = HNSWMath.dot(base, vector(scratch.pruneCandidates[index].node), dimension)
+            scratch.pruneCandidates[index].score = VectorMath.dot(base, vector(scratch.pruneCandidates[index].node), dimension)
         }
         Self.sortBestFirst(&scratch.pruneCandidates)
         selectNeighbours(from: scratch.pruneCandidates, limit: maxDegree(level), into: &scratch.pruneKept)
@@ -286,9 +286,9 @@ final class HNSWGraph: @unchecked Sendable {
         scratch.pruneCandidates.removeAll(keepingCapacity: true)
         for slot in 0..<count {
             let neighbour = list[1 + slot]
-            scratch.pruneCandidates.append((neighbour, HNSWMath.dot(base, vector(neighbour), dimension)))
+            scratch.pruneCandidates.append((neighbour, VectorMath.dot(base, vector(neighbour), dimension)))
         }
-        scratch.pruneCandidates.append((newcomer, HNSWMath.dot(base, vector(newcomer), dimension)))
+        scratch.pruneCandidates.append((newcomer, VectorMath.dot(base, vector(newcomer), dimension)))
         Self.sortBestFirst(&scratch.pruneCandidates)
         selectNeighbours(from: scratch.pruneCandidates, limit: limit, into: &scratch.pruneKept)
         for (slot, neighbour) in scratch.pruneKept.enumerated() { list[1 + slot] = neighbour }
@@ -316,7 +316,7 @@ final class HNSWGraph: @unchecked Sendable {
     private func greedyDescent(_ query: UnsafePointer<Float>, from start: Int32, topLevel: Int, downTo lowestLevel: Int,
                                concurrent: Bool, scratch: SearchScratch) -> Int32 {
         var current = start
-        var currentScore = HNSWMath.dot(query, vector(start), dimension)
+        var currentScore = VectorMath.dot(query, vector(start), dimension)
         var level = topLevel
         while level >= lowestLevel {
             var improved = true
@@ -325,7 +325,7 @@ final class HNSWGraph: @unchecked Sendable {
                 let (neighbours, count) = readLinks(current, level, concurrent: concurrent, scratch: scratch)
                 for slot in 0..<count {
                     let neighbour = neighbours[slot]
-                    let score = HNSWMath.dot(query, vector(neighbour), dimension)
+                    let score = VectorMath.dot(query, vector(neighbour), dimension)
                     if score > currentScore {
                         currentScore = score
                         current = neighbour
@@ -369,7 +369,7 @@ final class HNSWGraph: @unchecked Sendable {
         }
         for entry in scratch.entries where visited[Int(entry)] != generation {
             visited[Int(entry)] = generation
-            let score = HNSWMath.dot(query, vectors + Int(entry) * dimension, dimension)
+            let score = VectorMath.dot(query, vectors + Int(entry) * dimension, dimension)
             candidates.push(score, entry)
             if admission.admits(entry) {
                 results.push(-score, entry)
@@ -399,7 +399,7 @@ final class HNSWGraph: @unchecked Sendable {
                 if slot + 1 < count { spotter_prefetch(vectors + Int(neighbours[slot + 1]) * dimension) }
                 if visited[Int(neighbour)] == generation { continue }
                 visited[Int(neighbour)] = generation
-                let score = HNSWMath.dot(query, vectors + Int(neighbour) * dimension, dimension)
+                let score = VectorMath.dot(query, vectors + Int(neighbour) * dimension, dimension)
                 if results.count < ef || score > -results.topScore {
                     candidates.push(score, neighbour)
                     if admission.admits(neighbour) {

@@ -359,7 +359,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
                 _ = scratch.nextVisitGeneration()  // empties the heaps
                 for document in documents {
                     for node in nodesOfDocument[Int(document)] {
-                        let score = HNSWMath.dot(query, graph.vector(node), dimension)
+                        let score = VectorMath.dot(query, graph.vector(node), dimension)
                         if scratch.results.count < k {
                             scratch.results.push(-score, node)
                         } else if score > -scratch.results.topScore {

@@ -5,42 +5,10 @@ import Glibc
 import Darwin
 #endif
 
-// Low-level pieces the HNSW graph is built from: a fast inner product, locks, a binary heap on raw storage,
+// Low-level pieces the HNSW graph is built from: locks, a binary heap on raw storage,
 // per-search scratch buffers and the level PRNG. Everything here is internal to SpotterCore.
 
 enum HNSWMath {
-    /// Inner product with four independent SIMD8 accumulators so the FMA latency chain does not bound throughput
-    /// (one accumulator, as in `ExactVectorIndex.dot`, is about 3× slower at 384 dimensions).
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        var index = 0
-        while index + 32 <= count {
-            let offset = index * 4
-            s0.addProduct(ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self),
-                          rb.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
-            s1.addProduct(ra.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self),
-                          rb.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
-            s2.addProduct(ra.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self),
-                          rb.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self))
-            s3.addProduct(ra.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self),
-                          rb.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
-            index += 32
-        }
-        while index + 8 <= count {
-            s0.addProduct(ra.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self),
-                          rb.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self))
-            index += 8
-        }
-        var sum = ((s0 + s1) + (s2 + s3)).sum()
-        while index < count {
-            sum += a[index] * b[index]
-            index += 1
-        }
-        return sum
-    }
-
     /// SplitMix64 finaliser: a stateless, well-mixed hash, so a node's level depends only on (seed, node number)
     /// and stays reproducible across incremental inserts and reloads without persisting PRNG state.
     @inline(__always)

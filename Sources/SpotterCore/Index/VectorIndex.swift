@@ -52,7 +52,7 @@ public struct ExactVectorIndex: VectorIndex {
                 for row in 0..<count {
                     if let allowedDocuments, !allowedDocuments.contains(documentIDs[row]) { continue }
                     let base = matrix.baseAddress! + row * dimension
-                    best.insert(row, score: Self.dot(base, q.baseAddress!, dimension))
+                    best.insert(row, score: VectorMath.dot(base, q.baseAddress!, dimension))
                 }
             }
         }
@@ -60,19 +60,33 @@ public struct ExactVectorIndex: VectorIndex {
     }
 }
 
-extension ExactVectorIndex {
-    /// Inner product with eight lanes at a time; the tail (dimensions not a multiple of 8) is summed plainly.
+/// The inner product of unit vectors (cosine similarity), shared by the exact scan, the HNSW graph and MMR.
+enum VectorMath {
+    /// Inner product with four independent SIMD8 accumulators so the FMA latency chain does not bound throughput
+    /// (one accumulator is about 3× slower at 384 dimensions). Every vector search and MMR use this one.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var lanes = SIMD8<Float>()
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var index = 0
+        while index + 32 <= count {
+            let offset = index * 4
+            s0.addProduct(ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self))
+            s1.addProduct(ra.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
+            s2.addProduct(ra.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self))
+            s3.addProduct(ra.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
+            index += 32
+        }
         while index + 8 <= count {
-            let x = UnsafeRawPointer(a + index).loadUnaligned(as: SIMD8<Float>.self)
-            let y = UnsafeRawPointer(b + index).loadUnaligned(as: SIMD8<Float>.self)
-            lanes += x * y
+            s0.addProduct(ra.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self))
             index += 8
         }
-        var sum = lanes.sum()
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
         while index < count {
             sum += a[index] * b[index]
             index += 1

@@ -31,9 +31,10 @@ public enum MaximalMarginalRelevance {
             chosen.append(pick)
             guard let picked = vectors[pick] else { continue }
             for candidate in remaining {
-                guard let vector = vectors[candidate], vector.count == picked.count else { continue }
-                var dot: Float = 0
-                for i in vector.indices { dot += vector[i] * picked[i] }
+                guard let vector = vectors[candidate], vector.count == picked.count, !vector.isEmpty else { continue }
+                let dot = vector.withUnsafeBufferPointer { a in
+                    picked.withUnsafeBufferPointer { b in VectorMath.dot(a.baseAddress!, b.baseAddress!, a.count) }
+                }
                 redundancy[candidate] = max(redundancy[candidate], Double(dot))
             }
         }
