@@ -213,10 +213,7 @@ final class EvalDisplay: Sendable {
             let now = ContinuousClock.now
             guard now - state.lastDraw > .milliseconds(100) || state.done == state.total else { return }
             state.lastDraw = now
-            let width = 28
-            let fraction = state.total > 0 ? Double(state.done) / Double(state.total) : 0
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let bar = progressBar(state.total > 0 ? Double(state.done) / Double(state.total) : 0)
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(bar) \(state.phase) \(state.done)/\(state.total)".utf8))
         }
     }

@@ -76,10 +76,8 @@ final class IngestDisplay: Sendable {
     }
 
     private func draw(_ state: State) {
-        let width = 28
         let fraction = state.totalFiles > 0 ? Double(state.filesRead) / Double(state.totalFiles) : 0
-        let filled = Int(fraction * Double(width))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let bar = progressBar(fraction)
         let seconds = elapsed
         let rate = seconds > 0 ? Double(state.chunks) / seconds : 0
         var eta = "--:--"
@@ -182,9 +180,7 @@ final class IndexSyncDisplay: Sendable {
                 return true
             }) else { return }
             drew.withLock { $0 = true }
-            let width = 28
-            let filled = total > 0 ? done * width / total : width
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let bar = progressBar(total > 0 ? Double(done) / Double(total) : 1)
             FileHandle.standardError.write(Data("\r\(bar) index \(done)/\(total) vectors".utf8))
         case .saved: break
         }
@@ -193,4 +189,10 @@ final class IndexSyncDisplay: Sendable {
     func finish() {
         if showsProgress, drew.withLock({ $0 }) { FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+/// The bar every long-running command draws on standard error: 28 cells, filled by `fraction` (0…1).
+func progressBar(_ fraction: Double, width: Int = 28) -> String {
+    let filled = min(max(Int(fraction * Double(width)), 0), width)
+    return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
 }
