@@ -188,11 +188,10 @@ public struct RetrievalEvaluator: Sendable {
             for (queryID, pair) in lists {
                 let documentOf = Dictionary((pair.keyword + pair.dense).map { ($0.chunkID, $0.documentID) }, uniquingKeysWith: { a, _ in a })
                 let fused = fusion.fuse(keyword: pair.keyword.map { ($0.chunkID, $0.score) }, dense: pair.dense.map { ($0.chunkID, $0.score) })
-                var seen = Set<String>()
-                rankings[queryID] = Array(fused.compactMap { entry -> String? in
-                    guard let document = documentOf[entry.key], seen.insert(document).inserted else { return nil }
-                    return corpusIDs[document]
-                }.prefix(depth))
+                let ranking = Ranking(knowledgeBase: knowledgeBase, chunks: fused.map {
+                    RankedChunk(chunkID: $0.key, documentID: documentOf[$0.key]!, score: $0.score)
+                })
+                rankings[queryID] = Array(ranking.documentIDs.compactMap { corpusIDs[$0] }.prefix(depth))
             }
             return FusionScore(fusion: fusion.name, scores: RetrievalScores.mean(rankings: rankings, judgements: dataset.judgements, k: 10))
         }.sorted { $0.scores.ndcgAt10 > $1.scores.ndcgAt10 }

@@ -39,13 +39,12 @@ public final class SearchService: Sendable {
         }
         let details = try wrap { () throws(StoreError) in try store.chunks(ids: top.map(\.chunkID)) }
         let detailByID = Dictionary(details.map { ($0.chunkID, $0) }, uniquingKeysWith: { first, _ in first })
-        let terms = KeywordQuery(request.query).terms
         let hits = top.enumerated().compactMap { position, entry -> SearchHit? in
             guard let detail = detailByID[entry.chunkID] else { return nil }
             return SearchHit(
                 rank: position + 1, documentID: detail.documentID, chunkID: detail.chunkID, ordinal: detail.ordinal,
                 title: detail.title, source: detail.sourceURI, headingPath: detail.headingPath,
-                snippet: Snippet.make(from: detail.text, terms: terms),
+                snippet: Snippet.make(from: detail.text, terms: ranking.terms),
                 text: detail.text, metadata: detail.metadata,
                 scores: ScoreBreakdown(bm25Rank: entry.bm25Rank, bm25Score: entry.bm25Score,
                                        denseRank: entry.denseRank, denseSimilarity: entry.denseSimilarity,
@@ -74,7 +73,8 @@ public final class SearchService: Sendable {
         async let embedding: Result<[Float], SearchError>? = wantsDense ? embedQuery(query) : nil
 
         var keyword: [KeywordMatch] = []
-        if mode != .dense, allowed?.isEmpty != true, let expression = KeywordQuery(query).expression {
+        let keywordQuery = KeywordQuery(query)
+        if mode != .dense, allowed?.isEmpty != true, let expression = keywordQuery.expression {
             keyword = try wrap { () throws(StoreError) in
                 try store.keywordSearch(expression, in: knowledgeBase, documentIDs: allowed, limit: depth)
             }
@@ -103,7 +103,7 @@ public final class SearchService: Sendable {
                         bm25Rank: keywordRank[entry.key]?.0, bm25Score: keywordRank[entry.key]?.1,
                         denseRank: denseRank[entry.key]?.0, denseSimilarity: denseRank[entry.key]?.1)
         }
-        return Ranking(knowledgeBase: knowledgeBase.name, chunks: chunks, queryVector: queryVector)
+        return Ranking(knowledgeBase: knowledgeBase.name, chunks: chunks, queryVector: queryVector, terms: keywordQuery.terms)
     }
 
     private func embedQuery(_ query: String) async -> Result<[Float], SearchError> {

@@ -58,6 +58,8 @@ public struct Ranking: Sendable {
     public var chunks: [RankedChunk]
     /// The query's embedding, when the dense ranking ran.
     public var queryVector: [Float]?
+    /// The query's keyword terms (for snippets), parsed once.
+    public var terms: [String] = []
 
     /// Document ids in the order of their best chunk, each once.
     public var documentIDs: [String] {
