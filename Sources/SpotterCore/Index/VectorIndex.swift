@@ -93,6 +93,12 @@ enum VectorMath {
         }
         return sum
     }
+
+    /// The inner product of two equally long vectors.
+    static func dot(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "vectors of different dimensions")
+        return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in dot(pa.baseAddress!, pb.baseAddress!, a.count) } }
+    }
 }
 
 /// Keeps the `capacity` highest-scoring items seen, cheaply for small `capacity`.

@@ -40,6 +40,12 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Checkpoints the write-ahead log and closes the database; later calls fail with a store error.
+    public func close() {
+        try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try? pool.close()
+    }
+
     // MARK: Knowledge bases
 
     public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
@@ -266,11 +272,11 @@ public final class SQLiteStore: Store {
         try db.execute(sql: "UPDATE knowledge_bases SET generation = generation + 1 WHERE id = ?", arguments: [knowledgeBaseID])
     }
 
-    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
     }
 
-    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.write(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
     }
 

@@ -65,6 +65,51 @@ enum Schema {
                 END;
                 """)
         }
+        migrator.registerMigration("v2-conversations") { db in
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kb TEXT NOT NULL,
+                    assistant TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    updated_at DOUBLE NOT NULL
+                );
+                CREATE INDEX sessions_updated ON sessions(updated_at);
+                CREATE TABLE messages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    answer_id TEXT,
+                    citations TEXT NOT NULL DEFAULT '[]',
+                    created_at DOUBLE NOT NULL
+                );
+                CREATE INDEX messages_session ON messages(session_id, id);
+                -- One row per answer: what was asked, what came back, and how (the trace). Kept after its session
+                -- is deleted, for metrics and evaluation; the session id then dangles on purpose.
+                CREATE TABLE answers (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    session_id TEXT,
+                    kb TEXT NOT NULL,
+                    assistant TEXT NOT NULL,
+                    prompt_version TEXT NOT NULL,
+                    question TEXT NOT NULL,
+                    standalone_question TEXT NOT NULL,
+                    answer TEXT NOT NULL,
+                    citations TEXT NOT NULL DEFAULT '[]',
+                    model TEXT NOT NULL,
+                    grounded INTEGER NOT NULL,
+                    prompt_tokens INTEGER NOT NULL,
+                    completion_tokens INTEGER NOT NULL,
+                    tokens_estimated INTEGER NOT NULL,
+                    cost_usd DOUBLE,
+                    latency_ms DOUBLE NOT NULL,
+                    trace TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL
+                );
+                CREATE INDEX answers_created ON answers(created_at);
+                """)
+        }
         return migrator
     }
 }

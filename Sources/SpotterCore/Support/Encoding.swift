@@ -1,11 +1,12 @@
 import Foundation
 
 /// The one JSON encoding Spotter writes everywhere (store columns, content hashes, CLI `--json`, HTTP bodies):
-/// keys sorted, slashes unescaped, so that equal values give equal bytes.
+/// keys sorted, slashes unescaped, dates in ISO 8601, so that equal values give equal bytes.
 public enum CanonicalJSON {
     public static func data(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
         return try encoder.encode(value)
     }
 

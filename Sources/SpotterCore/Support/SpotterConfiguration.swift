@@ -21,6 +21,16 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_HNSW_M`, `SPOTTER_HNSW_EF_CONSTRUCTION`, `SPOTTER_HNSW_EF_SEARCH`: the dense index's graph degree,
     /// build beam and search beam.
     public var hnsw = HNSWParameters()
+    /// `SPOTTER_MAX_MESSAGE_CHARS`, `SPOTTER_SESSION_TTL`, `SPOTTER_MIN_RELEVANCE`, `SPOTTER_HISTORY_TOKENS`: the
+    /// answering pipeline's limits.
+    public var answering = AnswerPipeline.Settings()
+    /// `SPOTTER_PROMPTS`: a prompt registry folder replacing the built-in one.
+    public var promptsDirectory: URL?
+    /// `SPOTTER_MAX_CHAT_BODY` / `SPOTTER_MAX_UPLOAD_BODY`: request body limits in bytes.
+    public var maximumChatBody = 1 << 20
+    public var maximumUploadBody = 50 << 20
+    /// `SPOTTER_SHUTDOWN_GRACE`: seconds in-flight answers get to finish after SIGTERM.
+    public var shutdownGracePeriod: Double = 30
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -87,17 +97,101 @@ public struct SpotterConfiguration: Sendable {
         } catch {
             throw .invalid("SPOTTER_HNSW_*", "\(m)/\(efConstruction)/\(efSearch)", expected: error.description)
         }
+        func number(_ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+            guard let text = value(name) else { return nil }
+            guard let number = Double(text), range.contains(number) else {
+                throw .invalid(name, text, expected: "a number \(range.lowerBound)–\(range.upperBound)")
+            }
+            return number
+        }
+        if let characters = try whole("SPOTTER_MAX_MESSAGE_CHARS", 1...1_000_000) { configuration.answering.maximumMessageLength = characters }
+        if let text = value("SPOTTER_SESSION_TTL") {
+            guard let seconds = Self.duration(text), seconds > 0 else {
+                throw .invalid("SPOTTER_SESSION_TTL", text, expected: "a duration such as 3600, 90m, 24h or 7d")
+            }
+            configuration.answering.sessionIdleTime = seconds
+        }
+        if let relevance = try number("SPOTTER_MIN_RELEVANCE", 0...1) {
+            configuration.answering.minimumRelevance = relevance
+            configuration.answering.passageRelevanceFloor = min(configuration.answering.passageRelevanceFloor, relevance)
+        }
+        if let tokens = try whole("SPOTTER_HISTORY_TOKENS", 0...1_000_000) { configuration.answering.historyTokenBudget = tokens }
+        if let path = value("SPOTTER_PROMPTS") { configuration.promptsDirectory = URL(fileURLWithPath: path) }
+        if let bytes = try whole("SPOTTER_MAX_CHAT_BODY", 1_024...(1 << 30)) { configuration.maximumChatBody = bytes }
+        if let bytes = try whole("SPOTTER_MAX_UPLOAD_BODY", 1_024...(1 << 34)) { configuration.maximumUploadBody = bytes }
+        if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
         return configuration
+    }
+
+    /// Seconds in `text`: a plain number, or a number with `s`, `m`, `h` or `d`.
+    static func duration(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let last = text.last, let unit = units[last] { return Double(text.dropLast()).map { $0 * unit } }
+        return Double(text)
+    }
+
+    /// Every setting name Spotter reads, so that a typo in a config file is caught instead of ignored.
+    public static let settingNames: Set<String> = [
+        "SPOTTER_DATA_DIR", "SPOTTER_MODEL_DIR", "SPOTTER_HOST", "SPOTTER_PORT", "SPOTTER_KB", "SPOTTER_EMBED_THREADS",
+        "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
+        "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
+        "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_BODY", "SPOTTER_MAX_UPLOAD_BODY", "SPOTTER_SHUTDOWN_GRACE",
+    ]
+
+    /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:
+    /// a variable that is set wins over the file, as twelve-factor apps expect.
+    public static func load(file: URL?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            knownNames: Set<String> = settingNames) throws(ConfigurationError) -> [String: String] {
+        guard let file else { return environment }
+        guard let data = FileManager.default.contents(atPath: file.path), let text = String(data: data, encoding: .utf8) else {
+            throw .unreadableFile(file.path)
+        }
+        var merged: [String: String] = [:]
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let body = line.hasPrefix("export ") ? String(line.dropFirst(7)) : line
+            guard let equals = body.firstIndex(of: "=") else { throw .fileSyntax(file.path, line: offset + 1, "expected KEY=value") }
+            let key = body[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = body[body.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard knownNames.contains(key) else {
+                let suggestion = knownNames.min { editDistance($0, key) < editDistance($1, key) }
+                throw .fileSyntax(file.path, line: offset + 1, "unknown setting '\(key)'" + (suggestion.map { "; did you mean \($0)?" } ?? ""))
+            }
+            merged[key] = value
+        }
+        return merged.merging(environment) { _, fromEnvironment in fromEnvironment }
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 }
 
 /// A setting that cannot work, named with what it should be.
 public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
     case invalid(String, String, expected: String)
+    case unreadableFile(String)
+    case fileSyntax(String, line: Int, String)
 
     public var description: String {
         switch self {
         case .invalid(let name, let value, let expected): return "\(name)=\(value) is not valid: expected \(expected)"
+        case .unreadableFile(let path): return "cannot read the config file \(path): check the path (--config) and that it is UTF-8 text"
+        case .fileSyntax(let path, let line, let reason): return "\(path), line \(line): \(reason)"
         }
     }
 }

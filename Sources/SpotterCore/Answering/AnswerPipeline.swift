@@ -1,0 +1,396 @@
+import Foundation
+import Logging
+
+/// The answering pipeline, top to bottom: every question to Spotter, from any surface, goes through ``run(_:emit:)``.
+///
+/// ```
+/// validate → conversation → condense → input guard → cache ─hit→ answer
+///                                                      │miss
+///        record ← output check ← generate ← prompt ← retrieve
+/// ```
+/// Each stage is one named step, timed and recorded in the answer's ``AnswerTrace``. Later capabilities fill the
+/// hook stages (input guard, cache, output check) instead of adding side paths.
+public struct AnswerPipeline: Sendable {
+    public struct Settings: Sendable {
+        /// The longest message accepted, in characters.
+        public var maximumMessageLength = 8_000
+        /// A session unused for this long is forgotten.
+        public var sessionIdleTime: TimeInterval = 24 * 3600
+        /// The best passage must be at least this similar (cosine) to the question for an answer to be grounded;
+        /// below it the answer says the knowledge base does not cover the question.
+        public var minimumRelevance = 0.35
+        /// Passages less similar than this are left out of the prompt.
+        public var passageRelevanceFloor = 0.25
+        /// Tokens of conversation history a prompt may carry.
+        public var historyTokenBudget = 1_200
+
+        public init() {}
+    }
+
+    public let search: SearchService
+    public let conversations: any ConversationStore
+    public let registry: PromptRegistry
+    /// The chain that writes answers (ending with the offline answerer, so it normally cannot fail).
+    public let model: any ChatModel
+    public let condenser: QuestionCondenser
+    public let defaultKnowledgeBase: String
+    public let settings: Settings
+    /// USD for the tokens of an answer by a model; nil when the model has no price.
+    public let cost: @Sendable (TokenUsage, String) -> Double?
+    public let logger: Logger
+
+    public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
+                condenser: QuestionCondenser, defaultKnowledgeBase: String, settings: Settings = Settings(),
+                cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
+                logger: Logger = Logger(label: "spotter.answer")) {
+        self.search = search
+        self.conversations = conversations
+        self.registry = registry
+        self.model = model
+        self.condenser = condenser
+        self.defaultKnowledgeBase = defaultKnowledgeBase
+        self.settings = settings
+        self.cost = cost
+        self.logger = logger
+    }
+
+    /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. Ending the iteration early (a
+    /// client that went away) cancels the answer and the model call behind it.
+    public func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    _ = try await run(request) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The whole answer at once.
+    public func respond(_ request: AnswerRequest) async throws(AnswerError) -> Answer {
+        try await run(request) { _ in }
+    }
+
+    /// Runs every stage for one request, reporting progress through `emit`.
+    public func run(_ request: AnswerRequest, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Answer {
+        let started = ContinuousClock.now
+        let now = Date()
+        let answerID = Identifier.make("ans")
+        var trace = AnswerTrace(id: Identifier.make("trc"))
+        var logger = self.logger
+        logger[metadataKey: "answer_id"] = "\(answerID)"
+        if let requestID = request.requestID { logger[metadataKey: "request_id"] = "\(requestID)" }
+
+        // 1. Validate: the message, the assistant, the knowledge base.
+        let valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
+            () throws(AnswerError) in try validate(request)
+        }
+
+        // 2. Conversation: the session's history (or the client's), with expiry.
+        let conversation = try await trace.run(.conversation, outcome: \.outcome) { () throws(AnswerError) in
+            try resolveConversation(request, valid: valid, now: now)
+        }
+        if let sessionID = conversation.sessionID { logger[metadataKey: "session_id"] = "\(sessionID)" }
+        emit(.started(AnswerStart(answerID: answerID, sessionID: conversation.sessionID, traceID: trace.id)))
+
+        // 3. Condense a follow-up into a standalone question.
+        let standalone = try await trace.run(.condense, outcome: { "\($0.method.rawValue): \(PromptBuilder.clip($0.question, words: 20))" }) {
+            () throws(AnswerError) in
+            await condenser.condense(valid.message, history: conversation.history, previousQuestion: conversation.previousQuestion)
+        }
+
+        // 4. Input guard (hook: injection and PII checks come later; emptiness and length are checked here).
+        try await trace.run(.inputGuard, outcome: { "passed" }) { () throws(AnswerError) in
+            try inputGuard(standalone.question)
+        }
+
+        // 5. Semantic cache (hook: the cache issue fills it; every question is a miss until then).
+        try await trace.run(.cache, outcome: { "miss (no cache configured)" }) { () throws(AnswerError) in () }
+
+        // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
+        let retrieved = try await trace.run(.retrieve, outcome: \.outcome) { () throws(AnswerError) in
+            try await retrieve(standalone.question, valid: valid)
+        }
+
+        // 7. Build the prompt: system prompt, history within budget, numbered passages, question.
+        let prompt = try await trace.run(.prompt, outcome: {
+            "\(valid.assistant.prompt.reference), \(retrieved.passages.count) passages, \($0.verbatimTurns) turns verbatim, \($0.summarisedTurns) summarised, ~\($0.estimatedTokens) tokens"
+        }) { () throws(AnswerError) in
+            PromptBuilder(historyTokenBudget: settings.historyTokenBudget).build(
+                system: valid.assistant.prompt.text, passages: retrieved.passages.map(\.grounding),
+                history: conversation.history, question: standalone.question)
+        }
+
+        // 8. Generate, streaming tokens; 9. the output check runs on the stream (invalid citation markers dropped).
+        var check = CitationMarkerFilter(valid: Set(retrieved.passages.map(\.grounding.number)))
+        let generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
+            () throws(AnswerError) in
+            try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
+                               check: &check, emit: emit)
+        }
+        let citations = try await trace.run(.outputCheck, outcome: {
+            "\($0.count) cited" + (check.removed > 0 ? ", \(check.removed) invalid markers removed" : "")
+        }) { () throws(AnswerError) in
+            retrieved.citations(for: check.cited)
+        }
+        emit(.citations(citations))
+
+        // 10. Record the turn and the answer.
+        let costUSD = cost(generated.usage, generated.model)
+        var answer = Answer(answerID: answerID, sessionID: conversation.sessionID, answer: generated.text,
+                            citations: citations, usage: generated.usage, costUSD: costUSD, model: generated.model,
+                            cached: false, grounded: retrieved.grounded, trace: trace)
+        let latency = (ContinuousClock.now - started).inSeconds * 1000
+        let traceSoFar = trace
+        _ = try? await trace.run(.record, outcome: { "stored" }) { () throws(AnswerError) in
+            do {
+                try record(answer, request: request, valid: valid, standalone: standalone.question,
+                           latency: latency, trace: traceSoFar, now: now)
+            } catch {
+                // The user has the answer already; a failed write must not take it back.
+                logger.error("could not record the answer", metadata: ["error": "\(error)"])
+                throw AnswerError.store("\(error)")
+            }
+        }
+        answer.trace = trace
+        logger.info("answered", metadata: [
+            "model": "\(answer.model)", "grounded": "\(answer.grounded)", "citations": "\(citations.count)",
+            "tokens_in": "\(answer.usage.promptTokens)", "tokens_out": "\(answer.usage.completionTokens)",
+            "latency_ms": "\(Int(latency.rounded()))",
+            "stages": "\(trace.stages.map { "\($0.stage.rawValue)=\(String(format: "%.1f", $0.milliseconds))" }.joined(separator: " "))",
+        ])
+        emit(.done(answer))
+        return answer
+    }
+
+    // MARK: Stages
+
+    struct ValidRequest {
+        var message: String
+        var assistant: PromptRegistry.Assistant
+        var knowledgeBase: String
+        var filters: [MetadataFilter]
+    }
+
+    func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
+        let message = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !message.isEmpty else { throw .invalidRequest(field: "message", reason: "must not be empty") }
+        guard message.count <= settings.maximumMessageLength else {
+            throw .messageTooLong(length: message.count, maximum: settings.maximumMessageLength)
+        }
+        guard let assistant = registry.assistant(named: request.assistant) else {
+            throw .unknownAssistant(request.assistant ?? "", available: registry.assistants.map(\.name))
+        }
+        if let sessionID = request.sessionID, request.history == nil, !Identifier.isValid(sessionID) {
+            throw .invalidRequest(field: "session_id", reason: "must be 1–128 letters, digits, '-', '_', '.' or ':'")
+        }
+        if let temperature = request.temperature, !(0...2).contains(temperature) {
+            throw .invalidRequest(field: "temperature", reason: "must be between 0 and 2")
+        }
+        if let maxTokens = request.maxTokens, !(1...32_768).contains(maxTokens) {
+            throw .invalidRequest(field: "max_tokens", reason: "must be between 1 and 32768")
+        }
+        return ValidRequest(message: message, assistant: assistant,
+                            knowledgeBase: request.knowledgeBase ?? assistant.knowledgeBase ?? defaultKnowledgeBase,
+                            filters: request.filters)
+    }
+
+    struct ResolvedConversation {
+        var sessionID: String?
+        var history: [ChatMessage]
+        var previousQuestion: String?
+        var outcome: String
+    }
+
+    func resolveConversation(_ request: AnswerRequest, valid: ValidRequest, now: Date) throws(AnswerError) -> ResolvedConversation {
+        if let history = request.history {
+            let turns = history.filter { $0.role != .system }
+            return ResolvedConversation(sessionID: nil, history: turns, previousQuestion: nil,
+                                        outcome: "\(turns.count) messages from the client")
+        }
+        guard let sessionID = request.sessionID else {
+            return ResolvedConversation(sessionID: Identifier.make("ses"), history: [], previousQuestion: nil, outcome: "new session")
+        }
+        do {
+            guard let session = try conversations.session(id: sessionID) else {
+                return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "new session (client id)")
+            }
+            if session.updatedAt < now.addingTimeInterval(-settings.sessionIdleTime) {
+                try conversations.deleteSession(id: sessionID)
+                return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "expired, started afresh")
+            }
+            let messages = try conversations.messages(inSession: sessionID)
+            let lastAnswer = messages.last { $0.role == .assistant }?.answerID
+            let previous = try lastAnswer.flatMap { id throws(StoreError) in try conversations.answer(id: id)?.standaloneQuestion }
+            return ResolvedConversation(sessionID: sessionID, history: messages.map { ChatMessage(role: $0.role, content: $0.content) },
+                                        previousQuestion: previous, outcome: "\(messages.count / 2) earlier turns")
+        } catch {
+            throw .store(error.description)
+        }
+    }
+
+    func inputGuard(_ question: String) throws(AnswerError) {
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw .invalidRequest(field: "message", reason: "must not be empty")
+        }
+        guard question.count <= settings.maximumMessageLength * 2 else {
+            throw .messageTooLong(length: question.count, maximum: settings.maximumMessageLength)
+        }
+    }
+
+    func retrieve(_ question: String, valid: ValidRequest) async throws(AnswerError) -> RetrievedPassages {
+        let response: SearchResponse
+        do {
+            response = try await search.search(SearchRequest(
+                query: question, knowledgeBase: valid.knowledgeBase, k: valid.assistant.passages, mode: .hybrid,
+                filters: valid.filters, mmrLambda: valid.assistant.mmr))
+        } catch {
+            throw .search(error)
+        }
+        let best = response.hits.compactMap(\.scores.denseSimilarity).max() ?? 0
+        let kept = response.hits.filter { ($0.scores.denseSimilarity ?? 0) >= settings.passageRelevanceFloor }
+        return RetrievedPassages(hits: kept, nearest: response.hits, bestSimilarity: best,
+                                 grounded: best >= settings.minimumRelevance && !kept.isEmpty)
+    }
+
+    struct Generated {
+        var text: String
+        var model: String
+        var usage: TokenUsage
+    }
+
+    func generate(_ prompt: PromptBuilder.Built, question: String, retrieved: RetrievedPassages, request: AnswerRequest,
+                  check: inout CitationMarkerFilter, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Generated {
+        guard retrieved.grounded else {
+            // Nothing relevant enough: say so, and offer the nearest topics the knowledge base does cover.
+            let text = retrieved.notCoveredAnswer()
+            emit(.token(text))
+            return Generated(text: text, model: "none", usage: TokenUsage(promptTokens: 0, completionTokens: 0))
+        }
+        let modelRequest = ChatModelRequest(messages: prompt.messages, question: question,
+                                            passages: retrieved.passages.map(\.grounding),
+                                            temperature: request.temperature, maxTokens: request.maxTokens, user: request.user)
+        var text = ""
+        var producer = model.name
+        var usage: TokenUsage? = nil
+        do {
+            for try await event in model.stream(modelRequest) {
+                switch event {
+                case .producer(let name): producer = name
+                case .delta(let piece):
+                    let safe = check.feed(piece)
+                    if !safe.isEmpty {
+                        text += safe
+                        emit(.token(safe))
+                    }
+                case .finished(let finish): usage = finish.usage
+                }
+            }
+        } catch let error as ChatModelError {
+            throw error == .cancelled ? .cancelled : .generation(error)
+        } catch is CancellationError {
+            throw .cancelled
+        } catch {
+            throw .generation(.connection(upstream: producer, reason: String(describing: error)))
+        }
+        if Task.isCancelled { throw .cancelled }
+        let rest = check.flush()
+        if !rest.isEmpty {
+            text += rest
+            emit(.token(rest))
+        }
+        let counted = usage ?? TokenUsage(promptTokens: prompt.estimatedTokens, completionTokens: TokenEstimator.estimate(text), estimated: true)
+        return Generated(text: text, model: producer, usage: counted)
+    }
+
+    func record(_ answer: Answer, request: AnswerRequest, valid: ValidRequest, standalone: String, latency: Double,
+                trace: AnswerTrace, now: Date) throws(AnswerError) {
+        let record = AnswerRecord(
+            id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
+            assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
+            standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
+            grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
+            trace: trace, createdAt: now)
+        do {
+            guard let sessionID = answer.sessionID else { return try conversations.recordAnswer(record) }
+            if try conversations.session(id: sessionID) == nil {
+                _ = try conversations.openSession(id: sessionID, knowledgeBase: valid.knowledgeBase,
+                                                  assistant: valid.assistant.name, at: now)
+                // New sessions are rare enough to sweep idle ones here, instead of running a timer.
+                try conversations.deleteSessions(idleBefore: now.addingTimeInterval(-settings.sessionIdleTime))
+            }
+            try conversations.recordTurn(record,
+                                         question: StoredMessage(role: .user, content: valid.message, createdAt: now),
+                                         reply: StoredMessage(role: .assistant, content: answer.answer, answerID: answer.answerID,
+                                                              citations: answer.citations, createdAt: Date()))
+        } catch {
+            throw .store(error.description)
+        }
+    }
+}
+
+/// The passages retrieved for a question, numbered as the prompt numbers them.
+struct RetrievedPassages {
+    struct Passage {
+        var grounding: GroundingPassage
+        var hit: SearchHit
+    }
+
+    var passages: [Passage]
+    /// Every hit, relevant or not: the nearest topics to offer when nothing is relevant.
+    var nearest: [SearchHit]
+    var bestSimilarity: Double
+    var grounded: Bool
+
+    init(hits: [SearchHit], nearest: [SearchHit], bestSimilarity: Double, grounded: Bool) {
+        passages = hits.enumerated().map { offset, hit in
+            let heading = hit.headingPath.last.flatMap { $0 == hit.title ? nil : $0 }
+            let title = heading.map { "\(hit.title) › \($0)" } ?? hit.title
+            return Passage(grounding: GroundingPassage(number: offset + 1, title: title, text: hit.text), hit: hit)
+        }
+        self.nearest = nearest
+        self.bestSimilarity = bestSimilarity
+        self.grounded = grounded
+    }
+
+    var outcome: String {
+        "\(passages.count) passages, best similarity \(String(format: "%.2f", bestSimilarity))" + (grounded ? "" : ", not covered")
+    }
+
+    /// The citations for the cited passage numbers; every passage given when the answer cited none.
+    func citations(for cited: Set<Int>) -> [Citation] {
+        guard grounded else { return [] }
+        let chosen = cited.isEmpty ? passages : passages.filter { cited.contains($0.grounding.number) }
+        return chosen.map { passage in
+            Citation(n: passage.grounding.number, documentID: passage.hit.documentID, chunkID: passage.hit.chunkID,
+                     title: passage.hit.title, source: passage.hit.source, snippet: passage.hit.snippet,
+                     score: passage.hit.scores.denseSimilarity ?? passage.hit.scores.fused)
+        }
+    }
+
+    func notCoveredAnswer() -> String {
+        var titles: [String] = []
+        for hit in nearest where !titles.contains(hit.title) && titles.count < 3 { titles.append(hit.title) }
+        let offer = titles.isEmpty
+            ? "The knowledge base has no documents to draw on yet."
+            : "The closest topics it does cover are: " + titles.joined(separator: "; ") + ". Ask about one of those, or rephrase your question."
+        return "I couldn't find anything in the knowledge base that answers this, so I won't guess. " + offer
+    }
+}
+
+/// Random, prefixed ids for answers, traces and sessions.
+enum Identifier {
+    static func make(_ prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return prefix + "_" + (0..<16).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+    }
+
+    /// Client-chosen ids: 1–128 of letters, digits, '-', '_', '.', ':'.
+    static func isValid(_ id: String) -> Bool {
+        (1...128).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+
+/// A question to the assistant, from `POST /v1/chat`, the OpenAI-compatible endpoint or `spotter chat`.
+public struct AnswerRequest: Sendable {
+    public var message: String
+    /// The conversation to continue (created when unknown); nil starts a new one.
+    public var sessionID: String?
+    /// Earlier turns supplied by the client (OpenAI-style requests carry the whole conversation); when set, no
+    /// session is stored and `sessionID` is ignored.
+    public var history: [ChatMessage]?
+    public var knowledgeBase: String?
+    public var filters: [MetadataFilter]
+    /// The assistant configuration (see ``AssistantCatalog``); nil is the default one.
+    public var assistant: String?
+    public var temperature: Double?
+    public var maxTokens: Int?
+    /// The caller's end-user id, passed upstream.
+    public var user: String?
+    /// The id of the HTTP request or CLI call, for logs.
+    public var requestID: String?
+
+    public init(message: String, sessionID: String? = nil, history: [ChatMessage]? = nil, knowledgeBase: String? = nil,
+                filters: [MetadataFilter] = [], assistant: String? = nil, temperature: Double? = nil,
+                maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil) {
+        self.message = message
+        self.sessionID = sessionID
+        self.history = history
+        self.knowledgeBase = knowledgeBase
+        self.filters = filters
+        self.assistant = assistant
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.user = user
+        self.requestID = requestID
+    }
+}
+
+/// A source of an answer: the passage numbered `n` in the prompt and in the answer's `[n]` markers.
+public struct Citation: Sendable, Equatable, Codable {
+    public var n: Int
+    public var documentID: String
+    public var chunkID: Int64
+    public var title: String
+    public var source: String
+    public var snippet: String
+    public var score: Double
+
+    public init(n: Int, documentID: String, chunkID: Int64, title: String, source: String, snippet: String, score: Double) {
+        self.n = n
+        self.documentID = documentID
+        self.chunkID = chunkID
+        self.title = title
+        self.source = source
+        self.snippet = snippet
+        self.score = score
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case n, title, source, snippet, score
+        case documentID = "document_id"
+        case chunkID = "chunk_id"
+    }
+}
+
+/// The moment an answer starts: the ids a client needs before the first token.
+public struct AnswerStart: Sendable, Equatable {
+    public var answerID: String
+    /// nil for stateless requests (client-supplied history).
+    public var sessionID: String?
+    public var traceID: String
+}
+
+/// A finished answer, as `POST /v1/chat` returns it and the `done` event carries it.
+public struct Answer: Sendable, Equatable, Codable {
+    public var answerID: String
+    public var sessionID: String?
+    public var answer: String
+    public var citations: [Citation]
+    public var usage: TokenUsage
+    public var costUSD: Double?
+    /// The model that wrote the answer (`offline` for the extractive answerer).
+    public var model: String
+    public var cached: Bool
+    /// False when the knowledge base had nothing relevant enough and the answer says so.
+    public var grounded: Bool
+    public var traceID: String
+    /// The stages and their timings; left out of the chat response, kept in the answer record.
+    public var trace: AnswerTrace
+
+    enum CodingKeys: String, CodingKey {
+        case answer, citations, usage, model, cached, grounded
+        case answerID = "answer_id"
+        case sessionID = "session_id"
+        case costUSD = "cost_usd"
+        case traceID = "trace_id"
+    }
+
+    public init(answerID: String, sessionID: String?, answer: String, citations: [Citation], usage: TokenUsage,
+                costUSD: Double?, model: String, cached: Bool, grounded: Bool, trace: AnswerTrace) {
+        self.answerID = answerID
+        self.sessionID = sessionID
+        self.answer = answer
+        self.citations = citations
+        self.usage = usage
+        self.costUSD = costUSD
+        self.model = model
+        self.cached = cached
+        self.grounded = grounded
+        self.traceID = trace.id
+        self.trace = trace
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        answerID = try container.decode(String.self, forKey: .answerID)
+        sessionID = try container.decodeIfPresent(String.self, forKey: .sessionID)
+        answer = try container.decode(String.self, forKey: .answer)
+        citations = try container.decode([Citation].self, forKey: .citations)
+        usage = try container.decode(TokenUsage.self, forKey: .usage)
+        costUSD = try container.decodeIfPresent(Double.self, forKey: .costUSD)
+        model = try container.decode(String.self, forKey: .model)
+        cached = try container.decode(Bool.self, forKey: .cached)
+        grounded = try container.decode(Bool.self, forKey: .grounded)
+        traceID = try container.decode(String.self, forKey: .traceID)
+        trace = AnswerTrace(id: traceID)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(answerID, forKey: .answerID)
+        // Explicit nulls: clients see every field of the documented shape.
+        try container.encode(sessionID, forKey: .sessionID)
+        try container.encode(answer, forKey: .answer)
+        try container.encode(citations, forKey: .citations)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(costUSD, forKey: .costUSD)
+        try container.encode(model, forKey: .model)
+        try container.encode(cached, forKey: .cached)
+        try container.encode(grounded, forKey: .grounded)
+        try container.encode(traceID, forKey: .traceID)
+    }
+}
+
+/// One step of a streamed answer.
+public enum AnswerEvent: Sendable, Equatable {
+    case started(AnswerStart)
+    /// The next piece of the answer's text.
+    case token(String)
+    /// The passages the answer cites, once the text is complete.
+    case citations([Citation])
+    case done(Answer)
+}
+
+/// Why a question could not be answered.
+public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The request itself is wrong (the field, what is wrong with it).
+    case invalidRequest(field: String, reason: String)
+    case messageTooLong(length: Int, maximum: Int)
+    case unknownAssistant(String, available: [String])
+    case search(SearchError)
+    /// The model failed before writing anything, and no fallback could answer.
+    case generation(ChatModelError)
+    case store(String)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .invalidRequest(let field, let reason): return "\(field): \(reason)"
+        case .messageTooLong(let length, let maximum):
+            return "message is \(length) characters long; the limit is \(maximum) (SPOTTER_MAX_MESSAGE_CHARS)"
+        case .unknownAssistant(let name, let available):
+            return "no assistant named '\(name)' (available: \(available.joined(separator: ", ")))"
+        case .search(let error): return error.description
+        case .generation(let error): return error.description
+        case .store(let reason): return reason
+        case .cancelled: return "the answer was cancelled"
+        }
+    }
+}

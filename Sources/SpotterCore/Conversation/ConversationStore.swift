@@ -1,0 +1,119 @@
+import Foundation
+
+/// Where sessions, their messages and the record of every answer are kept.
+///
+/// ``SQLiteStore`` implements it beside the knowledge base; a turn (the question, the answer and its record) is
+/// written in one transaction, so that history never holds a question without its answer.
+public protocol ConversationStore: Sendable {
+    /// The session with this id, or nil.
+    func session(id: String) throws(StoreError) -> SessionRecord?
+    /// Creates the session, or returns it when it exists.
+    func openSession(id: String, knowledgeBase: String, assistant: String, at date: Date) throws(StoreError) -> SessionRecord
+    /// The session's messages, oldest first.
+    func messages(inSession id: String) throws(StoreError) -> [StoredMessage]
+    /// Appends a question and its answer to the session and records the answer, in one transaction.
+    func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage) throws(StoreError)
+    /// Records an answer that belongs to no stored session (a stateless OpenAI-style request).
+    func recordAnswer(_ answer: AnswerRecord) throws(StoreError)
+    /// Deletes a session and its messages; false when there was none.
+    @discardableResult
+    func deleteSession(id: String) throws(StoreError) -> Bool
+    /// Deletes every session idle since before `date`; returns how many.
+    @discardableResult
+    func deleteSessions(idleBefore date: Date) throws(StoreError) -> Int
+    /// One answer's record.
+    func answer(id: String) throws(StoreError) -> AnswerRecord?
+}
+
+/// A conversation: its knowledge base and assistant, and when it was last used.
+public struct SessionRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var knowledgeBase: String
+    public var assistant: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, knowledgeBase: String, assistant: String, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.knowledgeBase = knowledgeBase
+        self.assistant = assistant
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One message of a session as stored: an assistant message carries its answer id and citations.
+public struct StoredMessage: Sendable, Equatable, Codable {
+    public var role: ChatRole
+    public var content: String
+    public var answerID: String?
+    public var citations: [Citation]
+    public var createdAt: Date
+
+    public init(role: ChatRole, content: String, answerID: String? = nil, citations: [Citation] = [], createdAt: Date) {
+        self.role = role
+        self.content = content
+        self.answerID = answerID
+        self.citations = citations
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case role, content, citations
+        case answerID = "answer_id"
+        case createdAt = "created_at"
+    }
+}
+
+/// What is kept of every answer: the question, the answer, how it was made and what it cost.
+public struct AnswerRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var sessionID: String?
+    public var knowledgeBase: String
+    public var assistant: String
+    public var promptVersion: String
+    public var question: String
+    public var standaloneQuestion: String
+    public var answer: String
+    public var citations: [Citation]
+    public var model: String
+    public var grounded: Bool
+    public var usage: TokenUsage
+    public var costUSD: Double?
+    public var latencyMilliseconds: Double
+    public var trace: AnswerTrace
+    public var createdAt: Date
+
+    public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
+                question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,
+                grounded: Bool, usage: TokenUsage, costUSD: Double?, latencyMilliseconds: Double, trace: AnswerTrace,
+                createdAt: Date) {
+        self.id = id
+        self.sessionID = sessionID
+        self.knowledgeBase = knowledgeBase
+        self.assistant = assistant
+        self.promptVersion = promptVersion
+        self.question = question
+        self.standaloneQuestion = standaloneQuestion
+        self.answer = answer
+        self.citations = citations
+        self.model = model
+        self.grounded = grounded
+        self.usage = usage
+        self.costUSD = costUSD
+        self.latencyMilliseconds = latencyMilliseconds
+        self.trace = trace
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, question, answer, citations, model, grounded, usage, trace, assistant
+        case sessionID = "session_id"
+        case knowledgeBase = "kb"
+        case promptVersion = "prompt_version"
+        case standaloneQuestion = "standalone_question"
+        case costUSD = "cost_usd"
+        case latencyMilliseconds = "latency_ms"
+        case createdAt = "created_at"
+    }
+}

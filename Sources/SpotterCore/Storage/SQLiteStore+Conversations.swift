@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore: ConversationStore {
+    public func session(id: String) throws(StoreError) -> SessionRecord? {
+        try read("read session") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map(Self.sessionRecord)
+        }
+    }
+
+    public func openSession(id: String, knowledgeBase: String, assistant: String, at date: Date) throws(StoreError) -> SessionRecord {
+        try write("open session") { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]) {
+                return Self.sessionRecord(row)
+            }
+            try db.execute(sql: "INSERT INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, knowledgeBase, assistant, date.timeIntervalSince1970, date.timeIntervalSince1970])
+            return SessionRecord(id: id, knowledgeBase: knowledgeBase, assistant: assistant, createdAt: date, updatedAt: date)
+        }
+    }
+
+    public func messages(inSession id: String) throws(StoreError) -> [StoredMessage] {
+        try read("read session messages") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY id", arguments: [id]).map { row in
+                StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
+                              answerID: row["answer_id"],
+                              citations: Self.decodeJSON(row["citations"]) ?? [],
+                              createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
+    }
+
+    public func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage) throws(StoreError) {
+        try write("record an answer") { db in
+            guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
+            for message in [question, reply] {
+                try db.execute(sql: """
+                    INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [sessionID, message.role.rawValue, message.content, message.answerID,
+                                     Self.encodeJSON(message.citations), message.createdAt.timeIntervalSince1970])
+            }
+            try db.execute(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?",
+                           arguments: [reply.createdAt.timeIntervalSince1970, sessionID])
+            try Self.insert(answer, db)
+        }
+    }
+
+    public func recordAnswer(_ answer: AnswerRecord) throws(StoreError) {
+        try write("record an answer") { db in try Self.insert(answer, db) }
+    }
+
+    public func deleteSession(id: String) throws(StoreError) -> Bool {
+        try write("delete session") { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteSessions(idleBefore date: Date) throws(StoreError) -> Int {
+        try write("delete idle sessions") { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    public func answer(id: String) throws(StoreError) -> AnswerRecord? {
+        try read("read answer") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM answers WHERE id = ?", arguments: [id]) else { return nil }
+            return AnswerRecord(
+                id: row["id"], sessionID: row["session_id"], knowledgeBase: row["kb"], assistant: row["assistant"],
+                promptVersion: row["prompt_version"], question: row["question"],
+                standaloneQuestion: row["standalone_question"], answer: row["answer"],
+                citations: Self.decodeJSON(row["citations"]) ?? [], model: row["model"], grounded: row["grounded"],
+                usage: TokenUsage(promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
+                                  estimated: row["tokens_estimated"]),
+                costUSD: row["cost_usd"], latencyMilliseconds: row["latency_ms"],
+                trace: Self.decodeJSON(row["trace"]) ?? AnswerTrace(id: row["id"]),
+                createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+    }
+
+    private static func insert(_ answer: AnswerRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
+                                 citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
+                                 cost_usd, latency_ms, trace, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                answer.id, answer.sessionID, answer.knowledgeBase, answer.assistant, answer.promptVersion,
+                answer.question, answer.standaloneQuestion, answer.answer, encodeJSON(answer.citations), answer.model,
+                answer.grounded, answer.usage.promptTokens, answer.usage.completionTokens, answer.usage.estimated,
+                answer.costUSD, answer.latencyMilliseconds, encodeJSON(answer.trace),
+                answer.createdAt.timeIntervalSince1970,
+            ])
+    }
+
+    private static func sessionRecord(_ row: Row) -> SessionRecord {
+        SessionRecord(id: row["id"], knowledgeBase: row["kb"], assistant: row["assistant"],
+                      createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                      updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+}

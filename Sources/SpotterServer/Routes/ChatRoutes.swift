@@ -1,0 +1,184 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SpotterCore
+
+/// `POST /v1/chat` (JSON, or Server-Sent Events with `stream: true` / `Accept: text/event-stream`), and the
+/// sessions it keeps: `GET` / `DELETE /v1/sessions/{id}`.
+struct ChatRoutes {
+    let spotter: Spotter
+    let options: SpotterHTTPServer.Options
+
+    struct ChatBody: Decodable, Sendable {
+        var message: String
+        var sessionID: String?
+        var kb: String?
+        var filters: [String: FilterValue]?
+        var stream: Bool?
+        var assistant: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case message, kb, filters, stream, assistant
+            case sessionID = "session_id"
+        }
+
+        /// `"value"` or `["a", "b"]` (any of them).
+        enum FilterValue: Decodable, Sendable {
+            case one(String), any([String])
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) { self = .one(text); return }
+                self = .any(try container.decode([String].self))
+            }
+
+            var values: [String] {
+                switch self {
+                case .one(let value): [value]
+                case .any(let values): values
+                }
+            }
+        }
+
+        var metadataFilters: [MetadataFilter] {
+            (filters ?? [:]).sorted { $0.key < $1.key }.flatMap { key, value in value.values.map { MetadataFilter(key: key, value: $0) } }
+        }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/chat") { request, context -> Response in
+            let body = try await JSONRequest.decode(ChatBody.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
+            let answerRequest = AnswerRequest(
+                message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
+                assistant: body.assistant, requestID: context.id)
+            let wantsStream = body.stream ?? request.headers[.accept].map { $0.contains("text/event-stream") } ?? false
+            if !wantsStream {
+                do {
+                    return JSONBody.response(try await spotter.answers.respond(answerRequest))
+                } catch let error as AnswerError {
+                    throw APIError.from(error)
+                }
+            }
+            return EventStream.response(heartbeat: options.heartbeatInterval) { send in
+                do {
+                    for try await event in spotter.answers.answer(answerRequest) {
+                        switch event {
+                        case .started: break
+                        case .token(let text): try await send("token", TokenEvent(text: text))
+                        case .citations(let citations): try await send("citations", CitationsEvent(citations: citations))
+                        case .done(let answer): try await send("done", answer)
+                        }
+                    }
+                } catch let error as AnswerError {
+                    let apiError = APIError.from(error)
+                    try await send("error", ErrorEnvelope(error: .init(code: apiError.code, message: apiError.message)))
+                }
+            }
+        }
+
+        router.get("/v1/sessions/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            do {
+                guard let session = try spotter.store.session(id: id), !isExpired(session) else {
+                    throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)' (it never existed, was deleted or expired)")
+                }
+                let messages = try spotter.store.messages(inSession: id)
+                return JSONBody.response(SessionView(
+                    sessionID: session.id, kb: session.knowledgeBase, assistant: session.assistant,
+                    createdAt: session.createdAt, updatedAt: session.updatedAt,
+                    expiresAt: session.updatedAt.addingTimeInterval(spotter.configuration.answering.sessionIdleTime),
+                    messages: messages))
+            } catch let error as StoreError {
+                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            }
+        }
+
+        router.delete("/v1/sessions/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            do {
+                guard try spotter.store.deleteSession(id: id) else {
+                    throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)'")
+                }
+                return Response(status: .noContent)
+            } catch let error as StoreError {
+                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            }
+        }
+    }
+
+    private func isExpired(_ session: SessionRecord) -> Bool {
+        session.updatedAt < Date().addingTimeInterval(-spotter.configuration.answering.sessionIdleTime)
+    }
+
+    struct TokenEvent: Encodable { var text: String }
+    struct CitationsEvent: Encodable { var citations: [Citation] }
+
+    struct SessionView: Encodable {
+        var sessionID: String
+        var kb: String
+        var assistant: String
+        var createdAt: Date
+        var updatedAt: Date
+        var expiresAt: Date
+        var messages: [StoredMessage]
+
+        enum CodingKeys: String, CodingKey {
+            case kb, assistant, messages
+            case sessionID = "session_id"
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+            case expiresAt = "expires_at"
+        }
+    }
+}
+
+/// A `text/event-stream` response whose events come from `produce`, with a comment line every `heartbeat` so that a
+/// client that went away is noticed (the write fails) even while the model is silent; the producer is then cancelled.
+enum EventStream {
+    typealias Send = @Sendable (_ event: String, _ data: any Encodable & Sendable) async throws -> Void
+
+    /// `named`: `event: NAME` + `data:` frames; `dataOnly`: OpenAI's bare `data:` frames closed by a final marker.
+    enum Format: Sendable {
+        case named
+        case dataOnly(done: String)
+    }
+
+    static func response(heartbeat: Duration, format: Format = .named, produce: @escaping @Sendable (Send) async throws -> Void) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            let (frames, output) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .unbounded)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { output.finish() }
+                    try await produce { event, data in
+                        let json = (try? CanonicalJSON.data(data)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                        switch format {
+                        case .named: output.yield(ByteBuffer(string: "event: \(event)\ndata: \(json)\n\n"))
+                        case .dataOnly: output.yield(ByteBuffer(string: "data: \(json)\n\n"))
+                        }
+                    }
+                    if case .dataOnly(let done) = format, !Task.isCancelled {
+                        output.yield(ByteBuffer(string: "data: \(done)\n\n"))
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: heartbeat)
+                        output.yield(ByteBuffer(string: ": keep-alive\n\n"))
+                    }
+                }
+                do {
+                    for await frame in frames { try await writer.write(frame) }
+                    group.cancelAll()
+                    try await writer.finish(nil)
+                } catch {
+                    // The client went away: stop the answer (and the model call behind it).
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        })
+    }
+}
