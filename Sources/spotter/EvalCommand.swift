@@ -5,8 +5,8 @@ import Synchronization
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure quality: retrieval on a BEIR-layout dataset.",
-        subcommands: [Retrieval.self])
+        abstract: "Measure quality: retrieval on a BEIR-layout dataset; the answer pipeline's relevance threshold.",
+        subcommands: [Retrieval.self, Relevance.self])
 
     enum ModeChoice: String, ExpressibleByArgument, CaseIterable {
         case bm25, dense, hybrid, all
@@ -225,5 +225,40 @@ final class EvalDisplay: Sendable {
 
     func clear() {
         if showsProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+
+}
+
+extension Eval {
+    struct Relevance: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Calibrate the 'not covered' threshold (SPOTTER_MIN_RELEVANCE) on labelled questions.",
+            discussion: "Reads JSONL {\"question\", \"covered\"} (bench/relevance/questions.jsonl is a set for the demo knowledge base).")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "Labelled questions (JSONL).")
+        var questions: String = "bench/relevance/questions.jsonl"
+
+        @Option(help: "Knowledge base (default: $SPOTTER_KB or 'default').")
+        var kb: String?
+
+        @Flag(help: "Print the report as JSON.")
+        var json = false
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            let labelled = try RelevanceCalibration.readQuestions(URL(fileURLWithPath: questions))
+            let spotter = try Spotter(configuration: configuration)
+            let report = try await RelevanceCalibration.run(
+                labelled, search: spotter.search, knowledgeBase: kb ?? configuration.defaultKnowledgeBase,
+                assistant: spotter.prompts.defaultAssistant, configuredThreshold: configuration.answering.minimumRelevance)
+            if json { return JSONLine.print(report) }
+            for item in report.questions.sorted(by: { $0.bestSimilarity > $1.bestSimilarity }) {
+                print(String(format: "%.3f  %@  %@", item.bestSimilarity, item.covered ? "covered    " : "not covered", item.question))
+            }
+            print(String(format: "configured threshold %.3f: balanced accuracy %.3f", report.configuredThreshold, report.configuredBalancedAccuracy))
+            print(String(format: "best threshold on this set %.3f: balanced accuracy %.3f", report.bestThreshold, report.bestBalancedAccuracy))
+        }
     }
 }

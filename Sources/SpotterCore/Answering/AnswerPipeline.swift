@@ -18,9 +18,9 @@ public struct AnswerPipeline: Sendable {
         public var sessionIdleTime: TimeInterval = 24 * 3600
         /// The best passage must be at least this similar (cosine) to the question for an answer to be grounded;
         /// below it the answer says the knowledge base does not cover the question.
-        public var minimumRelevance = 0.35
+        public var minimumRelevance = 0.42
         /// Passages less similar than this are left out of the prompt.
-        public var passageRelevanceFloor = 0.25
+        public var passageRelevanceFloor = 0.3
         /// Tokens of conversation history a prompt may carry.
         public var historyTokenBudget = 1_200
 
