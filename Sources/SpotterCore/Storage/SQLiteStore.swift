@@ -42,7 +42,7 @@ public final class SQLiteStore: Store {
 
     /// Checkpoints the write-ahead log and closes the database; later calls fail with a store error.
     public func close() {
-        try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         try? pool.close()
     }
 
