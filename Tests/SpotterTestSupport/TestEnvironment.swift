@@ -83,3 +83,18 @@ public enum TestEnvironment {
         }
     }
 }
+
+extension TestEnvironment {
+    /// The demo knowledge base's guides (in the repository), the corpus of the answering tests.
+    public static var demoGuides: URL { packageRoot.appendingPathComponent("demo/fitness/guides") }
+
+    /// A Spotter engine over a fresh store holding the demo guides in the knowledge base `default`.
+    public static func spotterWithGuides(configure: (inout SpotterConfiguration) -> Void = { _ in }) async throws -> (Spotter, URL) {
+        let directory = try temporaryDirectory("answering")
+        var configuration = configuration(dataDirectory: directory)
+        configure(&configuration)
+        let spotter = try Spotter(configuration: configuration, embedder: try embedder())
+        _ = try await spotter.ingest.ingest(paths: [demoGuides.path], options: IngestOptions(knowledgeBase: "default"))
+        return (spotter, directory)
+    }
+}

@@ -3,18 +3,18 @@
 ///
 /// A `[` is held back until its marker is complete (or turns out not to be one), so that an invalid marker never
 /// reaches the user, whatever the chunk boundaries.
-struct CitationMarkerFilter {
-    let valid: Set<Int>
-    private(set) var cited: Set<Int> = []
-    private(set) var removed = 0
+public struct CitationMarkerFilter: Sendable {
+    public let valid: Set<Int>
+    public private(set) var cited: Set<Int> = []
+    public private(set) var removed = 0
     private var pending = ""
 
-    init(valid: Set<Int>) {
+    public init(valid: Set<Int>) {
         self.valid = valid
     }
 
     /// The text that is safe to show now.
-    mutating func feed(_ text: String) -> String {
+    public mutating func feed(_ text: String) -> String {
         var output = ""
         for character in text {
             if pending.isEmpty {
@@ -37,7 +37,7 @@ struct CitationMarkerFilter {
     }
 
     /// What is still held back, at the end of the text.
-    mutating func flush() -> String {
+    public mutating func flush() -> String {
         defer { pending = "" }
         return pending
     }

@@ -42,3 +42,29 @@ struct SpotterConfigurationTests {
         }
     }
 }
+
+@Suite("Config file")
+struct ConfigFileTests {
+    @Test func fileSettingsApplyUnderTheEnvironment() throws {
+        let folder = try TestEnvironment.temporaryDirectory("config")
+        let file = folder.appendingPathComponent("spotter.env")
+        try Data("# comment\nSPOTTER_PORT=9001\nexport SPOTTER_KB=\"coach\"\nSPOTTER_SESSION_TTL=2h\n".utf8).write(to: file)
+        let merged = try SpotterConfiguration.load(file: file, environment: ["SPOTTER_PORT": "9002"])
+        let configuration = try SpotterConfiguration.fromEnvironment(merged)
+        #expect(configuration.port == 9002)
+        #expect(configuration.defaultKnowledgeBase == "coach")
+        #expect(configuration.answering.sessionIdleTime == 7200)
+    }
+
+    @Test func aTypoIsNamedWithItsLineAndASuggestion() throws {
+        let folder = try TestEnvironment.temporaryDirectory("config")
+        let file = folder.appendingPathComponent("spotter.env")
+        try Data("SPOTTER_PORT=9001\nSPOTTER_MIN_RELEVENCE=0.5\n".utf8).write(to: file)
+        #expect { try SpotterConfiguration.load(file: file, environment: [:]) } throws: {
+            "\($0)".contains("line 2") && "\($0)".contains("did you mean SPOTTER_MIN_RELEVANCE?")
+        }
+        #expect { try SpotterConfiguration.fromEnvironment(["SPOTTER_SESSION_TTL": "soon"]) } throws: {
+            "\($0)".contains("SPOTTER_SESSION_TTL")
+        }
+    }
+}
