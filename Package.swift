@@ -56,6 +56,7 @@ let package = Package(
             dependencies: [
                 "SpotterCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/SpotterTestSupport"
         ),
