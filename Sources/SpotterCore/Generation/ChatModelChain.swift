@@ -1,0 +1,26 @@
+import AsyncHTTPClient
+import Logging
+
+/// Builds the model chain the pipeline answers with: the primary remote model, the secondary, then the offline
+/// answerer, each remote one with retries and its own circuit breaker.
+public enum ChatModelChain {
+    /// `primary (resilient) → secondary (resilient) → offline` in a ``FallbackChatModel``; with no configuration,
+    /// `offline` alone.
+    ///
+    /// - Parameter httpClient: shared by the remote models and owned by the caller, ideally made with
+    ///   ``LanguageModelConfiguration/httpClientConfiguration``.
+    public static func make(configuration: LanguageModelConfiguration?, offline: any ChatModel,
+                            httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "spotter.llm")) -> any ChatModel {
+        guard let configuration else { return offline }
+        var chain: [any ChatModel] = []
+        for endpoint in [configuration.primary] + (configuration.secondary.map { [$0] } ?? []) {
+            let model = OpenAICompatibleChatModel(endpoint: endpoint, timeouts: configuration.timeouts,
+                                                  httpClient: httpClient, logger: logger)
+            let breaker = CircuitBreaker(upstream: model.name, failureThreshold: configuration.breakerFailures,
+                                         coolDown: configuration.breakerCoolDown, logger: logger)
+            chain.append(ResilientChatModel(upstream: model, retry: configuration.retry, breaker: breaker, logger: logger))
+        }
+        chain.append(offline)
+        return FallbackChatModel(chain)
+    }
+}
