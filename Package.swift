@@ -66,7 +66,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SpotterCoreTests",
-            dependencies: ["SpotterCore", "SpotterTestSupport"]
+            dependencies: [
+                "SpotterCore", "SpotterTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SpotterServerTests",
