@@ -68,7 +68,7 @@ public actor FakeOpenAIServer {
     }
 
     /// Runs `body` with a started server and stops it afterwards, also when `body` throws.
-    public static func with<Result: Sendable>(_ body: (FakeOpenAIServer) async throws -> Result) async throws -> Result {
+    public static func with<Value: Sendable>(_ body: (FakeOpenAIServer) async throws -> Value) async throws -> Value {
         let server = try await start()
         do {
             let result = try await body(server)
