@@ -14,7 +14,10 @@ public enum ChatModelChain {
         guard let configuration else { return offline }
         var chain: [any ChatModel] = []
         for endpoint in [configuration.primary] + (configuration.secondary.map { [$0] } ?? []) {
-            let model = OpenAICompatibleChatModel(endpoint: endpoint, timeouts: configuration.timeouts,
+            // A secondary on the same host and model still needs its own name: breakers and metrics key on it.
+            let defaultName = OpenAICompatibleChatModel.defaultName(for: endpoint)
+            let name = chain.contains { $0.name == defaultName } ? defaultName + "#2" : nil
+            let model = OpenAICompatibleChatModel(endpoint: endpoint, name: name, timeouts: configuration.timeouts,
                                                   httpClient: httpClient, logger: logger)
             let breaker = CircuitBreaker(upstream: model.name, failureThreshold: configuration.breakerFailures,
                                          coolDown: configuration.breakerCoolDown, logger: logger)

@@ -35,10 +35,15 @@ public struct OpenAICompatibleChatModel: ChatModel {
     public init(endpoint: LanguageModelEndpoint, name: String? = nil, timeouts: LanguageModelTimeouts = LanguageModelTimeouts(),
                 httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "spotter.llm")) {
         self.endpoint = endpoint
-        self.name = name ?? "\(endpoint.baseURL.host ?? "llm")/\(endpoint.model)"
+        self.name = name ?? Self.defaultName(for: endpoint)
         self.timeouts = timeouts
         self.httpClient = httpClient
         self.logger = logger
+    }
+
+    /// `host/model`, such as `api.openai.com/gpt-4o-mini`.
+    public static func defaultName(for endpoint: LanguageModelEndpoint) -> String {
+        "\(endpoint.baseURL.host ?? "llm")/\(endpoint.model)"
     }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {

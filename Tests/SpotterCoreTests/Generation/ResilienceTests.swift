@@ -253,3 +253,19 @@ struct ResilienceTests {
         }
     }
 }
+
+@Suite("Model chain")
+struct ChatModelChainTests {
+    @Test func theChainIsPrimarySecondaryThenOfflineWithDistinctNames() async throws {
+        let configuration = try #require(try LanguageModelConfiguration.fromEnvironment([
+            "SPOTTER_LLM_BASE_URL": "http://127.0.0.1:1/v1", "SPOTTER_LLM_MODEL": "m",
+            "SPOTTER_LLM_FALLBACK_BASE_URL": "http://127.0.0.1:2/v1",
+        ]))
+        try await withHTTPClient { client in
+            let chain = try #require(ChatModelChain.make(configuration: configuration, offline: CannedChatModel(), httpClient: client)
+                as? FallbackChatModel)
+            #expect(chain.models.map(\.name) == ["127.0.0.1/m", "127.0.0.1/m#2", "offline"])
+            #expect(chain.models.prefix(2).allSatisfy { $0 is ResilientChatModel })
+        }
+    }
+}
