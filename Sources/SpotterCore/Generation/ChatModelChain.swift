@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import Metrics
 
 /// Builds the model chain the pipeline answers with: the primary remote model, the secondary, then the offline
 /// answerer, each remote one with retries and its own circuit breaker.
@@ -10,7 +11,8 @@ public enum ChatModelChain {
     /// - Parameter httpClient: shared by the remote models and owned by the caller, ideally made with
     ///   ``LanguageModelConfiguration/httpClientConfiguration``.
     public static func make(configuration: LanguageModelConfiguration?, offline: any ChatModel,
-                            httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "spotter.llm")) -> any ChatModel {
+                            httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "spotter.llm"),
+                            metrics: any MetricsFactory = MetricsSystem.factory) -> any ChatModel {
         guard let configuration else { return offline }
         var chain: [any ChatModel] = []
         for endpoint in [configuration.primary] + (configuration.secondary.map { [$0] } ?? []) {
@@ -20,8 +22,9 @@ public enum ChatModelChain {
             let model = OpenAICompatibleChatModel(endpoint: endpoint, name: name, timeouts: configuration.timeouts,
                                                   httpClient: httpClient, logger: logger)
             let breaker = CircuitBreaker(upstream: model.name, failureThreshold: configuration.breakerFailures,
-                                         coolDown: configuration.breakerCoolDown, logger: logger)
-            chain.append(ResilientChatModel(upstream: model, retry: configuration.retry, breaker: breaker, logger: logger))
+                                         coolDown: configuration.breakerCoolDown, logger: logger, metrics: metrics)
+            chain.append(ResilientChatModel(upstream: model, retry: configuration.retry, breaker: breaker, logger: logger,
+                                            metrics: metrics))
         }
         chain.append(offline)
         return FallbackChatModel(chain)

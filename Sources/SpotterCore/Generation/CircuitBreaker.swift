@@ -49,12 +49,14 @@ public final class CircuitBreaker: Sendable {
     private let logger: Logger
     private let gauge: Gauge
 
-    public init(upstream: String, failureThreshold: Int = 5, coolDown: Double = 30, logger: Logger = Logger(label: "spotter.llm")) {
+    /// - Parameter metrics: where the state gauge goes; the process's `MetricsSystem` unless a test passes its own.
+    public init(upstream: String, failureThreshold: Int = 5, coolDown: Double = 30, logger: Logger = Logger(label: "spotter.llm"),
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         self.upstream = upstream
         self.failureThreshold = max(1, failureThreshold)
         self.coolDown = max(0, coolDown)
         self.logger = logger
-        gauge = Gauge(label: "spotter_llm_breaker_state", dimensions: [("upstream", upstream)])
+        gauge = Gauge(label: "spotter_llm_breaker_state", dimensions: [("upstream", upstream)], factory: metrics)
         gauge.record(State.closed.rawValue)
     }
 

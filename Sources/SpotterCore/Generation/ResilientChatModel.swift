@@ -13,18 +13,22 @@ public struct ResilientChatModel: ChatModel {
     public let retry: RetryPolicy
     public let breaker: CircuitBreaker
     private let logger: Logger
+    private let metrics: any MetricsFactory
     private let retries: Counter
 
     public var name: String { upstream.name }
 
-    /// - Parameter breaker: shared by every request to this upstream; by default a new one named after it.
+    /// - Parameters:
+    ///   - breaker: shared by every request to this upstream; by default a new one named after it.
+    ///   - metrics: where the counters go; the process's `MetricsSystem` unless a test passes its own.
     public init(upstream: any ChatModel, retry: RetryPolicy = RetryPolicy(), breaker: CircuitBreaker? = nil,
-                logger: Logger = Logger(label: "spotter.llm")) {
+                logger: Logger = Logger(label: "spotter.llm"), metrics: any MetricsFactory = MetricsSystem.factory) {
         self.upstream = upstream
         self.retry = retry
-        self.breaker = breaker ?? CircuitBreaker(upstream: upstream.name, logger: logger)
+        self.breaker = breaker ?? CircuitBreaker(upstream: upstream.name, logger: logger, metrics: metrics)
         self.logger = logger
-        retries = Counter(label: "spotter_llm_retries_total", dimensions: [("upstream", upstream.name)])
+        self.metrics = metrics
+        retries = Counter(label: "spotter_llm_retries_total", dimensions: [("upstream", upstream.name)], factory: metrics)
     }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
@@ -84,7 +88,8 @@ public struct ResilientChatModel: ChatModel {
     }
 
     private func countError(_ error: ChatModelError) {
-        Counter(label: "spotter_llm_errors_total", dimensions: [("upstream", upstream.name), ("kind", error.kind)]).increment()
+        Counter(label: "spotter_llm_errors_total", dimensions: [("upstream", upstream.name), ("kind", error.kind)], factory: metrics)
+            .increment()
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SpotterCore
 import SpotterTestSupport
 import Testing
@@ -100,6 +101,33 @@ struct ResilienceTests {
                 #expect(logs.count("circuit breaker opened") == 1)
                 #expect(logs.count("circuit breaker half-open: probing") == 1)
                 #expect(logs.count("circuit breaker closed") == 1)
+            }
+        }
+    }
+
+    @Test func retriesErrorsAndBreakerStatesAreCounted() async throws {
+        try await FakeOpenAIServer.with { server in
+            try await withHTTPClient { client in
+                await server.enqueue(.status(503), .status(503))
+                let metrics = TestMetrics()
+                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 2, coolDown: 0.5, metrics: metrics)
+                let model = ResilientChatModel(upstream: fakeModel(server, client, name: "primary"), retry: quickRetries,
+                                               breaker: breaker, metrics: metrics)
+                // Two 503s open the breaker between retries: the third attempt is refused.
+                guard case .circuitOpen = await record(model).error else {
+                    Issue.record("expected the breaker to refuse the third attempt")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(await record(model).error == nil)
+
+                let upstream = [("upstream", "primary")]
+                #expect(try metrics.expectCounter("spotter_llm_retries_total", upstream).totalValue == 2)
+                #expect(try metrics.expectCounter("spotter_llm_errors_total", upstream + [("kind", "status_503")]).totalValue == 2)
+                #expect(try metrics.expectCounter("spotter_llm_errors_total", upstream + [("kind", "circuit_open")]).totalValue == 1)
+                // closed, open, half-open, closed.
+                #expect(try metrics.expectGauge("spotter_llm_breaker_state", upstream).values == [0, 2, 1, 0])
+                #expect(await server.requestCount == 3)
             }
         }
     }
