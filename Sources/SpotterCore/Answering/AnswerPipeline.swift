@@ -303,7 +303,7 @@ public struct AnswerPipeline: Sendable {
             text += rest
             emit(.token(rest))
         }
-        let counted = usage ?? TokenUsage(promptTokens: prompt.estimatedTokens, completionTokens: TokenEstimator.estimate(text), estimated: true)
+        let counted = usage ?? TokenEstimator.usage(prompt: prompt.messages, completion: text)
         return Generated(text: text, model: producer, usage: counted)
     }
 

@@ -34,9 +34,7 @@ public struct ExtractiveAnswerer: ChatModel {
                         try Task.checkCancellation()
                         continuation.yield(.delta(piece))
                     }
-                    let prompt = request.messages.map(\.content).joined(separator: "\n")
-                    continuation.yield(.finished(ChatFinish(reason: .stop, usage: TokenUsage(
-                        promptTokens: TokenEstimator.estimate(prompt), completionTokens: TokenEstimator.estimate(text), estimated: true))))
+                    continuation.yield(.finished(ChatFinish(reason: .stop, usage: TokenEstimator.usage(prompt: request.messages, completion: text))))
                     continuation.finish()
                 } catch is CancellationError {
                     continuation.finish(throwing: ChatModelError.cancelled)

@@ -24,7 +24,7 @@ public struct PromptBuilder: Sendable {
         var used = 0
         var cut = history.count
         for index in history.indices.reversed() {
-            let cost = TokenEstimator.estimate(history[index].content) + 4
+            let cost = TokenEstimator.tokens(in: history[index].content) + TokenEstimator.tokensPerMessage
             if used + cost > historyTokenBudget { break }
             used += cost
             verbatim.insert(history[index], at: 0)
@@ -41,7 +41,7 @@ public struct PromptBuilder: Sendable {
             ? "There are no passages for this question.\n\nQuestion: \(question)"
             : "Passages:\n\n\(sources)\n\nQuestion: \(question)"
         messages.append(.user(body))
-        let total = messages.reduce(0) { $0 + TokenEstimator.estimate($1.content) + 4 }
+        let total = TokenEstimator.tokens(in: messages)
         return Built(messages: messages, verbatimTurns: verbatim.count, summarisedTurns: older.count, estimatedTokens: total)
     }
 
