@@ -63,7 +63,7 @@ public struct SpotterHTTPServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gracePeriod * 1000))
         try await ServiceGroup(configuration: configuration).run()
-        spotter.store.close()
+        await spotter.shutdown()
         logger.notice("stopped")
     }
 }

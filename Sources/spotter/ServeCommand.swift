@@ -20,6 +20,11 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         let logger = common.logger(configuration)
+        if let languageModel = configuration.languageModel {
+            logger.info("language model", metadata: ["models": "\(languageModel)"])
+        } else {
+            logger.info("no language model configured (SPOTTER_LLM_BASE_URL): answering offline with the extractive answerer")
+        }
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
         let spotter = try Spotter(configuration: configuration, logger: logger)
         // Load (or build) every knowledge base's dense index before listening, so that the first search is fast.

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 
@@ -14,6 +15,8 @@ public struct Spotter: Sendable {
     public let prompts: PromptRegistry
     /// Every question goes through this pipeline.
     public let answers: AnswerPipeline
+    /// The client the remote language models share; nil when answering offline.
+    private let httpClient: HTTPClient?
 
     /// Opens the store and loads the model named by `configuration`.
     public init(configuration: SpotterConfiguration, logger: Logger = Logger(label: "spotter")) throws {
@@ -35,8 +38,42 @@ public struct Spotter: Sendable {
         prompts = try configuration.promptsDirectory.map { url throws(PromptRegistryError) in try PromptRegistry.load(folder: url) }
             ?? PromptRegistry.builtIn()
         let offline = ExtractiveAnswerer(embedder: embedder)
-        answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: offline,
-                                 condenser: QuestionCondenser(model: nil), defaultKnowledgeBase: configuration.defaultKnowledgeBase,
-                                 settings: configuration.answering, logger: logger)
+        var model: any ChatModel = offline
+        var condensingModel: (any ChatModel)? = nil
+        if let languageModel = configuration.languageModel {
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: languageModel.httpClientConfiguration)
+            httpClient = client
+            // One remote chain (one breaker per upstream) serves both answering, where the offline answerer follows
+            // it, and condensing, where a failure falls back to the deterministic rule instead.
+            let remote = ChatModelChain.make(configuration: languageModel, offline: NoModel(), httpClient: client,
+                                             logger: Logger(label: "spotter.llm"))
+            model = FallbackChatModel([remote, offline])
+            condensingModel = remote
+        } else {
+            httpClient = nil
+        }
+        let prices = configuration.languageModel?.prices ?? ModelPriceTable()
+        answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: model,
+                                 condenser: QuestionCondenser(model: condensingModel), defaultKnowledgeBase: configuration.defaultKnowledgeBase,
+                                 settings: configuration.answering, cost: { usage, producer in
+                                     // Producers are named `host/model` (`#2` for a second endpoint of the same model).
+                                     let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
+                                     return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
+                                 }, logger: logger)
+    }
+
+    /// Releases what the engine holds: the language models' connections and the store.
+    public func shutdown() async {
+        try? await httpClient?.shutdown()
+        store.close()
+    }
+}
+
+/// The end of a chain that has no model left: fails at once, so that the caller falls back to its own rule.
+struct NoModel: ChatModel {
+    var name: String { "none" }
+
+    func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
+        AsyncThrowingStream { $0.finish(throwing: ChatModelError.allFailed([])) }
     }
 }

@@ -29,6 +29,8 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_MAX_CHAT_BODY` / `SPOTTER_MAX_UPLOAD_BODY`: request body limits in bytes.
     public var maximumChatBody = 1 << 20
     public var maximumUploadBody = 50 << 20
+    /// `SPOTTER_LLM_*`: the remote language models; nil answers offline (the extractive answerer).
+    public var languageModel: LanguageModelConfiguration?
     /// `SPOTTER_SHUTDOWN_GRACE`: seconds in-flight answers get to finish after SIGTERM.
     public var shutdownGracePeriod: Double = 30
 
@@ -120,6 +122,7 @@ public struct SpotterConfiguration: Sendable {
         if let bytes = try whole("SPOTTER_MAX_CHAT_BODY", 1_024...(1 << 30)) { configuration.maximumChatBody = bytes }
         if let bytes = try whole("SPOTTER_MAX_UPLOAD_BODY", 1_024...(1 << 34)) { configuration.maximumUploadBody = bytes }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
+        configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
 
@@ -136,6 +139,11 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
         "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
         "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_BODY", "SPOTTER_MAX_UPLOAD_BODY", "SPOTTER_SHUTDOWN_GRACE",
+        "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
+        "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
+        "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",
+        "SPOTTER_LLM_READ_TIMEOUT", "SPOTTER_LLM_MAX_RETRIES", "SPOTTER_LLM_BREAKER_FAILURES",
+        "SPOTTER_LLM_BREAKER_COOLDOWN", "SPOTTER_LLM_PRICES",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:
