@@ -21,6 +21,9 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_HNSW_M`, `SPOTTER_HNSW_EF_CONSTRUCTION`, `SPOTTER_HNSW_EF_SEARCH`: the dense index's graph degree,
     /// build beam and search beam.
     public var hnsw = HNSWParameters()
+    /// `SPOTTER_MAX_UPLOAD_SIZE`: the largest request body `POST /v1/documents` accepts (bytes; `50MB` style in
+    /// the variable). Larger bodies get 413.
+    public var maxUploadBytes = 50 * 1024 * 1024
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -71,6 +74,10 @@ public struct SpotterConfiguration: Sendable {
                 throw .invalid("SPOTTER_LOG_LEVEL", text, expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
             configuration.logLevel = level
+        }
+        if let text = value("SPOTTER_MAX_UPLOAD_SIZE") {
+            guard let bytes = ByteSize.parse(text) else { throw .invalid("SPOTTER_MAX_UPLOAD_SIZE", text, expected: "a size such as 50MB, 500KB or 1048576") }
+            configuration.maxUploadBytes = bytes
         }
         func whole(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
             guard let text = value(name) else { return nil }
