@@ -28,6 +28,8 @@ public struct SpotterHTTPServer: Sendable {
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
         HealthRoutes(spotter: spotter, readiness: readiness).register(on: router)
         SearchRoutes(spotter: spotter).register(on: router)
+        DocumentRoutes(spotter: spotter, logger: logger).register(on: router)
+        APIDocumentationRoutes().register(on: router)
         // Keep last: it wraps only the not-found responder and needs every route above.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.method, $0.path.description) }))
         return router
