@@ -187,6 +187,50 @@ struct OpenAPITests {
         }
     }
 
+    /// The document describes what the routes really answer, not only its own examples.
+    @Test func realResponsesMatchTheirDocumentedSchemas() async throws {
+        let spotter = try Loopback.spotter()
+        try await Loopback.withServer(spotter) { base in
+            let (_, value) = try await document(base)
+            let validator = JSONSchemaSubset(document: value)
+            func schema(_ method: String, _ path: String, _ status: Int) throws -> JSONValue {
+                guard case .object(let root) = value, case .object(let paths)? = root["paths"], case .object(let item)? = paths[path],
+                      case .object(let operation)? = item[method.lowercased()], case .object(let responses)? = operation["responses"],
+                      case .object(let response)? = responses["\(status)"], case .object(let content)? = response["content"],
+                      case .object(let media)? = content["application/json"], let schema = media["schema"] else {
+                    throw DocumentationGap(description: "\(method) \(path) documents no JSON response \(status)")
+                }
+                return schema
+            }
+            func check(_ method: String, _ template: String, _ result: HTTPResult) throws {
+                let json = try #require(result.jsonValue, "\(method) \(template) answered no JSON")
+                let problems = validator.validate(json, against: try schema(method, template, result.status))
+                #expect(problems.isEmpty, "\(method) \(template) \(result.status): \(problems.joined(separator: "; "))")
+            }
+            let guide = Data("# Kettlebell swing\n\nDrive the hips forward.\n".utf8)
+            let upload = try await Loopback.send("POST", URL(string: "\(base)/v1/documents?filename=swing.md")!, body: guide, contentType: "text/markdown")
+            try check("POST", "/v1/documents", upload)
+            let (body, contentType) = Loopback.multipart([("file", "swing.md", guide), ("file", "x.png", Data([1]))])
+            try check("POST", "/v1/documents", try await Loopback.send("POST", URL(string: "\(base)/v1/documents")!, body: body, contentType: contentType))
+            let list = try await Loopback.get(base, "/v1/documents")
+            try check("GET", "/v1/documents", list)
+            let id = try #require(((list.json["documents"] as? [[String: Any]])?.first?["id"]) as? String)
+            try check("GET", "/v1/documents/{id}", try await Loopback.get(base, "/v1/documents/\(id)"))
+            try check("GET", "/v1/documents/{id}", try await Loopback.get(base, "/v1/documents/nope"))
+            try check("DELETE", "/v1/documents/{id}", try await Loopback.send("DELETE", URL(string: "\(base)/v1/documents/nope")!))
+            try check("POST", "/v1/documents", try await Loopback.send("POST", URL(string: "\(base)/v1/documents?filename=a.png")!, body: guide, contentType: "image/png"))
+            try check("GET", "/v1/search", try await Loopback.get(base, "/v1/search?q=swing&k=3"))
+            try check("GET", "/v1/search", try await Loopback.get(base, "/v1/search?q=swing&mode=bm25&mmr=0.5&filter=a=b"))
+            try check("GET", "/v1/search", try await Loopback.get(base, "/v1/search?q=swing&k=0"))
+            try check("GET", "/healthz", try await Loopback.get(base, "/healthz"))
+            try check("GET", "/readyz", try await Loopback.get(base, "/readyz"))
+        }
+    }
+
+    struct DocumentationGap: Error, CustomStringConvertible {
+        var description: String
+    }
+
     @Test func theValidatorRejectsWhatTheSchemaForbids() throws {
         let document = try JSONDecoder().decode(JSONValue.self, from: Data(#"""
             {"components": {"schemas": {

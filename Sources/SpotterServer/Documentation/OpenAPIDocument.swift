@@ -1155,7 +1155,7 @@ enum OpenAPIDocument {
         },
         "responses": {
           "200": {
-            "description": "The answer: JSON, or `text/event-stream` when `stream` is true or `Accept: text/event-stream`. The stream sends `event: token` (data `{\"text\": ...}`) as the answer is written, then `event: citations` (data `{\"citations\": [...]}`), then `event: done` (data: the same object as the JSON answer); `event: error` (data: the error shape) if it fails mid-stream.",
+            "description": "The answer: JSON, or `text/event-stream` when `stream` is true or `Accept: text/event-stream`. The stream sends `event: token` (data `{\"text\": ...}`) as the answer is written, then `event: citations` (data `{\"citations\": [...]}`), then `event: done` (data: the same object as the JSON answer); `event: error` (data: the error shape) if it fails mid-stream. Comment lines (`: keep-alive`) keep a quiet stream open.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1759,6 +1759,7 @@ enum OpenAPIDocument {
                     "value": {
                       "session_id": "ses_01JDX4M2ZK",
                       "kb": "default",
+                      "assistant": "spotter",
                       "created_at": "2026-11-25T06:20:00Z",
                       "updated_at": "2026-11-25T06:21:10Z",
                       "expires_at": "2026-11-26T06:21:10Z",
@@ -2817,6 +2818,10 @@ enum OpenAPIDocument {
           },
           "kb": {
             "type": "string"
+          },
+          "assistant": {
+            "type": "string",
+            "description": "The assistant the session talks to."
           },
           "created_at": {
             "type": "string",
