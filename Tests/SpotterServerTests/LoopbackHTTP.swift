@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -28,11 +29,18 @@ enum Loopback {
     /// Runs `body` against a server for `spotter` on 127.0.0.1, then stops it.
     static func withServer(_ spotter: Spotter, readiness: ReadinessState = ReadinessState(),
                            _ body: @Sendable (URL) async throws -> Void) async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        try await withApplication({ onRunning in
+            SpotterHTTPServer(spotter: spotter, logger: quietLogger, readiness: readiness)
+                .application(host: "127.0.0.1", port: 0, onRunning: onRunning)
+        }, body)
+    }
+
+    /// Runs the application `make` builds (on port 0, reporting the real port to the closure it is given), calls
+    /// `body` with its base URL, then stops it.
+    static func withApplication<App: ApplicationProtocol>(_ make: (@escaping @Sendable (Int) async -> Void) -> App,
+                                                          _ body: @Sendable (URL) async throws -> Void) async throws {
         let ports = AsyncStream<Int>.makeStream()
-        let app = SpotterHTTPServer(spotter: spotter, logger: logger, readiness: readiness)
-            .application(host: "127.0.0.1", port: 0) { port in ports.continuation.yield(port) }
+        let app = make { port in ports.continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = ports.stream.makeAsyncIterator()
@@ -40,6 +48,12 @@ enum Loopback {
             try await body(URL(string: "http://127.0.0.1:\(port)")!)
             group.cancelAll()
         }
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
     }
 
     static func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = nil,

@@ -49,18 +49,10 @@ struct RequestLimitsTests {
             let probe = try await JSONRequest.decode(ProbeRequest.self, from: request, context: context, limit: 256)
             return probe.message
         }
-        var logger = Logger(label: "probe")
-        logger.logLevel = .warning
-        let ports = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { ports.continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ports.stream.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(URL(string: "http://127.0.0.1:\(port)/probe")!)
-            group.cancelAll()
-        }
+        try await Loopback.withApplication({ onRunning in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                        onServerRunning: { await onRunning($0.localAddress?.port ?? 0) }, logger: Loopback.quietLogger)
+        }, { base in try await body(base.appendingPathComponent("probe")) })
     }
 
     @Test func jsonBodiesAreDecodedWithOneErrorMapping() async throws {

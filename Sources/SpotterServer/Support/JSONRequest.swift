@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SpotterCore
 
 /// A `Decodable` request body that refuses keys it does not know: `JSONRequest.decode` answers such a body with
 /// 400 `unknown_field` naming the key, so a typo (`"sesion_id"`) is not silently ignored.
@@ -75,7 +76,7 @@ public enum JSONRequest {
             throw APIError(.badRequest, code: "malformed_json", message: "the request body is empty; send a JSON object")
         }
         if String(validating: data, as: UTF8.self) == nil {
-            let offset = firstInvalidUTF8Offset(data)
+            let offset = UTF8Text.firstInvalidByteOffset(data) ?? 0
             throw APIError(.badRequest, code: "malformed_json", message: "the request body is not valid UTF-8 (first bad byte at offset \(offset))")
         }
         let decoder = JSONDecoder()
@@ -158,18 +159,6 @@ public enum JSONRequest {
     /// Decoder messages without Foundation's boilerplate, on one line.
     private static func clean(_ text: String) -> String {
         text.replacingOccurrences(of: "\n", with: " ")
-    }
-
-    private static func firstInvalidUTF8Offset(_ data: Data) -> Int {
-        var iterator = data.makeIterator()
-        var parser = Unicode.UTF8.ForwardParser()
-        var offset = 0
-        while true {
-            switch parser.parseScalar(from: &iterator) {
-            case .valid(let encoded): offset += encoded.count
-            case .error, .emptyInput: return offset
-            }
-        }
     }
 }
 
