@@ -38,6 +38,13 @@ struct OpenAPITests {
         }
     }
 
+    /// A response object, or the shared one (`components/responses`) its `$ref` names.
+    func resolveResponse(_ response: [String: Any], in json: [String: Any]) -> [String: Any]? {
+        guard let reference = response["$ref"] as? String else { return response }
+        let name = reference.replacingOccurrences(of: "#/components/responses/", with: "")
+        return ((json["components"] as? [String: Any])?["responses"] as? [String: Any])?[name] as? [String: Any]
+    }
+
     @Test func theDocumentIsStructurallyOpenAPI31() async throws {
         try await Loopback.withServer(try Loopback.spotter()) { base in
             let (json, value) = try await document(base)
@@ -56,7 +63,8 @@ struct OpenAPITests {
                 #expect(operation["summary"] is String, "\(name) has no summary")
                 let responses = try #require(operation["responses"] as? [String: [String: Any]], "\(name) has no responses")
                 #expect(!responses.isEmpty)
-                for (status, response) in responses {
+                for (status, reference) in responses {
+                    let response = try #require(resolveResponse(reference, in: json), "\(name) \(status): \(reference) does not resolve")
                     #expect(Int(status) != nil, "\(name) response '\(status)' is not a status code")
                     #expect(response["description"] is String, "\(name) \(status) has no description")
                     // Every error answer uses the one error shape.
@@ -171,7 +179,15 @@ struct OpenAPITests {
                     let label = "\(method.uppercased()) \(path)"
                     if case .object(let body)? = fields["requestBody"] { checkContent(body["content"], "\(label) request") }
                     if case .object(let responses)? = fields["responses"] {
-                        for (status, response) in responses {
+                        for (status, reference) in responses {
+                            var response = reference
+                            if case .object(let fields) = reference, case .string(let target)? = fields["$ref"] {
+                                guard let resolved = validator.resolve(target) else {
+                                    Issue.record("\(label) \(status): \(target) does not resolve")
+                                    continue
+                                }
+                                response = resolved
+                            }
                             if case .object(let responseFields) = response { checkContent(responseFields["content"], "\(label) \(status)") }
                         }
                     }
@@ -196,7 +212,11 @@ struct OpenAPITests {
             func schema(_ method: String, _ path: String, _ status: Int) throws -> JSONValue {
                 guard case .object(let root) = value, case .object(let paths)? = root["paths"], case .object(let item)? = paths[path],
                       case .object(let operation)? = item[method.lowercased()], case .object(let responses)? = operation["responses"],
-                      case .object(let response)? = responses["\(status)"], case .object(let content)? = response["content"],
+                      case .object(var response)? = responses["\(status)"] else {
+                    throw DocumentationGap(description: "\(method) \(path) documents no response \(status)")
+                }
+                if case .string(let target)? = response["$ref"], case .object(let shared)? = validator.resolve(target) { response = shared }
+                guard case .object(let content)? = response["content"],
                       case .object(let media)? = content["application/json"], let schema = media["schema"] else {
                     throw DocumentationGap(description: "\(method) \(path) documents no JSON response \(status)")
                 }

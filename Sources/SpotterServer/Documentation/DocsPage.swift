@@ -122,7 +122,8 @@ summary { cursor: pointer; color: #2f6fb0; }
       }
       if (op.requestBody) body += "<h4>Request body</h4>" + contentHTML(op.requestBody.content);
       body += "<h4>Responses</h4>";
-      for (const [status, r] of Object.entries(op.responses)) {
+      for (const [status, given] of Object.entries(op.responses)) {
+        const r = given.$ref ? spec.components.responses[refName(given.$ref)] : given;
         body += '<div><span class="status">' + esc(status) + "</span> " + md(r.description) + (r.headers ? "<div>headers: " + Object.keys(r.headers).map((k) => "<code>" + esc(k) + "</code>").join(", ") + "</div>" : "") + contentHTML(r.content) + "</div>";
       }
       body += "</section>";

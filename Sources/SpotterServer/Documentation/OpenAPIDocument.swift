@@ -92,32 +92,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotReady"
           }
         }
       }
@@ -343,24 +318,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "Unknown knowledge base.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_knowledge_base": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_knowledge_base",
-                        "message": "no knowledge base named 'missing' (available: default)"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownKnowledgeBase"
           },
           "413": {
             "description": "The query is over 4,000 characters.",
@@ -383,40 +341,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       }
@@ -756,40 +681,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       },
@@ -867,60 +759,10 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "Unknown knowledge base.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_knowledge_base": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_knowledge_base",
-                        "message": "no knowledge base named 'missing' (available: default)"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownKnowledgeBase"
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       }
@@ -974,60 +816,10 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_document": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_document",
-                        "message": "no document with id 'abc'; GET /v1/documents?kb=NAME lists them"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownDocument"
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       },
@@ -1055,60 +847,10 @@ enum OpenAPIDocument {
             "description": "Deleted."
           },
           "404": {
-            "description": "No such document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_document": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_document",
-                        "message": "no document with id 'abc'; GET /v1/documents?kb=NAME lists them"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownDocument"
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       }
@@ -1209,32 +951,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON (`malformed_json`), an unknown field (`unknown_field`) or a bad query parameter.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "malformed_json": {
-                    "value": {
-                      "error": {
-                        "code": "malformed_json",
-                        "message": "the request body is not valid JSON: Unexpected character '}' around line 1, column 14."
-                      }
-                    }
-                  },
-                  "unknown_field": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_field",
-                        "message": "unknown field 'sesion_id'; accepted: assistant, filters, kb, message, session_id, stream"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadJSON"
           },
           "404": {
             "description": "The knowledge base or session does not exist.",
@@ -1265,128 +982,19 @@ enum OpenAPIDocument {
             }
           },
           "413": {
-            "description": "The body is over 1 MB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "body_too_large": {
-                    "value": {
-                      "error": {
-                        "code": "body_too_large",
-                        "message": "the request body is too large: the limit is 1 MB"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/BodyTooLarge1MB"
           },
           "415": {
-            "description": "The body is not `application/json`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unsupported_media_type": {
-                    "value": {
-                      "error": {
-                        "code": "unsupported_media_type",
-                        "message": "send the body as JSON with 'Content-Type: application/json' (got 'text/plain')"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotJSON"
           },
           "422": {
-            "description": "A field is missing, of the wrong type or out of range.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "invalid_field": {
-                    "value": {
-                      "error": {
-                        "code": "invalid_field",
-                        "message": "field 'message' is required"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/InvalidField"
           },
           "429": {
-            "description": "Too many requests; retry after `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "rate_limited": {
-                    "value": {
-                      "error": {
-                        "code": "rate_limited",
-                        "message": "too many requests; retry in 10 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RateLimited"
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       }
@@ -1537,44 +1145,10 @@ enum OpenAPIDocument {
             }
           },
           "413": {
-            "description": "The body is over 1 MB.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "body_too_large": {
-                    "value": {
-                      "error": {
-                        "code": "body_too_large",
-                        "message": "the request body is too large: the limit is 1 MB"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/BodyTooLarge1MB"
           },
           "415": {
-            "description": "The body is not `application/json`.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unsupported_media_type": {
-                    "value": {
-                      "error": {
-                        "code": "unsupported_media_type",
-                        "message": "send the body as JSON with 'Content-Type: application/json' (got 'text/plain')"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotJSON"
           },
           "422": {
             "description": "A field is missing, of the wrong type or out of range.",
@@ -1597,68 +1171,10 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Too many requests; retry after `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "rate_limited": {
-                    "value": {
-                      "error": {
-                        "code": "rate_limited",
-                        "message": "too many requests; retry in 10 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RateLimited"
           },
           "503": {
-            "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  },
-                  "unavailable": {
-                    "value": {
-                      "error": {
-                        "code": "unavailable",
-                        "message": "store error while trying to list documents: disk I/O error"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnavailableOrNotReady"
           }
         }
       }
@@ -1697,32 +1213,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotReady"
           }
         }
       }
@@ -1794,52 +1285,10 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such session (or it expired).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_session": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_session",
-                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownSession"
           },
           "503": {
-            "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotReady"
           }
         }
       },
@@ -1866,52 +1315,10 @@ enum OpenAPIDocument {
             "description": "Deleted."
           },
           "404": {
-            "description": "No such session (or it expired).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_session": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_session",
-                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownSession"
           },
           "503": {
-            "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "not_ready": {
-                    "value": {
-                      "error": {
-                        "code": "not_ready",
-                        "message": "the server is not ready (loading indexes); retry in 5 s"
-                      }
-                    }
-                  }
-                }
-              }
-            },
-            "headers": {
-              "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotReady"
           }
         }
       }
@@ -2851,6 +2258,248 @@ enum OpenAPIDocument {
           "messages"
         ],
         "additionalProperties": false
+      }
+    },
+    "responses": {
+      "NotReady": {
+        "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "not_ready": {
+                "value": {
+                  "error": {
+                    "code": "not_ready",
+                    "message": "the server is not ready (loading indexes); retry in 5 s"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "UnavailableOrNotReady": {
+        "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "not_ready": {
+                "value": {
+                  "error": {
+                    "code": "not_ready",
+                    "message": "the server is not ready (loading indexes); retry in 5 s"
+                  }
+                }
+              },
+              "unavailable": {
+                "value": {
+                  "error": {
+                    "code": "unavailable",
+                    "message": "store error while trying to list documents: disk I/O error"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "BadJSON": {
+        "description": "Malformed JSON (`malformed_json`), an unknown field (`unknown_field`) or a bad query parameter.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "malformed_json": {
+                "value": {
+                  "error": {
+                    "code": "malformed_json",
+                    "message": "the request body is not valid JSON: Unexpected character '}' around line 1, column 14."
+                  }
+                }
+              },
+              "unknown_field": {
+                "value": {
+                  "error": {
+                    "code": "unknown_field",
+                    "message": "unknown field 'sesion_id'; accepted: assistant, filters, kb, message, session_id, stream"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "BodyTooLarge1MB": {
+        "description": "The body is over 1 MB.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "body_too_large": {
+                "value": {
+                  "error": {
+                    "code": "body_too_large",
+                    "message": "the request body is too large: the limit is 1 MB"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "NotJSON": {
+        "description": "The body is not `application/json`.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unsupported_media_type": {
+                "value": {
+                  "error": {
+                    "code": "unsupported_media_type",
+                    "message": "send the body as JSON with 'Content-Type: application/json' (got 'text/plain')"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "InvalidField": {
+        "description": "A field is missing, of the wrong type or out of range.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "invalid_field": {
+                "value": {
+                  "error": {
+                    "code": "invalid_field",
+                    "message": "field 'message' is required"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "RateLimited": {
+        "description": "Too many requests; retry after `Retry-After` seconds.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "rate_limited": {
+                "value": {
+                  "error": {
+                    "code": "rate_limited",
+                    "message": "too many requests; retry in 10 s"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "UnknownDocument": {
+        "description": "No such document.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_document": {
+                "value": {
+                  "error": {
+                    "code": "unknown_document",
+                    "message": "no document with id 'abc'; GET /v1/documents?kb=NAME lists them"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "UnknownSession": {
+        "description": "No such session (or it expired).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_session": {
+                "value": {
+                  "error": {
+                    "code": "unknown_session",
+                    "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "UnknownKnowledgeBase": {
+        "description": "Unknown knowledge base.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_knowledge_base": {
+                "value": {
+                  "error": {
+                    "code": "unknown_knowledge_base",
+                    "message": "no knowledge base named 'missing' (available: default)"
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     }
   }
