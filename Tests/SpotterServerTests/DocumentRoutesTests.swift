@@ -136,6 +136,24 @@ struct DocumentRoutesTests {
         }
     }
 
+    @Test func multipartFileNamesMayBeQuotedOrEncoded() async throws {
+        let spotter = try Loopback.spotter()
+        try await Loopback.withServer(spotter) { base in
+            let boundary = "b0undary"
+            let body = "preamble to ignore\r\n--\(boundary)\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"a; \\\"quoted\\\".md\"\r\nContent-Type: text/markdown\r\n\r\n"
+                + "# Quoted\n\nA name with a semicolon and quotes.\r\n--\(boundary)\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"fallback.md\"; filename*=UTF-8''na%C3%AFve.md\r\n\r\n"
+                + "# Naive\n\nAn RFC 5987 name.\r\n--\(boundary)--\r\nepilogue"
+            let response = try await Loopback.send("POST", URL(string: "\(base)/v1/documents?kb=names")!, body: Data(body.utf8),
+                                                   contentType: "multipart/form-data; boundary=\"\(boundary)\"")
+            #expect(response.status == 201, "\(response.text)")
+            let list = try await Loopback.get(base, "/v1/documents?kb=names")
+            let sources = (list.json["documents"] as? [[String: Any]])?.compactMap { $0["source"] as? String }
+            #expect(sources == ["upload:a; \"quoted\".md", "upload:naïve.md"])
+        }
+    }
+
     @Test func unsupportedContentTypesAre415AndMissingFilenamesAre400() async throws {
         let spotter = try Loopback.spotter()
         try await Loopback.withServer(spotter) { base in
@@ -158,6 +176,11 @@ struct DocumentRoutesTests {
             let raw = try await Loopback.send("POST", URL(string: "\(base)/v1/documents?filename=big.txt")!, body: large, contentType: "text/plain")
             #expect(raw.status == 413)
             #expect(raw.errorCode == "body_too_large")
+            // Without Content-Length the limit holds while the body is read.
+            let streamed = try await Loopback.send("POST", URL(string: "\(base)/v1/documents?filename=big.txt")!, body: large,
+                                                   contentType: "text/plain", chunked: true)
+            #expect(streamed.status == 413)
+            #expect(streamed.errorCode == "body_too_large")
             let (body, contentType) = Loopback.multipart([("file", "big.txt", large)])
             let multipart = try await Loopback.send("POST", URL(string: "\(base)/v1/documents")!, body: body, contentType: contentType)
             #expect(multipart.status == 413)

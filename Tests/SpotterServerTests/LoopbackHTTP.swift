@@ -56,11 +56,12 @@ enum Loopback {
         return logger
     }
 
+    /// `chunked` sends the body as a stream (`Transfer-Encoding: chunked`, no `Content-Length`).
     static func send(_ method: String, _ url: URL, body: Data? = nil, contentType: String? = nil,
-                     headers: [String: String] = [:]) async throws -> HTTPResult {
+                     headers: [String: String] = [:], chunked: Bool = false) async throws -> HTTPResult {
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.httpBody = body
+        if chunked, let body { request.httpBodyStream = InputStream(data: body) } else { request.httpBody = body }
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
