@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SpotterCore
 
 /// An error as the API shows it: `{"error": {"code": "...", "message": "..."}}` with a fitting status.
@@ -9,15 +10,20 @@ public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Extra response headers: `Allow` with a 405, `Retry-After` with a 503 or 429.
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(ErrorEnvelope(error: .init(code: code, message: message)), status: status)
+        var response = JSONBody.response(ErrorEnvelope(error: .init(code: code, message: message)), status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 
     static func badParameter(_ message: String) -> APIError {
@@ -65,6 +71,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: nil)
         } catch let error as HTTPError {
             let code = switch error.status {
             case .notFound: "not_found"

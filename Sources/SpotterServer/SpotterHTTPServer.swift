@@ -25,10 +25,13 @@ public struct SpotterHTTPServer: Sendable {
     public let spotter: Spotter
     public let logger: Logger
     public let options: Options
+    /// While not ready, `/v1/*` answers 503 `not_ready` (see ``ReadinessState``).
+    public let readiness: ReadinessState
 
-    public init(spotter: Spotter, logger: Logger, options: Options = Options()) {
+    public init(spotter: Spotter, logger: Logger, readiness: ReadinessState = ReadinessState(), options: Options = Options()) {
         self.spotter = spotter
         self.logger = logger
+        self.readiness = readiness
         self.options = options
     }
 
@@ -36,11 +39,21 @@ public struct SpotterHTTPServer: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ErrorMiddleware())
-        HealthRoutes(spotter: spotter).register(on: router)
+        router.add(middleware: ReadinessMiddleware(readiness: readiness))
+        HealthRoutes(spotter: spotter, readiness: readiness).register(on: router)
         SearchRoutes(spotter: spotter).register(on: router)
         ChatRoutes(spotter: spotter, options: options).register(on: router)
         OpenAIRoutes(spotter: spotter, options: options).register(on: router)
+        DocumentRoutes(spotter: spotter, logger: logger).register(on: router)
+        APIDocumentationRoutes().register(on: router)
+        // Keep last: it wraps only the not-found responder and needs every route above.
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.method, $0.path.description) }))
         return router
+    }
+
+    /// Every route as `METHOD /path/{parameter}`, for checks that the API description covers them all.
+    public var routeDescriptions: [String] {
+        router().routes.map { "\($0.method) \($0.path)" }
     }
 
     /// Builds the application listening on `host:port` (port 0 picks a free one; `onRunning` receives the real port).

@@ -25,20 +25,7 @@ struct HTTPServerTests {
 
     /// Starts the server on a free loopback port, runs `body` against its base URL, then stops it.
     func withServer(_ body: @Sendable (URL) async throws -> Void) async throws {
-        let spotter = try await Self.spotter.get()
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let ports = AsyncStream<Int>.makeStream()
-        let app = SpotterHTTPServer(spotter: spotter, logger: logger).application(host: "127.0.0.1", port: 0) { port in
-            ports.continuation.yield(port)
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ports.stream.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            try await body(URL(string: "http://127.0.0.1:\(port)")!)
-            group.cancelAll()
-        }
+        try await Loopback.withServer(try await Self.spotter.get(), body)
     }
 
     func get(_ url: URL) async throws -> (status: Int, json: [String: Any], headers: [AnyHashable: Any]) {

@@ -27,7 +27,9 @@ public struct IngestService: Sendable {
         }
 
         var summary = IngestSummary(knowledgeBase: knowledgeBase.name)
+        let label = { (text: String) in options.sourceLabel?.apply(text) ?? text }
         func report(_ problem: IngestProblem) {
+            let problem = IngestProblem(path: label(problem.path), line: problem.line, reason: label(problem.reason))
             summary.skipped.append(problem)
             progress(.problem(problem))
         }
@@ -36,7 +38,7 @@ public struct IngestService: Sendable {
         let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let scan = SourceScanner.scan(absolute, format: options.reader.format)
         for skipped in scan.skipped {
-            let problem = IngestProblem(path: skipped.path, line: nil, reason: skipped.reason)
+            let problem = IngestProblem(path: label(skipped.path), line: nil, reason: label(skipped.reason))
             if skipped.isDeliberate {
                 summary.ignored.append(problem)
                 progress(.ignored(problem))
@@ -59,13 +61,14 @@ public struct IngestService: Sendable {
                 result = try DocumentReader.read(file.url, options: options.reader)
             } catch {
                 report(IngestProblem(path: file.path, line: error.line, reason: error.description))
-                progress(.fileRead(path: file.path, documents: 0))
+                progress(.fileRead(path: label(file.path), documents: 0))
                 continue
             }
             for problem in result.problems { report(IngestProblem(path: problem.path, line: problem.line, reason: problem.reason)) }
-            progress(.fileRead(path: file.path, documents: result.documents.count))
+            progress(.fileRead(path: label(file.path), documents: result.documents.count))
 
-            for document in result.documents {
+            for var document in result.documents {
+                document.sourceURI = label(document.sourceURI)
                 guard seenSources.insert(document.sourceURI).inserted else {
                     report(IngestProblem(path: document.sourceURI, line: nil, reason: "given twice in this run; the first one was used"))
                     continue

@@ -10,6 +10,9 @@ public struct IngestOptions: Sendable {
     public var batchSize: Int
     /// Groups allowed to read the ingested documents (empty: everyone).
     public var allowedGroups: [String]
+    /// When set, files under ``SourceLabel/directory`` are recorded (source URIs, problems, messages) under
+    /// ``SourceLabel/prefix`` instead of their path: uploads keep one identity whatever scratch folder held them.
+    public var sourceLabel: SourceLabel? = nil
 
     public init(knowledgeBase: String, reader: ReaderOptions = ReaderOptions(), chunking: ChunkingOptions = ChunkingOptions(),
                 batchSize: Int = 32, allowedGroups: [String] = []) {
@@ -18,6 +21,23 @@ public struct IngestOptions: Sendable {
         self.chunking = chunking
         self.batchSize = batchSize
         self.allowedGroups = allowedGroups
+    }
+}
+
+/// Names files of one folder by a prefix instead of their path, e.g. `/data/uploads/1f3c/guide.md` → `upload:guide.md`.
+public struct SourceLabel: Sendable, Equatable {
+    /// An absolute, standardised folder path (no trailing slash).
+    public var directory: String
+    public var prefix: String
+
+    public init(directory: String, prefix: String) {
+        self.directory = directory
+        self.prefix = prefix
+    }
+
+    /// `text` with every occurrence of the folder path (and the slash after it) replaced by the prefix.
+    public func apply(_ text: String) -> String {
+        text.replacingOccurrences(of: directory + "/", with: prefix)
     }
 }
 

@@ -144,6 +144,58 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
+
+    public init(id: String, knowledgeBase: String, sourceURI: String, title: String, contentSHA256: String,
+                metadata: [String: JSONValue], allowedGroups: [String], chunkCount: Int, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.knowledgeBase = knowledgeBase
+        self.sourceURI = sourceURI
+        self.title = title
+        self.contentSHA256 = contentSHA256
+        self.metadata = metadata
+        self.allowedGroups = allowedGroups
+        self.chunkCount = chunkCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    // Dates are ISO 8601 text (`2026-11-25T06:20:00.123Z`) in JSON, not Foundation's seconds since 2001.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        knowledgeBase = try container.decode(String.self, forKey: .knowledgeBase)
+        sourceURI = try container.decode(String.self, forKey: .sourceURI)
+        title = try container.decode(String.self, forKey: .title)
+        contentSHA256 = try container.decode(String.self, forKey: .contentSHA256)
+        metadata = try container.decode([String: JSONValue].self, forKey: .metadata)
+        allowedGroups = try container.decode([String].self, forKey: .allowedGroups)
+        chunkCount = try container.decode(Int.self, forKey: .chunkCount)
+        func date(_ key: CodingKeys) throws -> Date {
+            let text = try container.decode(String.self, forKey: key)
+            guard let date = try? Date(text, strategy: Self.dateStyle) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not an ISO 8601 date: \(text)")
+            }
+            return date
+        }
+        createdAt = try date(.createdAt)
+        updatedAt = try date(.updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(knowledgeBase, forKey: .knowledgeBase)
+        try container.encode(sourceURI, forKey: .sourceURI)
+        try container.encode(title, forKey: .title)
+        try container.encode(contentSHA256, forKey: .contentSHA256)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(allowedGroups, forKey: .allowedGroups)
+        try container.encode(chunkCount, forKey: .chunkCount)
+        try container.encode(createdAt.formatted(Self.dateStyle), forKey: .createdAt)
+        try container.encode(updatedAt.formatted(Self.dateStyle), forKey: .updatedAt)
+    }
+
+    private static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 /// One row of a keyword search.

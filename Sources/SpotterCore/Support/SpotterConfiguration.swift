@@ -26,13 +26,15 @@ public struct SpotterConfiguration: Sendable {
     public var answering = AnswerPipeline.Settings()
     /// `SPOTTER_PROMPTS`: a prompt registry folder replacing the built-in one.
     public var promptsDirectory: URL?
-    /// `SPOTTER_MAX_CHAT_BODY` / `SPOTTER_MAX_UPLOAD_BODY`: request body limits in bytes.
+    /// `SPOTTER_MAX_CHAT_SIZE`: the largest chat request body in bytes (`1MB` style in the variable) (larger bodies get 413).
     public var maximumChatBody = 1 << 20
-    public var maximumUploadBody = 50 << 20
     /// `SPOTTER_LLM_*`: the remote language models; nil answers offline (the extractive answerer).
     public var languageModel: LanguageModelConfiguration?
     /// `SPOTTER_SHUTDOWN_GRACE`: seconds in-flight answers get to finish after SIGTERM.
     public var shutdownGracePeriod: Double = 30
+    /// `SPOTTER_MAX_UPLOAD_SIZE`: the largest request body `POST /v1/documents` accepts (bytes; `50MB` style in
+    /// the variable). Larger bodies get 413.
+    public var maxUploadBytes = 50 * 1024 * 1024
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -84,6 +86,10 @@ public struct SpotterConfiguration: Sendable {
             }
             configuration.logLevel = level
         }
+        if let text = value("SPOTTER_MAX_UPLOAD_SIZE") {
+            guard let bytes = ByteSize.parse(text) else { throw .invalid("SPOTTER_MAX_UPLOAD_SIZE", text, expected: "a size such as 50MB, 500KB or 1048576") }
+            configuration.maxUploadBytes = bytes
+        }
         func whole(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
             guard let text = value(name) else { return nil }
             guard let number = Int(text), range.contains(number) else {
@@ -119,8 +125,10 @@ public struct SpotterConfiguration: Sendable {
         }
         if let tokens = try whole("SPOTTER_HISTORY_TOKENS", 0...1_000_000) { configuration.answering.historyTokenBudget = tokens }
         if let path = value("SPOTTER_PROMPTS") { configuration.promptsDirectory = URL(fileURLWithPath: path) }
-        if let bytes = try whole("SPOTTER_MAX_CHAT_BODY", 1_024...(1 << 30)) { configuration.maximumChatBody = bytes }
-        if let bytes = try whole("SPOTTER_MAX_UPLOAD_BODY", 1_024...(1 << 34)) { configuration.maximumUploadBody = bytes }
+        if let text = value("SPOTTER_MAX_CHAT_SIZE") {
+            guard let bytes = ByteSize.parse(text), bytes >= 1_024 else { throw .invalid("SPOTTER_MAX_CHAT_SIZE", text, expected: "a size of at least 1KB, such as 1MB or 262144") }
+            configuration.maximumChatBody = bytes
+        }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
@@ -138,7 +146,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_DATA_DIR", "SPOTTER_MODEL_DIR", "SPOTTER_HOST", "SPOTTER_PORT", "SPOTTER_KB", "SPOTTER_EMBED_THREADS",
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
         "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
-        "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_BODY", "SPOTTER_MAX_UPLOAD_BODY", "SPOTTER_SHUTDOWN_GRACE",
+        "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
         "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
         "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",

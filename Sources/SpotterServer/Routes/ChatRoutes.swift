@@ -9,7 +9,9 @@ struct ChatRoutes {
     let spotter: Spotter
     let options: SpotterHTTPServer.Options
 
-    struct ChatBody: Decodable, Sendable {
+    struct ChatBody: StrictDecodable, Sendable {
+        static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
+
         var message: String
         var sessionID: String?
         var kb: String?

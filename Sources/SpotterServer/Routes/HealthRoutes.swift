@@ -4,12 +4,14 @@ import SpotterCore
 /// `GET /healthz` (the process answers) and `GET /readyz` (the store answers and the model is loaded).
 struct HealthRoutes {
     let spotter: Spotter
+    let readiness: ReadinessState
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in
             JSONBody.response(["status": "ok"])
         }
         router.get("/readyz") { _, _ -> Response in
+            if let reason = readiness.notReadyReason { throw readiness.notReadyError(reason) }
             do {
                 try spotter.store.ping()
             } catch {

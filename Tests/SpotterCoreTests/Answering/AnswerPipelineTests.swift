@@ -150,7 +150,7 @@ struct ExtractiveAnswererTests {
         let sources = Self.passages.map(\.text).joined(separator: " ")
         for line in body {
             // "- **Title**: sentence. sentence. [n]"
-            let content = line.replacing(/^- \*\*[^*]+\*\*: /, with: "").replacing(/ \[\d+\]$/, with: "")
+            let content = line.replacing(#/^- \*\*[^*]+\*\*: /#, with: "").replacing(#/ \[\d+\]$/#, with: "")
             for sentence in content.split(separator: ". ") {
                 let words = sentence.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
                 #expect(sources.contains(words), "not in any passage: \(words)")

@@ -86,7 +86,7 @@ public enum DocumentReader {
         var bytes = data[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         if let text = String(validating: bytes, as: UTF8.self) { return text }
-        let offset = IngestText.firstInvalidUTF8Offset(bytes) ?? 0
+        let offset = UTF8Text.firstInvalidByteOffset(bytes) ?? 0
         let start = bytes.startIndex
         let line = 1 + bytes[start..<(start + offset)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         throw .notUTF8(path: path, line: line, byteOffset: offset + (bytes.startIndex - data.startIndex))
@@ -119,19 +119,6 @@ enum IngestText {
     /// NUL bytes in the first 8 KiB.
     static func looksBinary(_ data: Data) -> Bool {
         data.prefix(8192).contains(0)
-    }
-
-    static func firstInvalidUTF8Offset(_ bytes: Data.SubSequence) -> Int? {
-        var iterator = bytes.makeIterator()
-        var parser = Unicode.UTF8.ForwardParser()
-        var offset = 0
-        while true {
-            switch parser.parseScalar(from: &iterator) {
-            case .valid(let encoded): offset += encoded.count
-            case .error: return offset
-            case .emptyInput: return nil
-            }
-        }
     }
 
     /// Paragraphs separated by blank (whitespace-only) lines; trailing spaces of each line are dropped.

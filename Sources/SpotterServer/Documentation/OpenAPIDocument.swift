@@ -1,0 +1,2508 @@
+/// The hand-written OpenAPI 3.1 description of the whole API, served at `GET /openapi.json` and rendered at
+/// `GET /docs`. Every path and method here must be routed (the server tests check it, and that every example
+/// matches its schema); add a route here when you add one to the router.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Spotter API",
+    "version": "1.0.0",
+    "description": "A self-hosted RAG assistant: a knowledge base with hybrid search, and grounded answers with citations.\n\n**Errors** are always `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with status 400 (bad input: `invalid_parameter`, `malformed_json`, `unknown_field`, `invalid_filename`, `malformed_multipart`), 404 (`not_found` for an unknown route; `unknown_knowledge_base`, `unknown_document`, `unknown_session`), 405 (`method_not_allowed`, with an `Allow` header), 413 (`body_too_large`, `query_too_long`), 415 (`unsupported_media_type`), 422 (`invalid_field`, `nothing_ingested`), 429 (`rate_limited`) or 503 (`not_ready` with `Retry-After` while the server starts, `unavailable`).\n\n**JSON bodies** must be `Content-Type: application/json` (UTF-8) and at most 1 MB; unknown fields are refused."
+  },
+  "servers": [
+    {
+      "url": "http://127.0.0.1:8080"
+    }
+  ],
+  "tags": [
+    {
+      "name": "Chat",
+      "description": "Questions, answers and conversations."
+    },
+    {
+      "name": "Knowledge",
+      "description": "Documents and search."
+    },
+    {
+      "name": "Operations",
+      "description": "Health, readiness and this description."
+    }
+  ],
+  "paths": {
+    "/healthz": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "health",
+        "summary": "The process is up",
+        "description": "200 whenever the process answers, ready or not.",
+        "responses": {
+          "200": {
+            "description": "Alive.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                },
+                "examples": {
+                  "ok": {
+                    "value": {
+                      "status": "ok"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/readyz": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "readiness",
+        "summary": "Ready to serve",
+        "description": "200 with the model and the knowledge bases when the store answers and start-up is done; 503 otherwise.",
+        "responses": {
+          "200": {
+            "description": "Ready.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Readiness"
+                },
+                "examples": {
+                  "ready": {
+                    "value": {
+                      "status": "ready",
+                      "model": "sentence-transformers/all-MiniLM-L6-v2",
+                      "model_version": "53aa5117",
+                      "knowledge_bases": [
+                        "default",
+                        "fitness"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/NotReady"
+          }
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "openapi",
+        "summary": "This API description (OpenAPI 3.1)",
+        "responses": {
+          "200": {
+            "description": "The OpenAPI document.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/docs": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "docs",
+        "summary": "This API description as a readable page",
+        "responses": {
+          "200": {
+            "description": "A self-contained HTML page.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/search": {
+      "get": {
+        "tags": [
+          "Knowledge"
+        ],
+        "operationId": "search",
+        "summary": "Search a knowledge base",
+        "description": "Hybrid (BM25 + dense, fused), keyword-only or dense-only search; the same JSON as `spotter search --json`. The query string is decoded as HTML forms encode it (`+` is a space).",
+        "parameters": [
+          {
+            "name": "q",
+            "in": "query",
+            "required": true,
+            "description": "The query text (1–4,000 characters; any text is valid).",
+            "schema": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 4000
+            },
+            "example": "hamstring exercise with kettlebell"
+          },
+          {
+            "name": "k",
+            "in": "query",
+            "required": false,
+            "description": "Number of hits, 1–100.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 10
+            }
+          },
+          {
+            "name": "mode",
+            "in": "query",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "enum": [
+                "hybrid",
+                "bm25",
+                "dense"
+              ],
+              "default": "hybrid"
+            }
+          },
+          {
+            "name": "kb",
+            "in": "query",
+            "required": false,
+            "description": "Knowledge base name (default: `SPOTTER_KB`, `default`).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._-]{1,64}$"
+            },
+            "example": "default"
+          },
+          {
+            "name": "filter",
+            "in": "query",
+            "required": false,
+            "description": "`key=value` on document metadata (repeatable; same key: any value, different keys: all).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "style": "form",
+            "explode": true,
+            "example": [
+              "equipment=kettle bell"
+            ]
+          },
+          {
+            "name": "alpha",
+            "in": "query",
+            "required": false,
+            "description": "Weighted score fusion with this dense weight (0–1) instead of reciprocal rank fusion.",
+            "schema": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
+            }
+          },
+          {
+            "name": "mmr",
+            "in": "query",
+            "required": false,
+            "description": "Re-order by maximal marginal relevance with this relevance weight (0–1).",
+            "schema": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1
+            }
+          },
+          {
+            "name": "exact",
+            "in": "query",
+            "required": false,
+            "description": "Scan every vector instead of the HNSW graph.",
+            "schema": {
+              "type": "boolean",
+              "default": false
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The hits, best first.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SearchResponse"
+                },
+                "examples": {
+                  "hybrid": {
+                    "value": {
+                      "query": "hamstring exercise with kettlebell",
+                      "kb": "default",
+                      "mode": "hybrid",
+                      "k": 1,
+                      "fusion": "rrf(k=60)",
+                      "filters": [],
+                      "exact": false,
+                      "hits": [
+                        {
+                          "rank": 1,
+                          "document_id": "3f9c2a7b1e0d4c5a",
+                          "chunk_id": 42,
+                          "ordinal": 0,
+                          "title": "Kettlebell deadlift",
+                          "source": "upload:kettlebell.md",
+                          "heading_path": [
+                            "Kettlebell deadlift"
+                          ],
+                          "snippet": "Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+                          "text": "Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+                          "metadata": {
+                            "equipment": "kettle bell"
+                          },
+                          "scores": {
+                            "bm25_rank": 1,
+                            "bm25_score": 3.91,
+                            "dense_rank": 1,
+                            "dense_similarity": 0.61,
+                            "fused": 0.0328
+                          }
+                        }
+                      ],
+                      "took_ms": 14.2
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A missing or bad parameter.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "invalid_parameter": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_parameter",
+                        "message": "parameter 'k' must be a whole number, got 'abc'"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownKnowledgeBase"
+          },
+          "413": {
+            "description": "The query is over 4,000 characters.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "query_too_long": {
+                    "value": {
+                      "error": {
+                        "code": "query_too_long",
+                        "message": "query is 5000 characters long; the limit is 4000"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/documents": {
+      "post": {
+        "tags": [
+          "Knowledge"
+        ],
+        "operationId": "uploadDocuments",
+        "summary": "Upload and ingest documents",
+        "description": "Either `multipart/form-data` with one or more file parts (each part's filename decides its format, as with `spotter ingest`: .md, .markdown, .txt, .text, .html, .htm, .json, .jsonl, .ndjson, .pdf), or one raw body whose `Content-Type` names the format, with `?filename=` naming it. Documents are stored under the source `upload:<file name>`: uploading the same name again updates the document, or leaves it unchanged. File names must be plain (no folders, `..`, NUL or control characters). The body limit is `SPOTTER_MAX_UPLOAD_SIZE` (50 MB by default). The dense index is brought up to date in the background after the response.",
+        "parameters": [
+          {
+            "name": "kb",
+            "in": "query",
+            "required": false,
+            "description": "Knowledge base name (default: `SPOTTER_KB`, `default`).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._-]{1,64}$"
+            },
+            "example": "default"
+          },
+          {
+            "name": "filename",
+            "in": "query",
+            "required": false,
+            "description": "Raw uploads only (required there): the document's file name.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "kettlebell.md"
+          },
+          {
+            "name": "id_field",
+            "in": "query",
+            "required": false,
+            "description": "JSON/JSONL records: the field holding the record id.",
+            "schema": {
+              "type": "string",
+              "default": "id"
+            }
+          },
+          {
+            "name": "text_field",
+            "in": "query",
+            "required": false,
+            "description": "JSON/JSONL records: fields that make the text (repeatable; default `text`).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "style": "form",
+            "explode": true
+          },
+          {
+            "name": "title_field",
+            "in": "query",
+            "required": false,
+            "description": "JSON/JSONL records: the title field (default `title`, else `name`, else the id).",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "metadata_field",
+            "in": "query",
+            "required": false,
+            "description": "JSON/JSONL records: fields kept as metadata for filters (repeatable).",
+            "schema": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "style": "form",
+            "explode": true
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "multipart/form-data": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "file": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "contentMediaType": "application/octet-stream"
+                    }
+                  }
+                }
+              },
+              "examples": {
+                "two files": {
+                  "summary": "curl -F file=@kettlebell.md -F file=@protein.md",
+                  "value": {
+                    "file": [
+                      "# Kettlebell deadlift\n\nHinge at the hips...",
+                      "# Protein\n\n..."
+                    ]
+                  }
+                }
+              }
+            },
+            "text/markdown": {
+              "schema": {
+                "type": "string"
+              },
+              "examples": {
+                "guide": {
+                  "value": "# Kettlebell deadlift\n\nHinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\n"
+                }
+              }
+            },
+            "text/plain": {
+              "schema": {
+                "type": "string"
+              }
+            },
+            "text/html": {
+              "schema": {
+                "type": "string"
+              }
+            },
+            "application/json": {
+              "schema": {
+                "type": [
+                  "array",
+                  "object"
+                ]
+              },
+              "examples": {
+                "records": {
+                  "value": [
+                    {
+                      "id": "ex-1",
+                      "name": "Goblet squat",
+                      "text": "Hold a kettlebell at the chest and squat.",
+                      "level": "beginner"
+                    }
+                  ]
+                }
+              }
+            },
+            "application/x-ndjson": {
+              "schema": {
+                "type": "string"
+              },
+              "examples": {
+                "records": {
+                  "value": "{\"id\": \"ex-1\", \"text\": \"Hold a kettlebell at the chest and squat.\"}\n"
+                }
+              }
+            },
+            "application/jsonl": {
+              "schema": {
+                "type": "string"
+              }
+            },
+            "application/pdf": {
+              "schema": {
+                "type": "string",
+                "contentMediaType": "application/pdf"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Something was added or updated. Problems with single files or records are in `skipped`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IngestSummary"
+                },
+                "examples": {
+                  "added": {
+                    "value": {
+                      "kb": "default",
+                      "files": 1,
+                      "added": 1,
+                      "updated": 0,
+                      "unchanged": 0,
+                      "chunks_embedded": 1,
+                      "skipped": [],
+                      "ignored": [],
+                      "seconds": 0.21
+                    }
+                  },
+                  "partly": {
+                    "value": {
+                      "kb": "default",
+                      "files": 2,
+                      "added": 1,
+                      "updated": 0,
+                      "unchanged": 0,
+                      "chunks_embedded": 3,
+                      "skipped": [
+                        {
+                          "path": "upload:notes.bin",
+                          "reason": "Cannot read upload:notes.bin: unsupported file type \".bin\". Supported: .md, .markdown, .txt, .text, .html, .htm, .json, .jsonl, .ndjson, .pdf (or choose the format explicitly with --format)."
+                        }
+                      ],
+                      "ignored": [],
+                      "seconds": 0.4
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "200": {
+            "description": "Everything was already stored and unchanged.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IngestSummary"
+                },
+                "examples": {
+                  "unchanged": {
+                    "value": {
+                      "kb": "default",
+                      "files": 1,
+                      "added": 0,
+                      "updated": 0,
+                      "unchanged": 1,
+                      "chunks_embedded": 0,
+                      "skipped": [],
+                      "ignored": [],
+                      "seconds": 0.01
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A bad parameter, file name or multipart body.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "invalid_filename": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_filename",
+                        "message": "file name '../etc/passwd' is not accepted: it contains a folder separator. Send a plain name such as guide.md."
+                      }
+                    }
+                  },
+                  "invalid_parameter": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_parameter",
+                        "message": "parameter 'filename' is required for a raw upload (it names the document, e.g. ?filename=guide.md)"
+                      }
+                    }
+                  },
+                  "malformed_multipart": {
+                    "value": {
+                      "error": {
+                        "code": "malformed_multipart",
+                        "message": "the multipart/form-data body is malformed: the body ends before the closing boundary '--x'"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "The body is over the upload limit.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "body_too_large": {
+                    "value": {
+                      "error": {
+                        "code": "body_too_large",
+                        "message": "the request body is too large: the limit is 50 MB"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "The Content-Type is not multipart/form-data or a supported document type.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "unsupported_media_type": {
+                    "value": {
+                      "error": {
+                        "code": "unsupported_media_type",
+                        "message": "cannot ingest Content-Type 'image/png'; send multipart/form-data with file parts, or one of ... with ?filename="
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "Nothing in the body could be ingested.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "nothing_ingested": {
+                    "value": {
+                      "error": {
+                        "code": "nothing_ingested",
+                        "message": "nothing could be ingested: upload:empty.md is empty (nothing but whitespace), so there is nothing to index. Add content or remove the file."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      },
+      "get": {
+        "tags": [
+          "Knowledge"
+        ],
+        "operationId": "listDocuments",
+        "summary": "List a knowledge base's documents",
+        "parameters": [
+          {
+            "name": "kb",
+            "in": "query",
+            "required": false,
+            "description": "Knowledge base name (default: `SPOTTER_KB`, `default`).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9._-]{1,64}$"
+            },
+            "example": "default"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The documents, ordered by source.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DocumentList"
+                },
+                "examples": {
+                  "documents": {
+                    "value": {
+                      "kb": "default",
+                      "documents": [
+                        {
+                          "id": "3f9c2a7b1e0d4c5a",
+                          "kb": "default",
+                          "source": "upload:kettlebell.md",
+                          "title": "Kettlebell deadlift",
+                          "content_sha256": "9b1d5c7e2f0a4b6c8d3e1f5a7b9c0d2e4f6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c",
+                          "metadata": {
+                            "equipment": "kettle bell"
+                          },
+                          "allowed_groups": [],
+                          "chunks": 1,
+                          "created_at": "2026-11-25T06:20:00.123Z",
+                          "updated_at": "2026-11-25T06:20:00.123Z"
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A bad parameter.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "invalid_parameter": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_parameter",
+                        "message": "unknown parameter 'kbs'; accepted: kb"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownKnowledgeBase"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/documents/{id}": {
+      "get": {
+        "tags": [
+          "Knowledge"
+        ],
+        "operationId": "getDocument",
+        "summary": "One document",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "Document id, as listed by `GET /v1/documents`.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "3f9c2a7b1e0d4c5a"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The document.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DocumentSummary"
+                },
+                "examples": {
+                  "document": {
+                    "value": {
+                      "id": "3f9c2a7b1e0d4c5a",
+                      "kb": "default",
+                      "source": "upload:kettlebell.md",
+                      "title": "Kettlebell deadlift",
+                      "content_sha256": "9b1d5c7e2f0a4b6c8d3e1f5a7b9c0d2e4f6a8b0c1d3e5f7a9b2c4d6e8f0a1b3c",
+                      "metadata": {
+                        "equipment": "kettle bell"
+                      },
+                      "allowed_groups": [],
+                      "chunks": 1,
+                      "created_at": "2026-11-25T06:20:00.123Z",
+                      "updated_at": "2026-11-25T06:20:00.123Z"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownDocument"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "Knowledge"
+        ],
+        "operationId": "deleteDocument",
+        "summary": "Delete a document with its chunks and vectors",
+        "description": "The dense index catches up in the background.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "Document id, as listed by `GET /v1/documents`.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "3f9c2a7b1e0d4c5a"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "Deleted."
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownDocument"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/chat": {
+      "post": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "chat",
+        "summary": "Ask a question; get a grounded answer with citations",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ChatRequest"
+              },
+              "examples": {
+                "question": {
+                  "value": {
+                    "message": "Which kettlebell exercise works the hamstrings?"
+                  }
+                },
+                "follow-up, streamed": {
+                  "value": {
+                    "message": "And for beginners?",
+                    "session_id": "ses_01JDX4M2ZK",
+                    "kb": "fitness",
+                    "filters": {
+                      "level": [
+                        "beginner",
+                        "intermediate"
+                      ],
+                      "equipment": "kettlebell"
+                    },
+                    "stream": true,
+                    "assistant": "spotter"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The answer: JSON, or `text/event-stream` when `stream` is true or `Accept: text/event-stream`. The stream sends `event: token` (data `{\"text\": ...}`) as the answer is written, then `event: citations` (data `{\"citations\": [...]}`), then `event: done` (data: the same object as the JSON answer); `event: error` (data: the error shape) if it fails mid-stream. Comment lines (`: keep-alive`) keep a quiet stream open.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ChatResponse"
+                },
+                "examples": {
+                  "answer": {
+                    "value": {
+                      "answer_id": "ans_01JDX4M3Q8",
+                      "session_id": "ses_01JDX4M2ZK",
+                      "answer": "A kettlebell deadlift works the hamstrings and glutes [1].",
+                      "citations": [
+                        {
+                          "n": 1,
+                          "document_id": "3f9c2a7b1e0d4c5a",
+                          "chunk_id": 42,
+                          "title": "Kettlebell deadlift",
+                          "source": "upload:kettlebell.md",
+                          "snippet": "Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+                          "score": 0.0328
+                        }
+                      ],
+                      "usage": {
+                        "prompt_tokens": 812,
+                        "completion_tokens": 64,
+                        "total_tokens": 876,
+                        "estimated": false
+                      },
+                      "cost_usd": 0.00021,
+                      "model": "gpt-4o-mini",
+                      "cached": false,
+                      "grounded": true,
+                      "trace_id": "trc_7d41c0a9"
+                    }
+                  }
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string"
+                },
+                "examples": {
+                  "stream": {
+                    "value": "event: token\ndata: {\"text\":\"A kettlebell deadlift\"}\n\nevent: token\ndata: {\"text\":\" works the hamstrings and glutes [1].\"}\n\nevent: citations\ndata: {\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}]}\n\nevent: done\ndata: {\"answer_id\":\"ans_01JDX4M3Q8\",\"session_id\":\"ses_01JDX4M2ZK\",\"answer\":\"A kettlebell deadlift works the hamstrings and glutes [1].\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"usage\":{\"prompt_tokens\":812,\"completion_tokens\":64,\"total_tokens\":876,\"estimated\":false},\"cost_usd\":0.00021,\"model\":\"gpt-4o-mini\",\"cached\":false,\"grounded\":true,\"trace_id\":\"trc_7d41c0a9\"}\n\n"
+                  },
+                  "failed": {
+                    "value": "event: token\ndata: {\"text\":\"A kettlebell\"}\n\nevent: error\ndata: {\"error\":{\"code\":\"upstream_unavailable\",\"message\":\"the language model did not answer; try again\"}}\n\n"
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadJSON"
+          },
+          "404": {
+            "description": "The knowledge base or session does not exist.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "unknown_knowledge_base": {
+                    "value": {
+                      "error": {
+                        "code": "unknown_knowledge_base",
+                        "message": "no knowledge base named 'fitnes' (available: default, fitness)"
+                      }
+                    }
+                  },
+                  "unknown_session": {
+                    "value": {
+                      "error": {
+                        "code": "unknown_session",
+                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge1MB"
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "422": {
+            "$ref": "#/components/responses/InvalidField"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/chat/completions": {
+      "post": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "chatCompletions",
+        "summary": "OpenAI-compatible chat completions",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ChatCompletionRequest"
+              },
+              "examples": {
+                "question": {
+                  "value": {
+                    "model": "spotter",
+                    "messages": [
+                      {
+                        "role": "user",
+                        "content": "Which kettlebell exercise works the hamstrings?"
+                      }
+                    ],
+                    "temperature": 0.2,
+                    "max_tokens": 300,
+                    "stream": false,
+                    "user": "user-17"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "`chat.completion`, or with `stream: true` a `text/event-stream` of `chat.completion.chunk` objects in `data:` lines ending with `data: [DONE]`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ChatCompletionResponse"
+                },
+                "examples": {
+                  "completion": {
+                    "value": {
+                      "id": "chatcmpl-ans_01JDX4M3Q8",
+                      "object": "chat.completion",
+                      "created": 1795587670,
+                      "model": "spotter",
+                      "choices": [
+                        {
+                          "index": 0,
+                          "message": {
+                            "role": "assistant",
+                            "content": "A kettlebell deadlift works the hamstrings and glutes [1]."
+                          },
+                          "finish_reason": "stop"
+                        }
+                      ],
+                      "usage": {
+                        "prompt_tokens": 812,
+                        "completion_tokens": 64,
+                        "total_tokens": 876
+                      },
+                      "spotter": {
+                        "answer_id": "ans_01JDX4M3Q8",
+                        "session_id": "ses_01JDX4M2ZK",
+                        "citations": [
+                          {
+                            "n": 1,
+                            "document_id": "3f9c2a7b1e0d4c5a",
+                            "chunk_id": 42,
+                            "title": "Kettlebell deadlift",
+                            "source": "upload:kettlebell.md",
+                            "snippet": "Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+                            "score": 0.0328
+                          }
+                        ],
+                        "grounded": true,
+                        "trace_id": "trc_7d41c0a9"
+                      }
+                    }
+                  }
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string"
+                },
+                "examples": {
+                  "stream": {
+                    "value": "data: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"A kettlebell deadlift\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"spotter\":{\"answer_id\":\"ans_01JDX4M3Q8\",\"session_id\":\"ses_01JDX4M2ZK\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"grounded\":true,\"trace_id\":\"trc_7d41c0a9\"}}\n\ndata: [DONE]\n\n"
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON or a bad request.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "malformed_json": {
+                    "value": {
+                      "error": {
+                        "code": "malformed_json",
+                        "message": "the request body is not valid JSON: Unexpected end of file."
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "The knowledge base or session does not exist.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "unknown_knowledge_base": {
+                    "value": {
+                      "error": {
+                        "code": "unknown_knowledge_base",
+                        "message": "no knowledge base named 'fitnes' (available: default, fitness)"
+                      }
+                    }
+                  },
+                  "unknown_session": {
+                    "value": {
+                      "error": {
+                        "code": "unknown_session",
+                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge1MB"
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "422": {
+            "description": "A field is missing, of the wrong type or out of range.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "invalid_field": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_field",
+                        "message": "field 'messages' is required"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/models": {
+      "get": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "listModels",
+        "summary": "Models (OpenAI-compatible)",
+        "responses": {
+          "200": {
+            "description": "The one model name clients pass.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelList"
+                },
+                "examples": {
+                  "models": {
+                    "value": {
+                      "object": "list",
+                      "data": [
+                        {
+                          "id": "spotter",
+                          "object": "model",
+                          "created": 1795587600,
+                          "owned_by": "spotter"
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/NotReady"
+          }
+        }
+      }
+    },
+    "/v1/sessions/{id}": {
+      "get": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "getSession",
+        "summary": "A conversation and its messages",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "Session id, as returned by `POST /v1/chat`.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "ses_01JDX4M2ZK"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The session.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Session"
+                },
+                "examples": {
+                  "session": {
+                    "value": {
+                      "session_id": "ses_01JDX4M2ZK",
+                      "kb": "default",
+                      "assistant": "spotter",
+                      "created_at": "2026-11-25T06:20:00Z",
+                      "updated_at": "2026-11-25T06:21:10Z",
+                      "expires_at": "2026-11-26T06:21:10Z",
+                      "messages": [
+                        {
+                          "role": "user",
+                          "content": "Which kettlebell exercise works the hamstrings?",
+                          "created_at": "2026-11-25T06:21:09Z"
+                        },
+                        {
+                          "role": "assistant",
+                          "content": "A kettlebell deadlift works the hamstrings and glutes [1].",
+                          "created_at": "2026-11-25T06:21:10Z",
+                          "answer_id": "ans_01JDX4M3Q8",
+                          "citations": [
+                            {
+                              "n": 1,
+                              "document_id": "3f9c2a7b1e0d4c5a",
+                              "chunk_id": 42,
+                              "title": "Kettlebell deadlift",
+                              "source": "upload:kettlebell.md",
+                              "snippet": "Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.",
+                              "score": 0.0328
+                            }
+                          ]
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownSession"
+          },
+          "503": {
+            "$ref": "#/components/responses/NotReady"
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "deleteSession",
+        "summary": "Forget a conversation",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "Session id, as returned by `POST /v1/chat`.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "ses_01JDX4M2ZK"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "Deleted."
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownSession"
+          },
+          "503": {
+            "$ref": "#/components/responses/NotReady"
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "properties": {
+          "error": {
+            "type": "object",
+            "properties": {
+              "code": {
+                "type": "string",
+                "description": "Stable, machine-readable code (`invalid_parameter`, `unknown_field`, `not_ready`, ...)."
+              },
+              "message": {
+                "type": "string",
+                "description": "What went wrong and what to do, for people."
+              }
+            },
+            "required": [
+              "code",
+              "message"
+            ],
+            "additionalProperties": false
+          }
+        },
+        "required": [
+          "error"
+        ],
+        "additionalProperties": false,
+        "description": "Every error has this shape."
+      },
+      "Health": {
+        "type": "object",
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ok"
+            ]
+          }
+        },
+        "required": [
+          "status"
+        ],
+        "additionalProperties": false
+      },
+      "Readiness": {
+        "type": "object",
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ready"
+            ]
+          },
+          "model": {
+            "type": "string"
+          },
+          "model_version": {
+            "type": "string"
+          },
+          "knowledge_bases": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        "required": [
+          "status",
+          "model",
+          "model_version",
+          "knowledge_bases"
+        ],
+        "additionalProperties": false
+      },
+      "MetadataFilter": {
+        "type": "object",
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "value": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "key",
+          "value"
+        ],
+        "additionalProperties": false
+      },
+      "ScoreBreakdown": {
+        "type": "object",
+        "properties": {
+          "bm25_rank": {
+            "type": "integer"
+          },
+          "bm25_score": {
+            "type": "number"
+          },
+          "dense_rank": {
+            "type": "integer"
+          },
+          "dense_similarity": {
+            "type": "number"
+          },
+          "fused": {
+            "type": "number",
+            "description": "The score the hit is ordered by: fused (hybrid), BM25 score or similarity."
+          }
+        },
+        "required": [
+          "fused"
+        ],
+        "additionalProperties": false,
+        "description": "Each ranking's rank and raw score; a ranking that did not find the hit is absent."
+      },
+      "SearchHit": {
+        "type": "object",
+        "properties": {
+          "rank": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "document_id": {
+            "type": "string"
+          },
+          "chunk_id": {
+            "type": "integer"
+          },
+          "ordinal": {
+            "type": "integer"
+          },
+          "title": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string"
+          },
+          "heading_path": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "snippet": {
+            "type": "string"
+          },
+          "text": {
+            "type": "string"
+          },
+          "metadata": {
+            "type": "object"
+          },
+          "scores": {
+            "$ref": "#/components/schemas/ScoreBreakdown"
+          }
+        },
+        "required": [
+          "rank",
+          "document_id",
+          "chunk_id",
+          "ordinal",
+          "title",
+          "source",
+          "heading_path",
+          "snippet",
+          "text",
+          "metadata",
+          "scores"
+        ],
+        "additionalProperties": false
+      },
+      "SearchResponse": {
+        "type": "object",
+        "properties": {
+          "query": {
+            "type": "string"
+          },
+          "kb": {
+            "type": "string"
+          },
+          "mode": {
+            "type": "string",
+            "enum": [
+              "hybrid",
+              "bm25",
+              "dense"
+            ]
+          },
+          "k": {
+            "type": "integer"
+          },
+          "fusion": {
+            "type": "string",
+            "description": "`rrf(k=60)` or `weighted(alpha=0.5)`; hybrid mode only."
+          },
+          "filters": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MetadataFilter"
+            }
+          },
+          "mmr": {
+            "type": "number",
+            "description": "The MMR lambda, when given."
+          },
+          "exact": {
+            "type": "boolean"
+          },
+          "hits": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/SearchHit"
+            }
+          },
+          "took_ms": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "query",
+          "kb",
+          "mode",
+          "k",
+          "filters",
+          "exact",
+          "hits",
+          "took_ms"
+        ],
+        "additionalProperties": false
+      },
+      "IngestProblem": {
+        "type": "object",
+        "properties": {
+          "path": {
+            "type": "string",
+            "description": "`upload:<file name>`, with `#<record id>` for records."
+          },
+          "line": {
+            "type": "integer"
+          },
+          "reason": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "path",
+          "reason"
+        ],
+        "additionalProperties": false
+      },
+      "IngestSummary": {
+        "type": "object",
+        "properties": {
+          "kb": {
+            "type": "string"
+          },
+          "files": {
+            "type": "integer"
+          },
+          "added": {
+            "type": "integer"
+          },
+          "updated": {
+            "type": "integer"
+          },
+          "unchanged": {
+            "type": "integer"
+          },
+          "chunks_embedded": {
+            "type": "integer"
+          },
+          "skipped": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IngestProblem"
+            },
+            "description": "Files or records that could not be stored, with the reason."
+          },
+          "ignored": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/IngestProblem"
+            }
+          },
+          "seconds": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "kb",
+          "files",
+          "added",
+          "updated",
+          "unchanged",
+          "chunks_embedded",
+          "skipped",
+          "ignored",
+          "seconds"
+        ],
+        "additionalProperties": false
+      },
+      "DocumentSummary": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "kb": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string",
+            "description": "Source URI: `upload:<file name>` for uploads, the absolute path for `spotter ingest`."
+          },
+          "title": {
+            "type": "string"
+          },
+          "content_sha256": {
+            "type": "string"
+          },
+          "metadata": {
+            "type": "object"
+          },
+          "allowed_groups": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "chunks": {
+            "type": "integer"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        },
+        "required": [
+          "id",
+          "kb",
+          "source",
+          "title",
+          "content_sha256",
+          "metadata",
+          "allowed_groups",
+          "chunks",
+          "created_at",
+          "updated_at"
+        ],
+        "additionalProperties": false
+      },
+      "DocumentList": {
+        "type": "object",
+        "properties": {
+          "kb": {
+            "type": "string"
+          },
+          "documents": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DocumentSummary"
+            }
+          }
+        },
+        "required": [
+          "kb",
+          "documents"
+        ],
+        "additionalProperties": false
+      },
+      "ChatRequest": {
+        "type": "object",
+        "properties": {
+          "message": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 8000
+          },
+          "session_id": {
+            "type": "string",
+            "description": "Continue this session; a new one is made when absent."
+          },
+          "kb": {
+            "type": "string"
+          },
+          "filters": {
+            "type": "object",
+            "description": "Metadata key → a value or a list of values (any of them matches).",
+            "additionalProperties": {
+              "type": [
+                "string",
+                "array"
+              ],
+              "items": {
+                "type": "string"
+              }
+            }
+          },
+          "stream": {
+            "type": "boolean",
+            "description": "Answer as `text/event-stream` (also when `Accept: text/event-stream`)."
+          },
+          "assistant": {
+            "type": "string",
+            "default": "spotter"
+          }
+        },
+        "required": [
+          "message"
+        ],
+        "additionalProperties": false,
+        "description": "Unknown fields are refused with 400 `unknown_field`."
+      },
+      "Citation": {
+        "type": "object",
+        "properties": {
+          "n": {
+            "type": "integer",
+            "description": "The `[n]` marker in the answer."
+          },
+          "document_id": {
+            "type": "string"
+          },
+          "chunk_id": {
+            "type": "integer"
+          },
+          "title": {
+            "type": "string"
+          },
+          "source": {
+            "type": "string"
+          },
+          "snippet": {
+            "type": "string"
+          },
+          "score": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "n",
+          "document_id",
+          "chunk_id",
+          "title",
+          "source",
+          "snippet",
+          "score"
+        ],
+        "additionalProperties": false
+      },
+      "Usage": {
+        "type": "object",
+        "properties": {
+          "prompt_tokens": {
+            "type": "integer"
+          },
+          "completion_tokens": {
+            "type": "integer"
+          },
+          "total_tokens": {
+            "type": "integer"
+          },
+          "estimated": {
+            "type": "boolean",
+            "description": "True when counted locally rather than reported by the model."
+          }
+        },
+        "required": [
+          "prompt_tokens",
+          "completion_tokens",
+          "total_tokens",
+          "estimated"
+        ],
+        "additionalProperties": false
+      },
+      "ChatResponse": {
+        "type": "object",
+        "properties": {
+          "answer_id": {
+            "type": "string"
+          },
+          "session_id": {
+            "type": "string"
+          },
+          "answer": {
+            "type": "string"
+          },
+          "citations": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Citation"
+            }
+          },
+          "usage": {
+            "$ref": "#/components/schemas/Usage"
+          },
+          "cost_usd": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "model": {
+            "type": "string"
+          },
+          "cached": {
+            "type": "boolean"
+          },
+          "grounded": {
+            "type": "boolean"
+          },
+          "trace_id": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "answer_id",
+          "session_id",
+          "answer",
+          "citations",
+          "usage",
+          "cost_usd",
+          "model",
+          "cached",
+          "grounded",
+          "trace_id"
+        ],
+        "additionalProperties": false
+      },
+      "ChatTokenEvent": {
+        "type": "object",
+        "properties": {
+          "text": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "text"
+        ],
+        "additionalProperties": false,
+        "description": "Data of `event: token`."
+      },
+      "ChatCitationsEvent": {
+        "type": "object",
+        "properties": {
+          "citations": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Citation"
+            }
+          }
+        },
+        "required": [
+          "citations"
+        ],
+        "additionalProperties": false,
+        "description": "Data of `event: citations`."
+      },
+      "ChatCompletionMessage": {
+        "type": "object",
+        "properties": {
+          "role": {
+            "type": "string",
+            "enum": [
+              "system",
+              "user",
+              "assistant"
+            ]
+          },
+          "content": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "role",
+          "content"
+        ],
+        "additionalProperties": false
+      },
+      "ChatCompletionRequest": {
+        "type": "object",
+        "properties": {
+          "messages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ChatCompletionMessage"
+            },
+            "minItems": 1
+          },
+          "model": {
+            "type": "string",
+            "default": "spotter"
+          },
+          "stream": {
+            "type": "boolean"
+          },
+          "temperature": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 2
+          },
+          "max_tokens": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "user": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "messages"
+        ],
+        "description": "OpenAI-compatible; the last `user` message is the question, earlier ones the history."
+      },
+      "SpotterAnswerInfo": {
+        "type": "object",
+        "properties": {
+          "answer_id": {
+            "type": "string"
+          },
+          "session_id": {
+            "type": "string"
+          },
+          "citations": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Citation"
+            }
+          },
+          "grounded": {
+            "type": "boolean"
+          },
+          "trace_id": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "answer_id",
+          "session_id",
+          "citations",
+          "grounded",
+          "trace_id"
+        ],
+        "additionalProperties": false
+      },
+      "ChatCompletionResponse": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "object": {
+            "type": "string",
+            "enum": [
+              "chat.completion"
+            ]
+          },
+          "created": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "choices": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "index": {
+                  "type": "integer"
+                },
+                "message": {
+                  "type": "object",
+                  "properties": {
+                    "role": {
+                      "type": "string",
+                      "enum": [
+                        "assistant"
+                      ]
+                    },
+                    "content": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "role",
+                    "content"
+                  ],
+                  "additionalProperties": false
+                },
+                "finish_reason": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "index",
+                "message",
+                "finish_reason"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "usage": {
+            "type": "object",
+            "properties": {
+              "prompt_tokens": {
+                "type": "integer"
+              },
+              "completion_tokens": {
+                "type": "integer"
+              },
+              "total_tokens": {
+                "type": "integer"
+              }
+            },
+            "required": [
+              "prompt_tokens",
+              "completion_tokens",
+              "total_tokens"
+            ],
+            "additionalProperties": false
+          },
+          "spotter": {
+            "$ref": "#/components/schemas/SpotterAnswerInfo"
+          }
+        },
+        "required": [
+          "id",
+          "object",
+          "created",
+          "model",
+          "choices",
+          "usage",
+          "spotter"
+        ],
+        "additionalProperties": false
+      },
+      "ChatCompletionChunk": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "object": {
+            "type": "string",
+            "enum": [
+              "chat.completion.chunk"
+            ]
+          },
+          "created": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "choices": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "index": {
+                  "type": "integer"
+                },
+                "delta": {
+                  "type": "object",
+                  "properties": {
+                    "role": {
+                      "type": "string",
+                      "enum": [
+                        "assistant"
+                      ]
+                    },
+                    "content": {
+                      "type": "string"
+                    }
+                  },
+                  "additionalProperties": false
+                },
+                "finish_reason": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                }
+              },
+              "required": [
+                "index",
+                "delta",
+                "finish_reason"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "spotter": {
+            "$ref": "#/components/schemas/SpotterAnswerInfo"
+          }
+        },
+        "required": [
+          "id",
+          "object",
+          "created",
+          "model",
+          "choices"
+        ],
+        "additionalProperties": false,
+        "description": "One `data:` line of a streamed completion; the last chunk carries `spotter`; the stream ends with `data: [DONE]`."
+      },
+      "ModelList": {
+        "type": "object",
+        "properties": {
+          "object": {
+            "type": "string",
+            "enum": [
+              "list"
+            ]
+          },
+          "data": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "object": {
+                  "type": "string",
+                  "enum": [
+                    "model"
+                  ]
+                },
+                "created": {
+                  "type": "integer"
+                },
+                "owned_by": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "id",
+                "object",
+                "created",
+                "owned_by"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
+        "required": [
+          "object",
+          "data"
+        ],
+        "additionalProperties": false
+      },
+      "SessionMessage": {
+        "type": "object",
+        "properties": {
+          "role": {
+            "type": "string",
+            "enum": [
+              "user",
+              "assistant"
+            ]
+          },
+          "content": {
+            "type": "string"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "answer_id": {
+            "type": "string"
+          },
+          "citations": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Citation"
+            }
+          }
+        },
+        "required": [
+          "role",
+          "content",
+          "created_at"
+        ],
+        "additionalProperties": false
+      },
+      "Session": {
+        "type": "object",
+        "properties": {
+          "session_id": {
+            "type": "string"
+          },
+          "kb": {
+            "type": "string"
+          },
+          "assistant": {
+            "type": "string",
+            "description": "The assistant the session talks to."
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expires_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "messages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/SessionMessage"
+            }
+          }
+        },
+        "required": [
+          "session_id",
+          "kb",
+          "created_at",
+          "updated_at",
+          "expires_at",
+          "messages"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "responses": {
+      "NotReady": {
+        "description": "The server is not ready yet (starting, or reloading); retry after the `Retry-After` seconds.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "not_ready": {
+                "value": {
+                  "error": {
+                    "code": "not_ready",
+                    "message": "the server is not ready (loading indexes); retry in 5 s"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "UnavailableOrNotReady": {
+        "description": "Not ready yet (`not_ready`, with `Retry-After`), or the store or model failed (`unavailable`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "not_ready": {
+                "value": {
+                  "error": {
+                    "code": "not_ready",
+                    "message": "the server is not ready (loading indexes); retry in 5 s"
+                  }
+                }
+              },
+              "unavailable": {
+                "value": {
+                  "error": {
+                    "code": "unavailable",
+                    "message": "store error while trying to list documents: disk I/O error"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "BadJSON": {
+        "description": "Malformed JSON (`malformed_json`), an unknown field (`unknown_field`) or a bad query parameter.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "malformed_json": {
+                "value": {
+                  "error": {
+                    "code": "malformed_json",
+                    "message": "the request body is not valid JSON: Unexpected character '}' around line 1, column 14."
+                  }
+                }
+              },
+              "unknown_field": {
+                "value": {
+                  "error": {
+                    "code": "unknown_field",
+                    "message": "unknown field 'sesion_id'; accepted: assistant, filters, kb, message, session_id, stream"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "BodyTooLarge1MB": {
+        "description": "The body is over 1 MB.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "body_too_large": {
+                "value": {
+                  "error": {
+                    "code": "body_too_large",
+                    "message": "the request body is too large: the limit is 1 MB"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "NotJSON": {
+        "description": "The body is not `application/json`.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unsupported_media_type": {
+                "value": {
+                  "error": {
+                    "code": "unsupported_media_type",
+                    "message": "send the body as JSON with 'Content-Type: application/json' (got 'text/plain')"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "InvalidField": {
+        "description": "A field is missing, of the wrong type or out of range.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "invalid_field": {
+                "value": {
+                  "error": {
+                    "code": "invalid_field",
+                    "message": "field 'message' is required"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "RateLimited": {
+        "description": "Too many requests; retry after `Retry-After` seconds.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "rate_limited": {
+                "value": {
+                  "error": {
+                    "code": "rate_limited",
+                    "message": "too many requests; retry in 10 s"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "UnknownDocument": {
+        "description": "No such document.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_document": {
+                "value": {
+                  "error": {
+                    "code": "unknown_document",
+                    "message": "no document with id 'abc'; GET /v1/documents?kb=NAME lists them"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "UnknownSession": {
+        "description": "No such session (or it expired).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_session": {
+                "value": {
+                  "error": {
+                    "code": "unknown_session",
+                    "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "UnknownKnowledgeBase": {
+        "description": "Unknown knowledge base.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_knowledge_base": {
+                "value": {
+                  "error": {
+                    "code": "unknown_knowledge_base",
+                    "message": "no knowledge base named 'missing' (available: default)"
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""#
+}

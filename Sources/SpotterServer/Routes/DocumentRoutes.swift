@@ -1,0 +1,194 @@
+import Foundation
+import Hummingbird
+import Logging
+import SpotterCore
+
+/// The knowledge base over HTTP:
+///
+/// - `POST /v1/documents?kb=NAME` uploads files (`multipart/form-data`, one or more file parts) or one raw body
+///   whose `Content-Type` names the format (with `?filename=`), ingests them and answers the ingest summary: 201
+///   when something was stored, 200 when everything was unchanged, 422 when nothing could be ingested.
+/// - `GET /v1/documents?kb=NAME` lists the documents, `GET /v1/documents/{id}` shows one,
+///   `DELETE /v1/documents/{id}` removes one (204).
+///
+/// After a change the dense index is brought up to date in the background (``BackgroundIndexSync``).
+struct DocumentRoutes {
+    let spotter: Spotter
+    let indexSync: BackgroundIndexSync
+
+    init(spotter: Spotter, logger: Logger) {
+        self.spotter = spotter
+        indexSync = BackgroundIndexSync(spotter: spotter, logger: logger)
+    }
+
+    static let uploadParameters: Set<String> = ["kb", "filename", "id_field", "text_field", "title_field", "metadata_field"]
+
+    /// Raw upload media types and the format each means.
+    static let rawFormats: [String: DocumentFormat] = [
+        "text/markdown": .md, "text/x-markdown": .md,
+        "text/plain": .txt,
+        "text/html": .html, "application/xhtml+xml": .html,
+        "application/json": .json,
+        "application/x-ndjson": .jsonl, "application/jsonl": .jsonl, "application/x-jsonlines": .jsonl, "application/jsonlines": .jsonl,
+        "application/pdf": .pdf,
+    ]
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/documents") { request, _ in try await upload(request) }
+        router.get("/v1/documents") { request, _ -> Response in
+            let query = try Self.query(request, accepting: ["kb"])
+            let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
+            let knowledgeBase = try knowledgeBase(named: name)
+            let documents = try storeCall { () throws(StoreError) in try spotter.store.documents(in: knowledgeBase) }
+            return JSONBody.response(DocumentList(knowledgeBase: knowledgeBase.name, documents: documents))
+        }
+        router.get("/v1/documents/{id}") { request, context -> Response in
+            _ = try Self.query(request, accepting: [])
+            return JSONBody.response(try document(context.parameters.get("id") ?? ""))
+        }
+        router.delete("/v1/documents/{id}") { request, context -> Response in
+            _ = try Self.query(request, accepting: [])
+            let document = try document(context.parameters.get("id") ?? "")
+            let deleted = try storeCall { () throws(StoreError) in try spotter.store.deleteDocument(id: document.id) }
+            guard deleted else { throw Self.unknownDocument(document.id) }
+            indexSync.schedule(document.knowledgeBase)
+            return Response(status: .noContent)
+        }
+    }
+
+    private func upload(_ request: Request) async throws(APIError) -> Response {
+        let query = try Self.query(request, accepting: Self.uploadParameters)
+        let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
+        let limit = spotter.configuration.maxUploadBytes
+        var reader = ReaderOptions(maxFileBytes: limit)
+        reader.records = try Self.recordOptions(query)
+        let mediaType = MediaType(request.headers[.contentType])
+
+        let uploads: [UploadedFile]
+        if mediaType.type == "multipart/form-data" {
+            guard let boundary = mediaType.parameters["boundary"], !boundary.isEmpty else {
+                throw APIError(.badRequest, code: "malformed_multipart", message: "Content-Type multipart/form-data needs a boundary parameter")
+            }
+            if try query.single("filename") != nil {
+                throw APIError.badParameter("parameter 'filename' is for raw uploads; multipart parts carry their own file names")
+            }
+            let body = try await RequestBody.collect(request, limit: limit)
+            let parts = try MultipartBody(Data(body.readableBytesView), boundary: boundary).parts
+            uploads = try parts.map { part throws(APIError) in
+                guard let filename = part.filename else {
+                    throw APIError.badParameter("multipart part '\(part.name ?? "")' has no filename; send files as file parts "
+                        + "(curl -F 'file=@guide.md') and options in the query string")
+                }
+                return UploadedFile(name: filename, data: part.data)
+            }
+            guard !uploads.isEmpty else { throw APIError.badParameter("the multipart body holds no file parts") }
+        } else {
+            guard let format = Self.rawFormats[mediaType.type] else {
+                let given = mediaType.type.isEmpty ? "no Content-Type" : "Content-Type '\(mediaType.type)'"
+                throw APIError.unsupportedMediaType("cannot ingest \(given); send multipart/form-data with file parts, or one of "
+                    + Self.rawFormats.keys.sorted().joined(separator: ", ") + " with ?filename=")
+            }
+            guard let filename = try query.single("filename") else {
+                throw APIError.badParameter("parameter 'filename' is required for a raw upload (it names the document, e.g. ?filename=guide.md)")
+            }
+            reader.format = format
+            let body = try await RequestBody.collect(request, limit: limit)
+            uploads = [UploadedFile(name: filename, data: Data(body.readableBytesView))]
+        }
+
+        let summary: IngestSummary
+        do {
+            summary = try await spotter.ingest.ingest(
+                uploads: uploads, scratchDirectory: spotter.configuration.uploadDirectory,
+                options: IngestOptions(knowledgeBase: name, reader: reader))
+        } catch {
+            throw Self.apiError(error)
+        }
+        let stored = summary.added + summary.updated
+        guard stored + summary.unchanged > 0 else {
+            let problems = summary.skipped.prefix(5).map(\.description).joined(separator: "; ")
+            throw APIError(.unprocessableContent, code: "nothing_ingested",
+                           message: "nothing could be ingested: \(problems.isEmpty ? "no documents found" : problems)")
+        }
+        if stored > 0 { indexSync.schedule(summary.knowledgeBase) }
+        return JSONBody.response(summary, status: stored > 0 ? .created : .ok)
+    }
+
+    private func knowledgeBase(named name: String) throws(APIError) -> KnowledgeBase {
+        if let knowledgeBase = try storeCall({ () throws(StoreError) in try spotter.store.knowledgeBase(named: name, create: false) }) {
+            return knowledgeBase
+        }
+        let available = try storeCall { () throws(StoreError) in try spotter.store.knowledgeBases().map(\.name) }
+        throw APIError.from(SearchError.unknownKnowledgeBase(name, available: available))
+    }
+
+    private func document(_ id: String) throws(APIError) -> DocumentSummary {
+        guard let document = try storeCall({ () throws(StoreError) in try spotter.store.document(id: id) }) else {
+            throw Self.unknownDocument(id)
+        }
+        return document
+    }
+
+    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(APIError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+        }
+    }
+
+    private static func unknownDocument(_ id: String) -> APIError {
+        APIError(.notFound, code: "unknown_document", message: "no document with id '\(id)'; GET /v1/documents?kb=NAME lists them")
+    }
+
+    private static func query(_ request: Request, accepting accepted: Set<String>) throws(APIError) -> QueryString {
+        let query = try QueryString(request.uri.query)
+        if let unknown = query.names.first(where: { !accepted.contains($0) }) {
+            let list = accepted.isEmpty ? "none" : accepted.sorted().joined(separator: ", ")
+            throw APIError.badParameter("unknown parameter '\(unknown)'; accepted: \(list)")
+        }
+        return query
+    }
+
+    /// The record options of `spotter ingest` (`--id-field` …) as query parameters (`id_field` …).
+    private static func recordOptions(_ query: QueryString) throws(APIError) -> RecordFieldOptions {
+        var records = RecordFieldOptions()
+        func field(_ value: String, _ parameter: String) throws(APIError) -> String {
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.badParameter("parameter '\(parameter)' must name a field") }
+            return value
+        }
+        if let id = try query.single("id_field") { records.idField = try field(id, "id_field") }
+        let textFields = query.all("text_field")
+        if !textFields.isEmpty { records.textFields = try textFields.map { value throws(APIError) in try field(value, "text_field") } }
+        if let title = try query.single("title_field") { records.titleField = try field(title, "title_field") }
+        records.metadataFields = try query.all("metadata_field").map { value throws(APIError) in try field(value, "metadata_field") }
+        return records
+    }
+
+    private static func apiError(_ error: UploadError) -> APIError {
+        switch error {
+        case .invalidName, .duplicateName:
+            return APIError(.badRequest, code: "invalid_filename", message: error.description)
+        case .noFiles:
+            return APIError.badParameter(error.description)
+        case .scratch:
+            return APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+        case .ingest(let ingestError):
+            switch ingestError {
+            case .invalidKnowledgeBaseName: return APIError.badParameter(ingestError.description)
+            case .store, .embedding: return APIError(.serviceUnavailable, code: "unavailable", message: ingestError.description)
+            }
+        }
+    }
+}
+
+/// `GET /v1/documents`: the knowledge base and its documents.
+struct DocumentList: Encodable, Sendable {
+    var knowledgeBase: String
+    var documents: [DocumentSummary]
+
+    enum CodingKeys: String, CodingKey {
+        case documents
+        case knowledgeBase = "kb"
+    }
+}
