@@ -28,9 +28,10 @@ struct HTTPResult: Sendable {
 enum Loopback {
     /// Runs `body` against a server for `spotter` on 127.0.0.1, then stops it.
     static func withServer(_ spotter: Spotter, readiness: ReadinessState = ReadinessState(),
+                           options: SpotterHTTPServer.Options = .init(),
                            _ body: @Sendable (URL) async throws -> Void) async throws {
         try await withApplication({ onRunning in
-            SpotterHTTPServer(spotter: spotter, logger: quietLogger, readiness: readiness)
+            SpotterHTTPServer(spotter: spotter, logger: quietLogger, readiness: readiness, options: options)
                 .application(host: "127.0.0.1", port: 0, onRunning: onRunning)
         }, body)
     }
