@@ -34,7 +34,7 @@ struct Chat: AsyncParsableCommand {
         let filters = try filter.map { text throws(SearchError) in try MetadataFilter(parsing: text) }
         let backend: any ChatBackend
         if let url {
-            throw ValidationError("--url \(url): remote chat is not built yet")
+            backend = try RemoteChatBackend(baseURL: url)
         } else {
             let configuration = try common.configuration()
             var logger = common.logger(configuration)
@@ -91,6 +91,7 @@ struct Chat: AsyncParsableCommand {
                     for citation in citations { print("  [\(citation.n)] \(citation.title) — \(citation.source)") }
                 }
             case .done(let answer):
+                session = answer.sessionID ?? session
                 if json { JSONLine.print(answer) } else {
                     print("\n(\(answer.model)\(answer.grounded ? "" : ", not in the knowledge base") · session \(answer.sessionID ?? "-"))")
                 }

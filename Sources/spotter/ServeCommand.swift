@@ -27,12 +27,24 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
         let spotter = try Spotter(configuration: configuration, logger: logger)
-        // Load (or build) every knowledge base's dense index before listening, so that the first search is fast.
-        for knowledgeBase in try spotter.store.knowledgeBases() {
-            let action = try spotter.search.indexes.synchronize(knowledgeBase)
-            logger.info("dense index ready", metadata: ["kb": "\(knowledgeBase.name)", "action": "\(action)"])
+        // Listen at once, answering 503 `not_ready` on /v1/* while every knowledge base's dense index is loaded (or
+        // built) aside; /healthz answers meanwhile, /readyz says when it is done.
+        let readiness = ReadinessState(ready: false, reason: "loading the dense indexes")
+        let loader = Task.detached {
+            do {
+                for knowledgeBase in try spotter.store.knowledgeBases() {
+                    let action = try spotter.search.indexes.synchronize(knowledgeBase)
+                    logger.info("dense index ready", metadata: ["kb": "\(knowledgeBase.name)", "action": "\(action)"])
+                }
+                readiness.setReady()
+                logger.notice("ready")
+            } catch {
+                logger.error("could not load the dense indexes", metadata: ["error": "\(error)"])
+                readiness.setNotReady(reason: "the dense indexes could not be loaded: \(error)")
+            }
         }
-        try await SpotterHTTPServer(spotter: spotter, logger: logger)
+        defer { loader.cancel() }
+        try await SpotterHTTPServer(spotter: spotter, logger: logger, readiness: readiness)
             .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod)
     }
 }

@@ -1,0 +1,89 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SpotterCore
+
+/// `spotter chat --url`: the answers of a running server's `POST /v1/chat`, read from its event stream.
+struct RemoteChatBackend: ChatBackend {
+    let endpoint: String
+
+    init(baseURL: String) throws {
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ValidationError("--url must be an http(s) address such as http://127.0.0.1:8080, got '\(baseURL)'")
+        }
+        endpoint = baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/chat"
+    }
+
+    struct Body: Encodable {
+        var message: String
+        var sessionID: String?
+        var kb: String?
+        var filters: [String: [String]]?
+        var stream = true
+
+        enum CodingKeys: String, CodingKey {
+            case message, kb, filters, stream
+            case sessionID = "session_id"
+        }
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
+        let filters = request.filters.isEmpty ? nil : Dictionary(grouping: request.filters, by: \.key).mapValues { $0.map(\.value) }
+        let body = Body(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters)
+        let endpoint = endpoint
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var http = HTTPClientRequest(url: endpoint)
+                    http.method = .POST
+                    http.headers.add(name: "Content-Type", value: "application/json")
+                    http.headers.add(name: "Accept", value: "text/event-stream")
+                    http.body = .bytes(ByteBuffer(data: try CanonicalJSON.data(body)))
+                    let response = try await HTTPClient.shared.execute(http, timeout: .seconds(600))
+                    guard response.status == .ok else {
+                        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                        throw ServerError(description: "the server answered \(response.status.code): \(Self.message(in: text))")
+                    }
+                    var parser = ServerSentEventParser()
+                    for try await buffer in response.body {
+                        for event in parser.feed(buffer.readableBytesView) {
+                            if let answerEvent = try Self.decode(event) { continuation.yield(answerEvent) }
+                        }
+                    }
+                    continuation.finish()
+                } catch let error as HTTPClientError where error == .connectTimeout || error == .remoteConnectionClosed {
+                    continuation.finish(throwing: ServerError(description: "cannot reach \(endpoint): \(error)"))
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private struct TokenData: Decodable { var text: String }
+    private struct CitationsData: Decodable { var citations: [Citation] }
+
+    private static func decode(_ event: ServerSentEvent) throws -> AnswerEvent? {
+        let data = Data(event.data.utf8)
+        switch event.event {
+        case "token": return .token(try JSONDecoder().decode(TokenData.self, from: data).text)
+        case "citations": return .citations(try JSONDecoder().decode(CitationsData.self, from: data).citations)
+        case "done": return .done(try JSONDecoder().decode(Answer.self, from: data))
+        case "error": throw ServerError(description: message(in: event.data))
+        default: return nil
+        }
+    }
+
+    /// The `error.message` of an API error body, or the body itself.
+    private static func message(in text: String) -> String {
+        struct Envelope: Decodable { struct Body: Decodable { var code: String; var message: String }; var error: Body }
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(text.utf8)) else { return String(text.prefix(500)) }
+        return "\(envelope.error.message) (\(envelope.error.code))"
+    }
+}
