@@ -42,8 +42,9 @@ public struct SpotterHTTPServer: Sendable {
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
         HealthRoutes(spotter: spotter, readiness: readiness).register(on: router)
         SearchRoutes(spotter: spotter).register(on: router)
-        ChatRoutes(spotter: spotter, options: options).register(on: router)
-        OpenAIRoutes(spotter: spotter, options: options).register(on: router)
+        let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
+        ChatRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
+        OpenAIRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
         DocumentRoutes(spotter: spotter, logger: logger).register(on: router)
         APIDocumentationRoutes().register(on: router)
         // Keep last: it wraps only the not-found responder and needs every route above.

@@ -17,8 +17,10 @@ struct ChatHTTPTests {
     }
 
     /// An engine over the guides; with `llm`, answering through that fake upstream first.
-    static func engine(llm: FakeOpenAIServer? = nil, settings: [String: String] = [:]) async throws -> Spotter {
+    static func engine(llm: FakeOpenAIServer? = nil, settings: [String: String] = [:],
+                       configure: (inout SpotterConfiguration) -> Void = { _ in }) async throws -> Spotter {
         var configuration = TestEnvironment.configuration(dataDirectory: try await guides.get())
+        configure(&configuration)
         if let llm {
             configuration.languageModel = try LanguageModelConfiguration.fromEnvironment([
                 "SPOTTER_LLM_BASE_URL": llm.baseURL.absoluteString, "SPOTTER_LLM_MODEL": "fake-model",
@@ -29,8 +31,9 @@ struct ChatHTTPTests {
     }
 
     static func withChatServer(llm: FakeOpenAIServer? = nil, settings: [String: String] = [:],
+                               configure: (inout SpotterConfiguration) -> Void = { _ in },
                                _ body: @Sendable (URL, Spotter) async throws -> Void) async throws {
-        let spotter = try await engine(llm: llm, settings: settings)
+        let spotter = try await engine(llm: llm, settings: settings, configure: configure)
         do {
             try await Loopback.withServer(spotter, options: .init(heartbeatInterval: .milliseconds(200))) { base in
                 try await body(base, spotter)
@@ -340,6 +343,29 @@ struct ChatHTTPTests {
                 #expect(disconnect != nil, "the upstream request must be closed when the client leaves")
                 let health = try await Loopback.get(base, "/healthz")
                 #expect(health.status == 200)
+            }
+        }
+    }
+
+    @Test func answersBeyondTheConcurrencyLimitGet429UntilASlotFrees() async throws {
+        try await FakeOpenAIServer.with { llm in
+            await llm.enqueue(.delay(1.5, then: .answer("Warm up with light cardio [1].")))
+            await llm.setDefault(.answer("Rest two to three minutes between heavy sets [1]."))
+            try await Self.withChatServer(llm: llm, configure: { $0.maximumConcurrentAnswers = 1 }) { base, _ in
+                let slow = try await EventStreamClient.post(URL(string: base.absoluteString + "/v1/chat")!,
+                                                            json: #"{"message": "How should I warm up?", "stream": true}"#)
+                #expect(slow.status == 200)
+                let refused = try await Self.post(base, "/v1/chat", #"{"message": "How long should I rest between sets?"}"#)
+                #expect(refused.status == 429)
+                #expect(refused.errorCode == "rate_limited")
+                #expect(refused.headers["retry-after"] == "1")
+                let refusedCompletion = try await Self.post(base, "/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Rest?"}]}"#)
+                #expect(refusedCompletion.status == 429)
+                var events: [String] = []
+                for try await event in slow.events { events.append(event.event) }
+                #expect(events.last == "done")
+                let admitted = try await Self.post(base, "/v1/chat", #"{"message": "How long should I rest between sets?"}"#)
+                #expect(admitted.status == 200, "the slot is free again once the stream ended")
             }
         }
     }

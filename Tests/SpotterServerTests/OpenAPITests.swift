@@ -237,6 +237,23 @@ struct OpenAPITests {
             try check("GET", "/v1/search", try await Loopback.get(base, "/v1/search?q=swing&k=0"))
             try check("GET", "/healthz", try await Loopback.get(base, "/healthz"))
             try check("GET", "/readyz", try await Loopback.get(base, "/readyz"))
+
+            // The chat routes: answers (grounded in the uploaded guide, and not), sessions, completions, models, errors.
+            func post(_ path: String, _ json: String) async throws -> HTTPResult {
+                try await Loopback.send("POST", URL(string: "\(base)\(path)")!, body: Data(json.utf8), contentType: "application/json")
+            }
+            let chat = try await post("/v1/chat", #"{"message": "How do I do a kettlebell swing?"}"#)
+            try check("POST", "/v1/chat", chat)
+            try check("POST", "/v1/chat", try await post("/v1/chat", #"{"message": "Who painted the Mona Lisa?", "filters": {"level": ["beginner"]}}"#))
+            try check("POST", "/v1/chat", try await post("/v1/chat", #"{"message": ""}"#))
+            try check("POST", "/v1/chat", try await post("/v1/chat", #"{"message": "hi", "kb": "nope"}"#))
+            let session = try #require(chat.json["session_id"] as? String)
+            try check("GET", "/v1/sessions/{id}", try await Loopback.get(base, "/v1/sessions/\(session)"))
+            try check("GET", "/v1/sessions/{id}", try await Loopback.get(base, "/v1/sessions/nope"))
+            try check("DELETE", "/v1/sessions/{id}", try await Loopback.send("DELETE", URL(string: "\(base)/v1/sessions/nope")!))
+            try check("POST", "/v1/chat/completions", try await post("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "How do I do a kettlebell swing?"}]}"#))
+            try check("POST", "/v1/chat/completions", try await post("/v1/chat/completions", #"{"model": "nobody", "messages": [{"role": "user", "content": "hi"}]}"#))
+            try check("GET", "/v1/models", try await Loopback.get(base, "/v1/models"))
         }
     }
 

@@ -30,6 +30,8 @@ public struct SpotterConfiguration: Sendable {
     public var maximumChatBody = 1 << 20
     /// `SPOTTER_LLM_*`: the remote language models; nil answers offline (the extractive answerer).
     public var languageModel: LanguageModelConfiguration?
+    /// `SPOTTER_MAX_CONCURRENT_ANSWERS`: answers in progress at once; more get 429 with `Retry-After`.
+    public var maximumConcurrentAnswers = 32
     /// `SPOTTER_SHUTDOWN_GRACE`: seconds in-flight answers get to finish after SIGTERM.
     public var shutdownGracePeriod: Double = 30
     /// `SPOTTER_MAX_UPLOAD_SIZE`: the largest request body `POST /v1/documents` accepts (bytes; `50MB` style in
@@ -130,6 +132,7 @@ public struct SpotterConfiguration: Sendable {
             configuration.maximumChatBody = bytes
         }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
+        if let answers = try whole("SPOTTER_MAX_CONCURRENT_ANSWERS", 1...100_000) { configuration.maximumConcurrentAnswers = answers }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
@@ -147,6 +150,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
         "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
         "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
+        "SPOTTER_MAX_CONCURRENT_ANSWERS",
         "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
         "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Spotter API",
     "version": "1.0.0",
-    "description": "A self-hosted RAG assistant: a knowledge base with hybrid search, and grounded answers with citations.\n\n**Errors** are always `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with status 400 (bad input: `invalid_parameter`, `malformed_json`, `unknown_field`, `invalid_filename`, `malformed_multipart`), 404 (`not_found` for an unknown route; `unknown_knowledge_base`, `unknown_document`, `unknown_session`), 405 (`method_not_allowed`, with an `Allow` header), 413 (`body_too_large`, `query_too_long`), 415 (`unsupported_media_type`), 422 (`invalid_field`, `nothing_ingested`), 429 (`rate_limited`) or 503 (`not_ready` with `Retry-After` while the server starts, `unavailable`).\n\n**JSON bodies** must be `Content-Type: application/json` (UTF-8) and at most 1 MB; unknown fields are refused."
+    "description": "A self-hosted RAG assistant: a knowledge base with hybrid search, and grounded answers with citations.\n\n**Errors** are always `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with status 400 (bad input: `invalid_parameter`, `malformed_json`, `unknown_field`, `invalid_filename`, `malformed_multipart`), 404 (`not_found` for an unknown route; `unknown_knowledge_base`, `unknown_document`, `unknown_session`, `unknown_assistant`), 405 (`method_not_allowed`, with an `Allow` header), 413 (`body_too_large`, `query_too_long`, `message_too_long`), 415 (`unsupported_media_type`), 422 (`invalid_field`, `nothing_ingested`), 429 (`rate_limited`) 502 (`upstream_failed`: the language models failed once the answer had started) or 503 (`not_ready` with `Retry-After` while the server starts, `unavailable`).\n\n**JSON bodies** must be `Content-Type: application/json` (UTF-8) and at most 1 MB; unknown fields are refused."
   },
   "servers": [
     {
@@ -991,10 +991,27 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/InvalidField"
           },
           "429": {
-            "$ref": "#/components/responses/RateLimited"
+            "$ref": "#/components/responses/RateLimited",
+            "description": "too many answers in progress (`SPOTTER_MAX_CONCURRENT_ANSWERS`): `rate_limited`, with `Retry-After`"
           },
           "503": {
             "$ref": "#/components/responses/UnavailableOrNotReady"
+          },
+          "502": {
+            "description": "the language models failed after the answer had started (or every model of the chain failed): `upstream_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": {
+                    "code": "upstream_failed",
+                    "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
+                  }
+                }
+              }
+            }
           }
         }
       }
@@ -1053,9 +1070,11 @@ enum OpenAPIDocument {
                           "index": 0,
                           "message": {
                             "role": "assistant",
-                            "content": "A kettlebell deadlift works the hamstrings and glutes [1]."
+                            "content": "A kettlebell deadlift works the hamstrings and glutes [1].\n\n[1] Kettlebell deadlift — upload:kettlebell.md",
+                            "refusal": null
                           },
-                          "finish_reason": "stop"
+                          "finish_reason": "stop",
+                          "logprobs": null
                         }
                       ],
                       "usage": {
@@ -1065,7 +1084,6 @@ enum OpenAPIDocument {
                       },
                       "spotter": {
                         "answer_id": "ans_01JDX4M3Q8",
-                        "session_id": "ses_01JDX4M2ZK",
                         "citations": [
                           {
                             "n": 1,
@@ -1078,8 +1096,12 @@ enum OpenAPIDocument {
                           }
                         ],
                         "grounded": true,
-                        "trace_id": "trc_7d41c0a9"
-                      }
+                        "model": "api.openai.com/gpt-4o-mini",
+                        "cost_usd": 0.00016,
+                        "trace_id": "trc_7d41c0a9",
+                        "tokens_estimated": false
+                      },
+                      "system_fingerprint": null
                     }
                   }
                 }
@@ -1090,7 +1112,7 @@ enum OpenAPIDocument {
                 },
                 "examples": {
                   "stream": {
-                    "value": "data: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"A kettlebell deadlift\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"spotter\":{\"answer_id\":\"ans_01JDX4M3Q8\",\"session_id\":\"ses_01JDX4M2ZK\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"grounded\":true,\"trace_id\":\"trc_7d41c0a9\"}}\n\ndata: [DONE]\n\n"
+                    "value": "data: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null,\"logprobs\":null}],\"system_fingerprint\":null,\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A kettlebell deadlift \"},\"finish_reason\":null,\"logprobs\":null}],\"system_fingerprint\":null,\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"works the hamstrings and glutes [1].\"},\"finish_reason\":null,\"logprobs\":null}],\"system_fingerprint\":null,\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\n\\n[1] Kettlebell deadlift — upload:kettlebell.md\"},\"finish_reason\":null,\"logprobs\":null}],\"system_fingerprint\":null,\"usage\":null}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"logprobs\":null}],\"system_fingerprint\":null,\"usage\":null,\"spotter\":{\"answer_id\":\"ans_01JDX4M3Q8\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"grounded\":true,\"model\":\"api.openai.com/gpt-4o-mini\",\"cost_usd\":0.00016,\"trace_id\":\"trc_7d41c0a9\",\"tokens_estimated\":false}}\n\ndata: {\"id\":\"chatcmpl-ans_01JDX4M3Q8\",\"object\":\"chat.completion.chunk\",\"created\":1795587670,\"model\":\"spotter\",\"choices\":[],\"system_fingerprint\":null,\"usage\":{\"prompt_tokens\":812,\"completion_tokens\":64,\"total_tokens\":876}}\n\ndata: [DONE]\n\n"
                   }
                 }
               }
@@ -1171,10 +1193,27 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "$ref": "#/components/responses/RateLimited"
+            "$ref": "#/components/responses/RateLimited",
+            "description": "too many answers in progress (`SPOTTER_MAX_CONCURRENT_ANSWERS`): `rate_limited`, with `Retry-After`"
           },
           "503": {
             "$ref": "#/components/responses/UnavailableOrNotReady"
+          },
+          "502": {
+            "description": "the language models failed after the answer had started (or every model of the chain failed): `upstream_failed`",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "example": {
+                  "error": {
+                    "code": "upstream_failed",
+                    "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
+                  }
+                }
+              }
+            }
           }
         }
       }
@@ -1188,7 +1227,7 @@ enum OpenAPIDocument {
         "summary": "Models (OpenAI-compatible)",
         "responses": {
           "200": {
-            "description": "The one model name clients pass.",
+            "description": "The assistant configurations of the prompt registry: the names `model` accepts.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1203,7 +1242,8 @@ enum OpenAPIDocument {
                           "id": "spotter",
                           "object": "model",
                           "created": 1795587600,
-                          "owned_by": "spotter"
+                          "owned_by": "spotter",
+                          "description": "Fitness coach that answers from the knowledge base and cites its sources."
                         }
                       ]
                     }
@@ -1950,9 +1990,6 @@ enum OpenAPIDocument {
           "answer_id": {
             "type": "string"
           },
-          "session_id": {
-            "type": "string"
-          },
           "citations": {
             "type": "array",
             "items": {
@@ -1960,20 +1997,39 @@ enum OpenAPIDocument {
             }
           },
           "grounded": {
-            "type": "boolean"
+            "type": "boolean",
+            "description": "false when the knowledge base had nothing relevant enough and the answer says so"
+          },
+          "model": {
+            "type": "string",
+            "description": "the model that wrote the answer: `host/model` of an upstream, `offline` for the extractive answerer, `none` when nothing relevant was found"
+          },
+          "cost_usd": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "description": "from SPOTTER_LLM_PRICES; null when the model has no price"
           },
           "trace_id": {
             "type": "string"
+          },
+          "tokens_estimated": {
+            "type": "boolean",
+            "description": "true when the token counts are estimated here rather than reported by the upstream"
           }
         },
         "required": [
           "answer_id",
-          "session_id",
           "citations",
           "grounded",
-          "trace_id"
+          "model",
+          "cost_usd",
+          "trace_id",
+          "tokens_estimated"
         ],
-        "additionalProperties": false
+        "additionalProperties": false,
+        "description": "Spotter's own fields beside OpenAI's. OpenAI-style requests carry the whole conversation, so no session is kept."
       },
       "ChatCompletionResponse": {
         "type": "object",
@@ -2012,6 +2068,9 @@ enum OpenAPIDocument {
                     },
                     "content": {
                       "type": "string"
+                    },
+                    "refusal": {
+                      "type": "null"
                     }
                   },
                   "required": [
@@ -2022,38 +2081,28 @@ enum OpenAPIDocument {
                 },
                 "finish_reason": {
                   "type": "string"
+                },
+                "logprobs": {
+                  "type": "null"
                 }
               },
               "required": [
                 "index",
                 "message",
-                "finish_reason"
+                "finish_reason",
+                "logprobs"
               ],
               "additionalProperties": false
             }
           },
           "usage": {
-            "type": "object",
-            "properties": {
-              "prompt_tokens": {
-                "type": "integer"
-              },
-              "completion_tokens": {
-                "type": "integer"
-              },
-              "total_tokens": {
-                "type": "integer"
-              }
-            },
-            "required": [
-              "prompt_tokens",
-              "completion_tokens",
-              "total_tokens"
-            ],
-            "additionalProperties": false
+            "$ref": "#/components/schemas/CompletionUsage"
           },
           "spotter": {
             "$ref": "#/components/schemas/SpotterAnswerInfo"
+          },
+          "system_fingerprint": {
+            "type": "null"
           }
         },
         "required": [
@@ -2063,7 +2112,8 @@ enum OpenAPIDocument {
           "model",
           "choices",
           "usage",
-          "spotter"
+          "spotter",
+          "system_fingerprint"
         ],
         "additionalProperties": false
       },
@@ -2113,6 +2163,9 @@ enum OpenAPIDocument {
                     "string",
                     "null"
                   ]
+                },
+                "logprobs": {
+                  "type": "null"
                 }
               },
               "required": [
@@ -2125,6 +2178,20 @@ enum OpenAPIDocument {
           },
           "spotter": {
             "$ref": "#/components/schemas/SpotterAnswerInfo"
+          },
+          "system_fingerprint": {
+            "type": "null"
+          },
+          "usage": {
+            "oneOf": [
+              {
+                "type": "null"
+              },
+              {
+                "$ref": "#/components/schemas/CompletionUsage"
+              }
+            ],
+            "description": "null on every chunk except the last one when `stream_options.include_usage` is true; that chunk has no choices"
           }
         },
         "required": [
@@ -2132,7 +2199,9 @@ enum OpenAPIDocument {
           "object",
           "created",
           "model",
-          "choices"
+          "choices",
+          "system_fingerprint",
+          "usage"
         ],
         "additionalProperties": false,
         "description": "One `data:` line of a streamed completion; the last chunk carries `spotter`; the stream ends with `data: [DONE]`."
@@ -2165,13 +2234,18 @@ enum OpenAPIDocument {
                 },
                 "owned_by": {
                   "type": "string"
+                },
+                "description": {
+                  "type": "string",
+                  "description": "what the assistant configuration is for"
                 }
               },
               "required": [
                 "id",
                 "object",
                 "created",
-                "owned_by"
+                "owned_by",
+                "description"
               ],
               "additionalProperties": false
             }
@@ -2256,6 +2330,26 @@ enum OpenAPIDocument {
           "updated_at",
           "expires_at",
           "messages"
+        ],
+        "additionalProperties": false
+      },
+      "CompletionUsage": {
+        "type": "object",
+        "properties": {
+          "prompt_tokens": {
+            "type": "integer"
+          },
+          "completion_tokens": {
+            "type": "integer"
+          },
+          "total_tokens": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "prompt_tokens",
+          "completion_tokens",
+          "total_tokens"
         ],
         "additionalProperties": false
       }

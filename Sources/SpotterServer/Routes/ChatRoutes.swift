@@ -8,6 +8,7 @@ import SpotterCore
 struct ChatRoutes {
     let spotter: Spotter
     let options: SpotterHTTPServer.Options
+    let admission: AnswerAdmission
 
     struct ChatBody: StrictDecodable, Sendable {
         static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
@@ -50,18 +51,22 @@ struct ChatRoutes {
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/chat") { request, context -> Response in
             let body = try await JSONRequest.decode(ChatBody.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
+            let ticket = try admission.admit()
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
                 assistant: body.assistant, requestID: context.id)
             let wantsStream = body.stream ?? request.headers[.accept].map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {
+                    defer { withExtendedLifetime(ticket) {} }
                     return JSONBody.response(try await spotter.answers.respond(answerRequest))
                 } catch let error as AnswerError {
                     throw APIError.from(error)
                 }
             }
             return EventStream.response(heartbeat: options.heartbeatInterval) { send in
+                // The slot stays taken until the stream ends.
+                defer { withExtendedLifetime(ticket) {} }
                 do {
                     for try await event in spotter.answers.answer(answerRequest) {
                         switch event {

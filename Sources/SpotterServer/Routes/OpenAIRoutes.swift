@@ -10,6 +10,7 @@ import SpotterCore
 struct OpenAIRoutes {
     let spotter: Spotter
     let options: SpotterHTTPServer.Options
+    let admission: AnswerAdmission
     /// Reported as every model's creation time: when this server started.
     let created = Int(Date().timeIntervalSince1970)
 
@@ -68,11 +69,13 @@ struct OpenAIRoutes {
 
         router.post("/v1/chat/completions") { request, context -> Response in
             let body = try await JSONRequest.decode(CompletionBody.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
+            let ticket = try admission.admit()
             let answerRequest = try makeAnswerRequest(body, requestID: context.id)
             let model = answerRequest.assistant ?? spotter.prompts.defaultAssistant.name
             if body.stream != true {
                 let answer: Answer
                 do {
+                    defer { withExtendedLifetime(ticket) {} }
                     answer = try await spotter.answers.respond(answerRequest)
                 } catch let error as AnswerError {
                     throw APIError.from(error)
@@ -86,6 +89,8 @@ struct OpenAIRoutes {
             }
             let includeUsage = body.streamOptions?.includeUsage ?? false
             return Self.chunkStream(heartbeat: options.heartbeatInterval) { send in
+                // The slot stays taken until the stream ends.
+                defer { withExtendedLifetime(ticket) {} }
                 var id = "chatcmpl-pending"
                 let created = Int(Date().timeIntervalSince1970)
                 func chunk(_ delta: Chunk.Delta, finish: String? = nil, usage: Completion.Usage? = nil,
