@@ -36,33 +36,27 @@ struct RemoteChatBackend: ChatBackend {
         let filters = request.filters.isEmpty ? nil : Dictionary(grouping: request.filters, by: \.key).mapValues { $0.map(\.value) }
         let body = Body(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters)
         let endpoint = endpoint
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    var http = HTTPClientRequest(url: endpoint)
-                    http.method = .POST
-                    http.headers.add(name: "Content-Type", value: "application/json")
-                    http.headers.add(name: "Accept", value: "text/event-stream")
-                    http.body = .bytes(ByteBuffer(data: try CanonicalJSON.data(body)))
-                    let response = try await HTTPClient.shared.execute(http, timeout: .seconds(600))
-                    guard response.status == .ok else {
-                        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                        throw ServerError(description: "the server answered \(response.status.code): \(Self.message(in: text))")
-                    }
-                    var parser = ServerSentEventParser()
-                    for try await buffer in response.body {
-                        for event in parser.feed(buffer.readableBytesView) {
-                            if let answerEvent = try Self.decode(event) { continuation.yield(answerEvent) }
-                        }
-                    }
-                    continuation.finish()
-                } catch let error as HTTPClientError where error == .connectTimeout || error == .remoteConnectionClosed {
-                    continuation.finish(throwing: ServerError(description: "cannot reach \(endpoint): \(error)"))
-                } catch {
-                    continuation.finish(throwing: error)
+        return .producing { continuation in
+            do {
+                var http = HTTPClientRequest(url: endpoint)
+                http.method = .POST
+                http.headers.add(name: "Content-Type", value: "application/json")
+                http.headers.add(name: "Accept", value: "text/event-stream")
+                http.body = .bytes(ByteBuffer(data: try CanonicalJSON.data(body)))
+                let response = try await HTTPClient.shared.execute(http, timeout: .seconds(600))
+                guard response.status == .ok else {
+                    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    throw ServerError(description: "the server answered \(response.status.code): \(Self.message(in: text))")
                 }
+                var parser = ServerSentEventParser()
+                for try await buffer in response.body {
+                    for event in parser.feed(buffer.readableBytesView) {
+                        if let answerEvent = try Self.decode(event) { continuation.yield(answerEvent) }
+                    }
+                }
+            } catch let error as HTTPClientError where error == .connectTimeout || error == .remoteConnectionClosed {
+                throw ServerError(description: "cannot reach \(endpoint): \(error)")
             }
-            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

@@ -57,17 +57,7 @@ public struct AnswerPipeline: Sendable {
     /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. Ending the iteration early (a
     /// client that went away) cancels the answer and the model call behind it.
     public func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    _ = try await run(request) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        .producing { continuation in _ = try await run(request) { continuation.yield($0) } }
     }
 
     /// The whole answer at once.

@@ -25,24 +25,14 @@ public struct ExtractiveAnswerer: ChatModel {
     }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    let text = try await compose(request)
-                    // Word by word, as a model would stream it.
-                    for piece in Self.pieces(of: text) {
-                        try Task.checkCancellation()
-                        continuation.yield(.delta(piece))
-                    }
-                    continuation.yield(.finished(ChatFinish(reason: .stop, usage: TokenEstimator.usage(prompt: request.messages, completion: text))))
-                    continuation.finish()
-                } catch is CancellationError {
-                    continuation.finish(throwing: ChatModelError.cancelled)
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+        .producing { continuation in
+            let text = try await compose(request)
+            // Word by word, as a model would stream it.
+            for piece in Self.pieces(of: text) {
+                if Task.isCancelled { throw ChatModelError.cancelled }
+                continuation.yield(.delta(piece))
             }
-            continuation.onTermination = { _ in task.cancel() }
+            continuation.yield(.finished(ChatFinish(reason: .stop, usage: TokenEstimator.usage(prompt: request.messages, completion: text))))
         }
     }
 

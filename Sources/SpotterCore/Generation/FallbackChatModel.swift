@@ -15,19 +15,7 @@ public struct FallbackChatModel: ChatModel {
     }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatModelEvent.self)
-        // Unstructured because the stream outlives this call; the consumer going away cancels it.
-        let task = Task {
-            do {
-                try await run(request, continuation)
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { task.cancel() }
-        }
-        return stream
+        .producing { continuation in try await run(request, continuation) }
     }
 
     private func run(_ request: ChatModelRequest, _ continuation: AsyncThrowingStream<ChatModelEvent, any Error>.Continuation) async throws {

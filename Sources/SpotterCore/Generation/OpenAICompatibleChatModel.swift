@@ -47,22 +47,13 @@ public struct OpenAICompatibleChatModel: ChatModel {
     }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatModelEvent.self)
-        // Unstructured because the stream outlives this call; the consumer going away cancels it (below).
-        let task = Task {
+        .producing { continuation in
             do {
                 try await run(request, continuation)
-                continuation.finish()
             } catch {
-                continuation.finish(throwing: classify(error))
+                throw classify(error)
             }
         }
-        // Finishing (after `[DONE]`) leaves the task to drain the body so the connection can be reused; only a
-        // consumer that stops listening cancels the request.
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { task.cancel() }
-        }
-        return stream
     }
 
     /// Runs the exchange beside a watchdog that ends it when the upstream stops sending.

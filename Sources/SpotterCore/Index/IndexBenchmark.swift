@@ -58,12 +58,7 @@ public struct IndexBenchmark: Sendable {
     public static func synthetic(count: Int, queries: Int, dimension: Int = 384, clusters: Int = 1_000,
                                  spread: Float = 0.35, seed: UInt64 = 42) -> DataSet {
         var random = SplitMix64(seed: seed)
-        func gaussian() -> Float {
-            // Box–Muller.
-            let u1 = max(Double(random.next() >> 11) / Double(1 << 53), 1e-300)
-            let u2 = Double(random.next() >> 11) / Double(1 << 53)
-            return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-        }
+        func gaussian() -> Float { random.gaussian() }
         func normalised(_ vector: inout ArraySlice<Float>) {
             let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in vector.indices { vector[i] /= norm } }
@@ -167,19 +162,6 @@ final class ResultSlots<Value>: @unchecked Sendable {
     }
     func set(_ index: Int, _ value: Value) { storage[index] = value }
     var values: [Value] { storage.map { $0! } }
-}
-
-/// A small, fast, seedable generator (Steele et al., SplitMix64) for reproducible benchmark data.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// The process's current resident set, from `/proc/self/statm` (0 where that does not exist).

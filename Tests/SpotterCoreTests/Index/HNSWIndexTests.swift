@@ -3,22 +3,6 @@ import SpotterCore
 import Synchronization
 import Testing
 
-/// Deterministic test data: SplitMix64 with Box–Muller gaussians.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func gaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
-    }
-}
 
 private let dimension = 384
 
@@ -29,7 +13,7 @@ private func normalised(_ vector: [Float]) -> [Float] {
 
 /// Gaussian blobs around `centres` random unit vectors, like embeddings of documents on a few topics.
 private func clusteredVectors(_ count: Int, centres: Int = 50, spread: Float = 0.06, seed: UInt64) -> [[Float]] {
-    var random = SeededGenerator(state: seed)
+    var random = SplitMix64(seed: seed)
     let centreVectors = (0..<centres).map { _ in normalised((0..<dimension).map { _ in random.gaussian() }) }
     return (0..<count).map { _ in
         let centre = centreVectors[Int.random(in: 0..<centres, using: &random)]
@@ -38,7 +22,7 @@ private func clusteredVectors(_ count: Int, centres: Int = 50, spread: Float = 0
 }
 
 private func uniformVectors(_ count: Int, seed: UInt64) -> [[Float]] {
-    var random = SeededGenerator(state: seed)
+    var random = SplitMix64(seed: seed)
     return (0..<count).map { _ in normalised((0..<dimension).map { _ in random.gaussian() }) }
 }
 
@@ -145,7 +129,7 @@ struct HNSWIndexTests {
 
     @Test(arguments: [0.01, 0.3])
     func filteredSearch(fraction: Double) {
-        var random = SeededGenerator(state: 3)
+        var random = SplitMix64(seed: 3)
         let allowed = Set((0..<300).filter { _ in Double.random(in: 0..<1, using: &random) < fraction }.map { "doc\($0)" })
         #expect(!allowed.isEmpty)
         for strategy in [HNSWFilterStrategy.automatic, .exactScan, .graphTraversal] {

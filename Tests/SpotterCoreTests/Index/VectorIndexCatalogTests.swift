@@ -22,7 +22,7 @@ struct VectorIndexCatalogTests {
 
         /// Writes document `number` with `chunks` random unit vectors near one of 20 centres.
         func putDocument(_ number: Int, chunks: Int = 4, seed: UInt64 = 0) throws {
-            var random = Generator(seed: UInt64(number) &* 7919 &+ seed)
+            var random = SplitMix64(seed: UInt64(number) &* 7919 &+ seed &+ 1)
             let centre = (0..<embedder.dimension).map { _ in random.gaussian() }
             let newChunks = (0..<chunks).map { ordinal in
                 var vector = centre.map { $0 + 0.5 * random.gaussian() }
@@ -39,23 +39,6 @@ struct VectorIndexCatalogTests {
 
         func vectors() throws -> [StoredEmbedding] {
             try store.embeddings(in: knowledgeBase, modelID: embedder.modelID, modelVersion: embedder.modelVersion)
-        }
-    }
-
-    struct Generator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed &+ 1 }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func gaussian() -> Float {
-            let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300)
-            let u2 = Double(next() >> 11) / Double(1 << 53)
-            return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
         }
     }
 

@@ -241,7 +241,7 @@ struct ChunkerTests {
     }
 
     @Test func randomDocumentsKeepAllInvariants() {
-        var generator = IngestSeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let vocabulary = [
             "squat", "bench", "press.", "deadlift!", "rows?", "e.g.", "Dr.", "3.", "深蹲", "💪", "café", "x",
             String(repeating: "long", count: 60), "(reps)", "—", "sets,", "。", "weight\nnext",
@@ -275,17 +275,5 @@ struct ChunkerTests {
         }
         #expect(chunks.count > 500)
         #expect(elapsed < .seconds(30))
-    }
-}
-
-struct IngestSeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
