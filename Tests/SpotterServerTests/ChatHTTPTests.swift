@@ -125,6 +125,9 @@ struct ChatHTTPTests {
                 (#"{"message": "protein?", "assistant": "nobody"}"#, "application/json", 404, "unknown_assistant"),
                 (#"{"message": "protein?", "session_id": "../../etc"}"#, "application/json", 422, "invalid_field"),
                 (#"{"message": "protein?", "filters": {"level": 3}}"#, "application/json", 422, "invalid_field"),
+                // A streamed request that the pipeline refuses gets its status, not an error event in a 200 stream.
+                (#"{"message": "protein?", "kb": "nope", "stream": true}"#, "application/json", 404, "unknown_knowledge_base"),
+                (#"{"message": " ", "stream": true}"#, "application/json", 422, "invalid_field"),
             ]
             for (body, contentType, status, code) in cases {
                 let result = try await Self.post(base, "/v1/chat", body, contentType: contentType)
@@ -226,6 +229,7 @@ struct ChatHTTPTests {
                 (#"{"messages": [{"role": "assistant", "content": "hi"}]}"#, 400),
                 (#"{"messages": [{"role": "wizard", "content": "hi"}]}"#, 400),
                 (#"{"model": "gpt-17", "messages": [{"role": "user", "content": "hi"}]}"#, 404),
+                (#"{"model": "gpt-17", "stream": true, "messages": [{"role": "user", "content": "hi"}]}"#, 404),
                 (#"{"n": 2, "messages": [{"role": "user", "content": "hi"}]}"#, 400),
                 (#"{"messages": "hi"}"#, 422),
                 (#"not json"#, 400),

@@ -54,8 +54,9 @@ public struct AnswerPipeline: Sendable {
         self.logger = logger
     }
 
-    /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. Ending the iteration early (a
-    /// client that went away) cancels the answer and the model call behind it.
+    /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. A request that is wrong (bad
+    /// message, unknown assistant or knowledge base) fails before `started`. Ending the iteration early (a client
+    /// that went away) cancels the answer and the model call behind it.
     public func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
         .producing { continuation in _ = try await run(request) { continuation.yield($0) } }
     }
@@ -184,9 +185,13 @@ public struct AnswerPipeline: Sendable {
         if let maxTokens = request.maxTokens, !(1...32_768).contains(maxTokens) {
             throw .invalidRequest(field: "max_tokens", reason: "must be between 1 and 32768")
         }
-        return ValidRequest(message: message, assistant: assistant,
-                            knowledgeBase: request.knowledgeBase ?? assistant.knowledgeBase ?? defaultKnowledgeBase,
-                            filters: request.filters)
+        let knowledgeBase = request.knowledgeBase ?? assistant.knowledgeBase ?? defaultKnowledgeBase
+        do {
+            _ = try search.resolve(knowledgeBase)
+        } catch {
+            throw .search(error)
+        }
+        return ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase, filters: request.filters)
     }
 
     struct ResolvedConversation {

@@ -127,7 +127,8 @@ public final class SearchService: Sendable {
         return order.map { candidates[$0] }
     }
 
-    private func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {
+    /// The knowledge base with this name, or ``SearchError/unknownKnowledgeBase(_:available:)`` naming the others.
+    public func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {
         if let knowledgeBase = try wrap({ () throws(StoreError) in try store.knowledgeBase(named: name, create: false) }) {
             return knowledgeBase
         }

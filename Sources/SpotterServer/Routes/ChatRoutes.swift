@@ -64,11 +64,12 @@ struct ChatRoutes {
                     throw APIError.from(error)
                 }
             }
+            let answer = try await StartedAnswer.start(spotter.answers.answer(answerRequest))
             return EventStream.response(heartbeat: options.heartbeatInterval) { send in
                 // The slot stays taken until the stream ends.
                 defer { withExtendedLifetime(ticket) {} }
                 do {
-                    for try await event in spotter.answers.answer(answerRequest) {
+                    while let event = try await answer.next() {
                         switch event {
                         case .started: break
                         case .token(let text): try await send("token", TokenEvent(text: text))
@@ -136,6 +137,38 @@ struct ChatRoutes {
             case updatedAt = "updated_at"
             case expiresAt = "expires_at"
         }
+    }
+}
+
+/// An answer's events once the first (`started`) has arrived: a request the pipeline refuses fails here, with its
+/// 4xx status, instead of as an `error` event inside a 200 stream.
+///
+/// The iterator passes from the handler to the response body writer, one task after the other, never both at once.
+final class StartedAnswer: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<AnswerEvent, any Error>.AsyncIterator
+    private var first: AnswerEvent?
+
+    private init(_ iterator: AsyncThrowingStream<AnswerEvent, any Error>.AsyncIterator, first: AnswerEvent?) {
+        self.iterator = iterator
+        self.first = first
+    }
+
+    static func start(_ events: AsyncThrowingStream<AnswerEvent, any Error>) async throws -> StartedAnswer {
+        var iterator = events.makeAsyncIterator()
+        do {
+            let first = try await iterator.next()
+            return StartedAnswer(iterator, first: first)
+        } catch let error as AnswerError {
+            throw APIError.from(error)
+        }
+    }
+
+    func next() async throws -> AnswerEvent? {
+        if let first {
+            self.first = nil
+            return first
+        }
+        return try await iterator.next()
     }
 }
 

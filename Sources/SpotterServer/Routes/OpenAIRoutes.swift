@@ -88,6 +88,7 @@ struct OpenAIRoutes {
                 return JSONBody.response(completion)
             }
             let includeUsage = body.streamOptions?.includeUsage ?? false
+            let answer = try await StartedAnswer.start(spotter.answers.answer(answerRequest))
             return Self.chunkStream(heartbeat: options.heartbeatInterval) { send in
                 // The slot stays taken until the stream ends.
                 defer { withExtendedLifetime(ticket) {} }
@@ -99,7 +100,7 @@ struct OpenAIRoutes {
                           choices: noChoices ? [] : [.init(delta: delta, finishReason: finish)], usage: usage, spotter: extra)
                 }
                 do {
-                    for try await event in spotter.answers.answer(answerRequest) {
+                    while let event = try await answer.next() {
                         switch event {
                         case .started(let start):
                             id = "chatcmpl-\(start.answerID)"
