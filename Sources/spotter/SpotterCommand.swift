@@ -7,7 +7,7 @@ import SpotterCore
 struct SpotterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spotter",
-        abstract: "A self-hosted assistant server: knowledge base, hybrid search and (soon) grounded answers.",
+        abstract: "A self-hosted assistant server: knowledge base, hybrid search and grounded, cited answers.",
         discussion: """
             Settings come from SPOTTER_* environment variables (see the README); flags override them.
             Quick start: `make run` ingests the demo knowledge base and serves it on http://127.0.0.1:8080.
