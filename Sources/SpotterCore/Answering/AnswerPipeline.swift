@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// The answering pipeline, top to bottom: every question to Spotter, from any surface, goes through ``run(_:emit:)``.
 ///
@@ -38,11 +39,14 @@ public struct AnswerPipeline: Sendable {
     /// USD for the tokens of an answer by a model; nil when the model has no price.
     public let cost: @Sendable (TokenUsage, String) -> Double?
     public let logger: Logger
+    /// Where each stage's duration goes (`spotter_pipeline_stage_seconds{stage}`); the process's `MetricsSystem`
+    /// unless a test passes its own.
+    public let metrics: any MetricsFactory
 
     public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
                 condenser: QuestionCondenser, defaultKnowledgeBase: String, settings: Settings = Settings(),
                 cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
-                logger: Logger = Logger(label: "spotter.answer")) {
+                logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory) {
         self.search = search
         self.conversations = conversations
         self.registry = registry
@@ -52,6 +56,7 @@ public struct AnswerPipeline: Sendable {
         self.settings = settings
         self.cost = cost
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. A request that is wrong (bad
@@ -148,6 +153,10 @@ public struct AnswerPipeline: Sendable {
             }
         }
         answer.trace = trace
+        for stage in trace.stages {
+            Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", stage.stage.rawValue)], factory: metrics)
+                .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
+        }
         logger.info("answered", metadata: [
             "model": "\(answer.model)", "grounded": "\(answer.grounded)", "citations": "\(citations.count)",
             "tokens_in": "\(answer.usage.promptTokens)", "tokens_out": "\(answer.usage.completionTokens)",

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SpotterCore
 import SpotterTestSupport
 import Testing
@@ -72,6 +73,22 @@ struct AnswerPipelineTests {
         let record = try #require(try base.store.answer(id: second.answerID))
         #expect(record.trace.record(for: .conversation)?.outcome == "expired, started afresh")
         #expect(try base.store.messages(inSession: try #require(first.sessionID)).count == 2)
+    }
+
+    @Test func everyStageIsMeasured() async throws {
+        let base = try await Self.shared.get()
+        let metrics = TestMetrics()
+        let pipeline = AnswerPipeline(search: base.search, conversations: base.store, registry: base.prompts,
+                                      model: base.answers.model, condenser: base.answers.condenser,
+                                      defaultKnowledgeBase: "default", metrics: metrics)
+        let answer = try await pipeline.respond(AnswerRequest(message: "How much water should I drink before exercise?"))
+        for stage in PipelineStage.allCases {
+            let timer = try metrics.expectTimer("spotter_pipeline_stage_seconds", [("stage", stage.rawValue)])
+            #expect(timer.values.count == 1, "\(stage)")
+        }
+        let retrieve = try #require(answer.trace.record(for: .retrieve))
+        let recorded = try metrics.expectTimer("spotter_pipeline_stage_seconds", [("stage", "retrieve")]).values[0]
+        #expect(abs(Double(recorded) - retrieve.milliseconds * 1_000_000) < 1_000)
     }
 
     @Test func clientSuppliedHistoryIsUsedWithoutStoringASession() async throws {
