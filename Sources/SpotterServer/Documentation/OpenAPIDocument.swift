@@ -954,32 +954,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/BadJSON"
           },
           "404": {
-            "description": "The knowledge base or session does not exist.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_knowledge_base": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_knowledge_base",
-                        "message": "no knowledge base named 'fitnes' (available: default, fitness)"
-                      }
-                    }
-                  },
-                  "unknown_session": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_session",
-                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownAnswerTarget"
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge1MB"
@@ -998,20 +973,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/UnavailableOrNotReady"
           },
           "502": {
-            "description": "the language models failed after the answer had started (or every model of the chain failed): `upstream_failed`",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "example": {
-                  "error": {
-                    "code": "upstream_failed",
-                    "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UpstreamFailed"
           }
         }
       }
@@ -1139,32 +1101,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "The knowledge base or session does not exist.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "examples": {
-                  "unknown_knowledge_base": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_knowledge_base",
-                        "message": "no knowledge base named 'fitnes' (available: default, fitness)"
-                      }
-                    }
-                  },
-                  "unknown_session": {
-                    "value": {
-                      "error": {
-                        "code": "unknown_session",
-                        "message": "no session 'ses_01JDX4M2ZK'; it may have expired"
-                      }
-                    }
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UnknownAnswerTarget"
           },
           "413": {
             "$ref": "#/components/responses/BodyTooLarge1MB"
@@ -1200,20 +1137,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/UnavailableOrNotReady"
           },
           "502": {
-            "description": "the language models failed after the answer had started (or every model of the chain failed): `upstream_failed`",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                },
-                "example": {
-                  "error": {
-                    "code": "upstream_failed",
-                    "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
-                  }
-                }
-              }
-            }
+            "$ref": "#/components/responses/UpstreamFailed"
           }
         }
       }
@@ -2590,6 +2514,50 @@ enum OpenAPIDocument {
                     "message": "no knowledge base named 'missing' (available: default)"
                   }
                 }
+              }
+            }
+          }
+        }
+      },
+      "UnknownAnswerTarget": {
+        "description": "The knowledge base or the assistant (`assistant` in /v1/chat, `model` in /v1/chat/completions) does not exist. An unknown `session_id` is not an error: it starts a session under that id.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_knowledge_base": {
+                "value": {
+                  "error": {
+                    "code": "unknown_knowledge_base",
+                    "message": "no knowledge base named 'fitnes' (available: default, fitness)"
+                  }
+                }
+              },
+              "unknown_assistant": {
+                "value": {
+                  "error": {
+                    "code": "unknown_assistant",
+                    "message": "no assistant named 'gpt-4o' (available: spotter)"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "UpstreamFailed": {
+        "description": "the language models failed after the answer had started (or every model of the chain failed): `upstream_failed`",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": {
+                "code": "upstream_failed",
+                "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
               }
             }
           }
