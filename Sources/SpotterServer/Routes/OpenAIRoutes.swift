@@ -81,9 +81,9 @@ struct OpenAIRoutes {
                     throw APIError.from(error)
                 }
                 let completion = Completion(
-                    id: "chatcmpl-\(answer.answerID)", created: Int(Date().timeIntervalSince1970), model: model,
-                    choices: [.init(message: .init(content: answer.answer + Self.footnotes(answer.citations)),
-                                    finishReason: "stop")],
+                    id: "chatcmpl-\(answer.answerID)", object: "chat.completion", created: Int(Date().timeIntervalSince1970),
+                    model: model,
+                    choices: [.init(message: .init(content: answer.answer + Self.footnotes(answer.citations)), finishReason: "stop")],
                     usage: .init(answer.usage), spotter: .init(answer))
                 return JSONBody.response(completion)
             }
@@ -94,10 +94,10 @@ struct OpenAIRoutes {
                 defer { withExtendedLifetime(ticket) {} }
                 var id = "chatcmpl-pending"
                 let created = Int(Date().timeIntervalSince1970)
-                func chunk(_ delta: Chunk.Delta, finish: String? = nil, usage: Completion.Usage? = nil,
-                           extra: Completion.SpotterInfo? = nil, noChoices: Bool = false) -> Chunk {
-                    Chunk(id: id, created: created, model: model,
-                          choices: noChoices ? [] : [.init(delta: delta, finishReason: finish)], usage: usage, spotter: extra)
+                func chunk(_ delta: Choice.Delta, finish: String? = nil, usage: Usage? = nil,
+                           extra: SpotterInfo? = nil, noChoices: Bool = false) -> Completion {
+                    Completion(id: id, object: "chat.completion.chunk", created: created, model: model,
+                               choices: noChoices ? [] : [.init(delta: delta, finishReason: finish)], usage: usage, spotter: extra)
                 }
                 do {
                     while let event = try await answer.next() {
@@ -174,101 +174,17 @@ struct OpenAIRoutes {
         var data: [Model]
     }
 
+    /// A `chat.completion`, or one `chat.completion.chunk` of a stream: the same envelope, with the nulls OpenAI
+    /// sends. A completion carries its usage and `spotter`; a chunk has `usage: null` except the last one when usage
+    /// was asked for, and `spotter` on the finishing chunk only.
     struct Completion: Encodable {
-        struct Choice: Encodable {
-            struct Message: Encodable {
-                var role = "assistant"
-                var content: String
-                var refusal: String? = nil
-
-                func encode(to encoder: any Encoder) throws {
-                    var container = encoder.container(keyedBy: CodingKeys.self)
-                    try container.encode(role, forKey: .role)
-                    try container.encode(content, forKey: .content)
-                    try container.encode(refusal, forKey: .refusal)
-                }
-                enum CodingKeys: String, CodingKey { case role, content, refusal }
-            }
-            var index = 0
-            var message: Message
-            var finishReason: String
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(index, forKey: .index)
-                try container.encode(message, forKey: .message)
-                try container.encode(finishReason, forKey: .finishReason)
-                try container.encodeNil(forKey: .logprobs)
-            }
-            enum CodingKeys: String, CodingKey {
-                case index, message, logprobs
-                case finishReason = "finish_reason"
-            }
-        }
-
-        struct Usage: Encodable {
-            var promptTokens: Int
-            var completionTokens: Int
-            var totalTokens: Int
-
-            init(_ usage: TokenUsage) {
-                promptTokens = usage.promptTokens
-                completionTokens = usage.completionTokens
-                totalTokens = usage.totalTokens
-            }
-            enum CodingKeys: String, CodingKey {
-                case promptTokens = "prompt_tokens"
-                case completionTokens = "completion_tokens"
-                case totalTokens = "total_tokens"
-            }
-        }
-
-        /// Spotter's own fields, beside OpenAI's.
-        struct SpotterInfo: Encodable {
-            var answerID: String
-            var citations: [Citation]
-            var grounded: Bool
-            var model: String
-            var costUSD: Double?
-            var traceID: String
-            var tokensEstimated: Bool
-
-            init(_ answer: Answer) {
-                answerID = answer.answerID
-                citations = answer.citations
-                grounded = answer.grounded
-                model = answer.model
-                costUSD = answer.costUSD
-                traceID = answer.traceID
-                tokensEstimated = answer.usage.estimated
-            }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(answerID, forKey: .answerID)
-                try container.encode(citations, forKey: .citations)
-                try container.encode(grounded, forKey: .grounded)
-                try container.encode(model, forKey: .model)
-                try container.encode(costUSD, forKey: .costUSD)
-                try container.encode(traceID, forKey: .traceID)
-                try container.encode(tokensEstimated, forKey: .tokensEstimated)
-            }
-            enum CodingKeys: String, CodingKey {
-                case citations, grounded, model
-                case answerID = "answer_id"
-                case costUSD = "cost_usd"
-                case traceID = "trace_id"
-                case tokensEstimated = "tokens_estimated"
-            }
-        }
-
         var id: String
-        var object = "chat.completion"
+        var object: String
         var created: Int
         var model: String
         var choices: [Choice]
-        var usage: Usage
-        var spotter: SpotterInfo
+        var usage: Usage?
+        var spotter: SpotterInfo?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -277,9 +193,9 @@ struct OpenAIRoutes {
             try container.encode(created, forKey: .created)
             try container.encode(model, forKey: .model)
             try container.encode(choices, forKey: .choices)
-            try container.encode(usage, forKey: .usage)
             try container.encodeNil(forKey: .systemFingerprint)
-            try container.encode(spotter, forKey: .spotter)
+            try container.encode(usage, forKey: .usage)
+            try container.encodeIfPresent(spotter, forKey: .spotter)
         }
         enum CodingKeys: String, CodingKey {
             case id, object, created, model, choices, usage, spotter
@@ -287,52 +203,97 @@ struct OpenAIRoutes {
         }
     }
 
-    struct Chunk: Encodable {
+    /// One choice: the whole `message` of a completion, or the `delta` a chunk adds to it.
+    struct Choice: Encodable {
+        struct Message: Encodable {
+            var role = "assistant"
+            var content: String
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(role, forKey: .role)
+                try container.encode(content, forKey: .content)
+                try container.encodeNil(forKey: .refusal)
+            }
+            enum CodingKeys: String, CodingKey { case role, content, refusal }
+        }
         struct Delta: Encodable {
             var role: String? = nil
             var content: String? = nil
         }
-        struct Choice: Encodable {
-            var index = 0
-            var delta: Delta
-            var finishReason: String?
 
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: CodingKeys.self)
-                try container.encode(index, forKey: .index)
-                try container.encode(delta, forKey: .delta)
-                try container.encode(finishReason, forKey: .finishReason)
-                try container.encodeNil(forKey: .logprobs)
-            }
-            enum CodingKeys: String, CodingKey {
-                case index, delta, logprobs
-                case finishReason = "finish_reason"
-            }
-        }
-
-        var id: String
-        var object = "chat.completion.chunk"
-        var created: Int
-        var model: String
-        var choices: [Choice]
-        var usage: Completion.Usage?
-        var spotter: Completion.SpotterInfo?
+        var index = 0
+        var message: Message? = nil
+        var delta: Delta? = nil
+        var finishReason: String?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(object, forKey: .object)
-            try container.encode(created, forKey: .created)
-            try container.encode(model, forKey: .model)
-            try container.encode(choices, forKey: .choices)
-            try container.encodeNil(forKey: .systemFingerprint)
-            // OpenAI sends `usage: null` on every chunk but the last when usage is asked for.
-            try container.encode(usage, forKey: .usage)
-            try container.encodeIfPresent(spotter, forKey: .spotter)
+            try container.encode(index, forKey: .index)
+            try container.encodeIfPresent(message, forKey: .message)
+            try container.encodeIfPresent(delta, forKey: .delta)
+            try container.encode(finishReason, forKey: .finishReason)
+            try container.encodeNil(forKey: .logprobs)
         }
         enum CodingKeys: String, CodingKey {
-            case id, object, created, model, choices, usage, spotter
-            case systemFingerprint = "system_fingerprint"
+            case index, message, delta, logprobs
+            case finishReason = "finish_reason"
+        }
+    }
+
+    struct Usage: Encodable {
+        var promptTokens: Int
+        var completionTokens: Int
+        var totalTokens: Int
+
+        init(_ usage: TokenUsage) {
+            promptTokens = usage.promptTokens
+            completionTokens = usage.completionTokens
+            totalTokens = usage.totalTokens
+        }
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens"
+            case completionTokens = "completion_tokens"
+            case totalTokens = "total_tokens"
+        }
+    }
+
+    /// Spotter's own fields, beside OpenAI's.
+    struct SpotterInfo: Encodable {
+        var answerID: String
+        var citations: [Citation]
+        var grounded: Bool
+        var model: String
+        var costUSD: Double?
+        var traceID: String
+        var tokensEstimated: Bool
+
+        init(_ answer: Answer) {
+            answerID = answer.answerID
+            citations = answer.citations
+            grounded = answer.grounded
+            model = answer.model
+            costUSD = answer.costUSD
+            traceID = answer.traceID
+            tokensEstimated = answer.usage.estimated
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(answerID, forKey: .answerID)
+            try container.encode(citations, forKey: .citations)
+            try container.encode(grounded, forKey: .grounded)
+            try container.encode(model, forKey: .model)
+            try container.encode(costUSD, forKey: .costUSD)
+            try container.encode(traceID, forKey: .traceID)
+            try container.encode(tokensEstimated, forKey: .tokensEstimated)
+        }
+        enum CodingKeys: String, CodingKey {
+            case citations, grounded, model
+            case answerID = "answer_id"
+            case costUSD = "cost_usd"
+            case traceID = "trace_id"
+            case tokensEstimated = "tokens_estimated"
         }
     }
 }
