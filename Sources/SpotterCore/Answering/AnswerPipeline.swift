@@ -223,7 +223,7 @@ public struct AnswerPipeline: Sendable {
             guard let session = try conversations.session(id: sessionID) else {
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "new session (client id)")
             }
-            if session.updatedAt < now.addingTimeInterval(-settings.sessionIdleTime) {
+            if session.expiry(idleTime: settings.sessionIdleTime) < now {
                 try conversations.deleteSession(id: sessionID)
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "expired, started afresh")
             }

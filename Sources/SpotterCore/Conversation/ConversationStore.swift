@@ -33,6 +33,11 @@ public struct SessionRecord: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    /// When the session expires if it stays idle for `idleTime` seconds.
+    public func expiry(idleTime: TimeInterval) -> Date {
+        updatedAt.addingTimeInterval(idleTime)
+    }
+
     public init(id: String, knowledgeBase: String, assistant: String, createdAt: Date, updatedAt: Date) {
         self.id = id
         self.knowledgeBase = knowledgeBase

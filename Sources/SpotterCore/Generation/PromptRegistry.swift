@@ -135,7 +135,7 @@ extension DecodingError {
     /// The failing field path and the reason, without Swift's debug noise.
     var shortDescription: String {
         func path(_ context: Context) -> String {
-            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            let text = CodingPathText.describe(context.codingPath)
             return text.isEmpty ? "" : " at \(text)"
         }
         switch self {
@@ -144,5 +144,17 @@ extension DecodingError {
             return context.debugDescription + path(context)
         @unknown default: return String(describing: self)
         }
+    }
+}
+
+/// A coding path as people write it: `messages[0].role`, for error messages about JSON.
+public enum CodingPathText {
+    /// The path, or "" for the top level.
+    public static func describe(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+        }
+        return text
     }
 }

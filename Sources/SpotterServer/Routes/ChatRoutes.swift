@@ -94,7 +94,7 @@ struct ChatRoutes {
                 return JSONBody.response(SessionView(
                     sessionID: session.id, kb: session.knowledgeBase, assistant: session.assistant,
                     createdAt: session.createdAt, updatedAt: session.updatedAt,
-                    expiresAt: session.updatedAt.addingTimeInterval(spotter.configuration.answering.sessionIdleTime),
+                    expiresAt: session.expiry(idleTime: spotter.configuration.answering.sessionIdleTime),
                     messages: messages))
             } catch let error as StoreError {
                 throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
@@ -115,7 +115,7 @@ struct ChatRoutes {
     }
 
     private func isExpired(_ session: SessionRecord) -> Bool {
-        session.updatedAt < Date().addingTimeInterval(-spotter.configuration.answering.sessionIdleTime)
+        session.expiry(idleTime: spotter.configuration.answering.sessionIdleTime) < Date()
     }
 
     struct TokenEvent: Encodable { var text: String }

@@ -123,10 +123,7 @@ public enum JSONRequest {
 
     /// `messages[0].role` for a coding path.
     static func path(_ codingPath: [any CodingKey]) -> String {
-        var text = ""
-        for key in codingPath {
-            if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-        }
+        let text = CodingPathText.describe(codingPath)
         return text.isEmpty ? "(body)" : text
     }
 
