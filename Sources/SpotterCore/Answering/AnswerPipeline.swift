@@ -34,6 +34,10 @@ public struct AnswerPipeline: Sendable {
     /// The chain that writes answers (ending with the offline answerer, so it normally cannot fail).
     public let model: any ChatModel
     public let condenser: QuestionCondenser
+    /// The semantic cache; nil answers every question afresh.
+    public let cache: SemanticCache?
+    /// Whether an answer by this producer may be cached (a fallback's stop-gap answer should not outlive the outage).
+    public let isCacheable: @Sendable (_ model: String) -> Bool
     public let defaultKnowledgeBase: String
     public let settings: Settings
     /// USD for the tokens of an answer by a model; nil when the model has no price.
@@ -44,7 +48,9 @@ public struct AnswerPipeline: Sendable {
     public let metrics: any MetricsFactory
 
     public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
-                condenser: QuestionCondenser, defaultKnowledgeBase: String, settings: Settings = Settings(),
+                condenser: QuestionCondenser, cache: SemanticCache? = nil,
+                isCacheable: @escaping @Sendable (String) -> Bool = { _ in true },
+                defaultKnowledgeBase: String, settings: Settings = Settings(),
                 cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
                 logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory) {
         self.search = search
@@ -52,6 +58,8 @@ public struct AnswerPipeline: Sendable {
         self.registry = registry
         self.model = model
         self.condenser = condenser
+        self.cache = cache
+        self.isCacheable = isCacheable
         self.defaultKnowledgeBase = defaultKnowledgeBase
         self.settings = settings
         self.cost = cost
@@ -104,45 +112,57 @@ public struct AnswerPipeline: Sendable {
             try inputGuard(standalone.question)
         }
 
-        // 5. Semantic cache (hook: the cache issue fills it; every question is a miss until then).
-        try await trace.run(.cache, outcome: { "miss (no cache configured)" }) { () throws(AnswerError) in () }
-
-        // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
-        let retrieved = try await trace.run(.retrieve, outcome: \.outcome) { () throws(AnswerError) in
-            try await retrieve(standalone.question, valid: valid)
+        // 5. Semantic cache: an earlier answer to a question that means the same, verified against look-alikes.
+        let cached = try await trace.run(.cache, outcome: \.outcome) { () throws(AnswerError) in
+            await lookUpCache(request, valid: valid, standalone: standalone)
         }
 
-        // 7. Build the prompt: system prompt, history within budget, numbered passages, question.
-        let prompt = try await trace.run(.prompt, outcome: {
-            "\(valid.assistant.prompt.reference), \(retrieved.passages.count) passages, \($0.verbatimTurns) turns verbatim, \($0.summarisedTurns) summarised, ~\($0.estimatedTokens) tokens"
-        }) { () throws(AnswerError) in
-            PromptBuilder(historyTokenBudget: settings.historyTokenBudget).build(
-                system: valid.assistant.prompt.text, passages: retrieved.passages.map(\.grounding),
-                history: conversation.history, question: standalone.question)
-        }
+        let produced: Produced
+        if let (entry, match) = cached.hit {
+            // A hit streams and cites like a fresh answer; the trace names the question it was written for.
+            trace.cache = match
+            produced = replay(entry, emit: emit)
+        } else {
+            // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
+            let retrieved = try await trace.run(.retrieve, outcome: \.outcome) { () throws(AnswerError) in
+                try await retrieve(standalone.question, valid: valid)
+            }
 
-        // 8. Generate, streaming tokens; 9. the output check runs on the stream (invalid citation markers dropped).
-        var check = CitationMarkerFilter(valid: Set(retrieved.passages.map(\.grounding.number)))
-        let generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
-            () throws(AnswerError) in
-            try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
-                               check: &check, emit: emit)
-        }
-        let citations = try await trace.run(.outputCheck, outcome: {
-            "\($0.count) cited" + (check.removed > 0 ? ", \(check.removed) invalid markers removed" : "")
-        }) { () throws(AnswerError) in
-            retrieved.citations(for: check.cited)
-        }
-        emit(.citations(citations))
+            // 7. Build the prompt: system prompt, history within budget, numbered passages, question.
+            let prompt = try await trace.run(.prompt, outcome: {
+                "\(valid.assistant.prompt.reference), \(retrieved.passages.count) passages, \($0.verbatimTurns) turns verbatim, \($0.summarisedTurns) summarised, ~\($0.estimatedTokens) tokens"
+            }) { () throws(AnswerError) in
+                PromptBuilder(historyTokenBudget: settings.historyTokenBudget).build(
+                    system: valid.assistant.prompt.text, passages: retrieved.passages.map(\.grounding),
+                    history: conversation.history, question: standalone.question)
+            }
 
-        // 10. Record the turn and the answer.
-        let costUSD = cost(generated.usage, generated.model)
-        var answer = Answer(answerID: answerID, sessionID: conversation.sessionID, answer: generated.text,
-                            citations: citations, usage: generated.usage, costUSD: costUSD, model: generated.model,
-                            cached: false, grounded: retrieved.grounded, trace: trace)
+            // 8. Generate, streaming tokens; 9. the output check runs on the stream (invalid citation markers dropped).
+            var check = CitationMarkerFilter(valid: Set(retrieved.passages.map(\.grounding.number)))
+            let generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
+                () throws(AnswerError) in
+                try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
+                                   check: &check, emit: emit)
+            }
+            let citations = try await trace.run(.outputCheck, outcome: {
+                "\($0.count) cited" + (check.removed > 0 ? ", \(check.removed) invalid markers removed" : "")
+            }) { () throws(AnswerError) in
+                retrieved.citations(for: check.cited)
+            }
+            produced = Produced(text: generated.text, citations: citations, model: generated.model, usage: generated.usage,
+                                costUSD: cost(generated.usage, generated.model), grounded: retrieved.grounded,
+                                passageTexts: Dictionary(retrieved.passages.map { ($0.hit.chunkID, $0.hit.text) },
+                                                         uniquingKeysWith: { first, _ in first }))
+        }
+        emit(.citations(produced.citations))
+
+        // 10. Record the turn and the answer, and cache a fresh answer for the questions that mean the same.
+        var answer = Answer(answerID: answerID, sessionID: conversation.sessionID, answer: produced.text,
+                            citations: produced.citations, usage: produced.usage, costUSD: produced.costUSD,
+                            model: produced.model, cached: cached.hit != nil, grounded: produced.grounded, trace: trace)
         let latency = (ContinuousClock.now - started).inSeconds * 1000
         let traceSoFar = trace
-        _ = try? await trace.run(.record, outcome: { "stored" }) { () throws(AnswerError) in
+        _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
             do {
                 try record(answer, request: request, valid: valid, standalone: standalone.question,
                            latency: latency, trace: traceSoFar, now: now)
@@ -151,6 +171,7 @@ public struct AnswerPipeline: Sendable {
                 logger.error("could not record the answer", metadata: ["error": "\(error)"])
                 throw AnswerError.store("\(error)")
             }
+            return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logger: logger)
         }
         answer.trace = trace
         for stage in trace.stages {
@@ -158,7 +179,8 @@ public struct AnswerPipeline: Sendable {
                 .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
         }
         logger.info("answered", metadata: [
-            "model": "\(answer.model)", "grounded": "\(answer.grounded)", "citations": "\(citations.count)",
+            "model": "\(answer.model)", "grounded": "\(answer.grounded)", "cached": "\(answer.cached)",
+            "citations": "\(answer.citations.count)",
             "tokens_in": "\(answer.usage.promptTokens)", "tokens_out": "\(answer.usage.completionTokens)",
             "latency_ms": "\(Int(latency.rounded()))",
             "stages": "\(trace.stages.map { "\($0.stage.rawValue)=\(String(format: "%.1f", $0.milliseconds))" }.joined(separator: " "))",
@@ -334,6 +356,110 @@ public struct AnswerPipeline: Sendable {
         } catch {
             throw .store(error.description)
         }
+    }
+
+    // MARK: Cache
+
+    /// What the cache stage decided: a hit to serve, or (on a miss) how to store the fresh answer, or neither.
+    struct CacheDecision {
+        var hit: (CacheEntry, CacheMatch)?
+        /// Where a fresh answer goes on a miss; nil when the cache is off or bypassed.
+        var plan: CachePlan?
+        var outcome: String
+    }
+
+    struct CachePlan {
+        var scope: CacheScope
+        var vector: [Float]
+        var knowledgeBaseGeneration: Int64
+    }
+
+    /// The answer as it goes out, whether written now or replayed from the cache.
+    struct Produced {
+        var text: String
+        var citations: [Citation]
+        var model: String
+        var usage: TokenUsage
+        var costUSD: Double?
+        var grounded: Bool
+        /// The text of each passage the answer was written from, to hash the cited chunks when caching.
+        var passageTexts: [Int64: String] = [:]
+    }
+
+    func lookUpCache(_ request: AnswerRequest, valid: ValidRequest, standalone: QuestionCondenser.Result) async -> CacheDecision {
+        guard let cache, cache.settings.enabled else { return CacheDecision(outcome: "off") }
+        guard request.useCache else { return CacheDecision(outcome: "bypass (the request opted out)") }
+        // A question rewritten from the conversation depends on history the cache key does not hold.
+        let rewritten = standalone.method == .rule
+            || (standalone.method == .model && Self.normalised(standalone.question) != Self.normalised(valid.message))
+        if rewritten { return CacheDecision(outcome: "bypass (depends on the conversation, condensed by \(standalone.method.rawValue))") }
+        if SemanticCache.refersToConversation(valid.message) {
+            return CacheDecision(outcome: "bypass (refers to the conversation)")
+        }
+        let vector: [Float]
+        let generation: Int64
+        do {
+            vector = try await cache.embedder.embed([standalone.question])[0]
+            generation = try search.store.generation(of: search.resolve(valid.knowledgeBase))
+        } catch {
+            return CacheDecision(outcome: "miss (lookup failed: \(error))")
+        }
+        let scope = CacheScope(
+            tenant: request.tenant ?? "default", knowledgeBase: valid.knowledgeBase, assistant: valid.assistant.name,
+            promptVersion: valid.assistant.prompt.reference, aclSignature: CacheScope.aclSignature(groups: request.groups),
+            embeddingModel: "\(cache.embedder.modelID)@\(cache.embedder.modelVersion)",
+            filters: CacheScope.filterSignature(valid.filters))
+        let plan = CachePlan(scope: scope, vector: vector, knowledgeBaseGeneration: generation)
+        switch await cache.lookup(standalone.question, vector: vector, scope: scope) {
+        case .hit(let entry, let match):
+            return CacheDecision(hit: (entry, match), plan: nil,
+                                 outcome: "hit \(SemanticCache.format(match.similarity)): \(PromptBuilder.clip(match.matchedQuestion, words: 20))")
+        case .miss(let reason):
+            return CacheDecision(plan: plan, outcome: "miss (\(reason))")
+        }
+    }
+
+    /// Streams a cached answer in word-sized pieces, as generation would.
+    func replay(_ entry: CacheEntry, emit: @Sendable (AnswerEvent) -> Void) -> Produced {
+        var piece = ""
+        for character in entry.answer {
+            piece.append(character)
+            if character == " " || character == "\n", piece.count >= 12 {
+                emit(.token(piece))
+                piece = ""
+            }
+        }
+        if !piece.isEmpty { emit(.token(piece)) }
+        return Produced(text: entry.answer, citations: entry.citations, model: entry.model,
+                        usage: TokenUsage(promptTokens: 0, completionTokens: 0), costUSD: entry.costUSD.map { _ in 0 },
+                        grounded: entry.grounded)
+    }
+
+    /// Stores a fresh, complete answer in the cache; returns the record stage's outcome.
+    func storeInCache(_ answer: Answer, produced: Produced, plan: CachePlan?, question: String, now: Date, logger: Logger) -> String {
+        guard let cache, let plan, !answer.cached else { return "stored" }
+        guard isCacheable(produced.model), !produced.text.isEmpty else { return "stored; not cached (answer by \(produced.model))" }
+        var hashes: [Int64: String] = [:]
+        for citation in produced.citations {
+            guard let text = produced.passageTexts[citation.chunkID] else { return "stored; not cached (citation without passage)" }
+            hashes[citation.chunkID] = SQLiteStore.sha256(text)
+        }
+        let entry = CacheEntry(
+            id: Identifier.make("ce"), scope: plan.scope, question: question, answer: produced.text, citations: produced.citations,
+            citedChunkHashes: hashes, model: produced.model, grounded: produced.grounded, usage: produced.usage,
+            costUSD: produced.costUSD, knowledgeBaseGeneration: plan.knowledgeBaseGeneration, sourceAnswerID: answer.answerID,
+            createdAt: now, lastHitAt: nil, hitCount: 0)
+        do {
+            try cache.insert(entry, vector: plan.vector, now: now)
+            return "stored; cached as \(entry.id)"
+        } catch {
+            logger.error("could not cache the answer", metadata: ["error": "\(error)"])
+            return "stored; not cached (\(error))"
+        }
+    }
+
+    static func normalised(_ text: String) -> String {
+        QuestionAnalysis.words(text).joined(separator: " ")
     }
 }
 

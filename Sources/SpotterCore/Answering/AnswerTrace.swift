@@ -31,10 +31,13 @@ public struct StageRecord: Sendable, Equatable, Codable {
 public struct AnswerTrace: Sendable, Equatable, Codable {
     public var id: String
     public var stages: [StageRecord]
+    /// The cached question whose answer was served, and how similar it was; nil when the answer was written afresh.
+    public var cache: CacheMatch?
 
-    public init(id: String, stages: [StageRecord] = []) {
+    public init(id: String, stages: [StageRecord] = [], cache: CacheMatch? = nil) {
         self.id = id
         self.stages = stages
+        self.cache = cache
     }
 
     public func record(for stage: PipelineStage) -> StageRecord? {

@@ -18,10 +18,20 @@ public struct AnswerRequest: Sendable {
     public var user: String?
     /// The id of the HTTP request or CLI call, for logs.
     public var requestID: String?
+    /// The tenant the caller belongs to; cached answers never cross tenants. nil is the default tenant.
+    public var tenant: String?
+    /// The caller's ACL groups; cached answers are shared only between callers with the same groups.
+    public var groups: [String]
+    /// False skips the semantic cache both ways: no cached answer is served and the new one is not stored.
+    public var useCache: Bool
 
     public init(message: String, sessionID: String? = nil, history: [ChatMessage]? = nil, knowledgeBase: String? = nil,
                 filters: [MetadataFilter] = [], assistant: String? = nil, temperature: Double? = nil,
-                maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil) {
+                maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil, tenant: String? = nil,
+                groups: [String] = [], useCache: Bool = true) {
+        self.tenant = tenant
+        self.groups = groups
+        self.useCache = useCache
         self.message = message
         self.sessionID = sessionID
         self.history = history
@@ -84,11 +94,13 @@ public struct Answer: Sendable, Equatable, Codable {
     /// False when the knowledge base had nothing relevant enough and the answer says so.
     public var grounded: Bool
     public var traceID: String
+    /// For a cached answer: the question it was written for, the similarity, and the tokens and cost saved.
+    public var cache: CacheMatch?
     /// The stages and their timings; left out of the chat response, kept in the answer record.
     public var trace: AnswerTrace
 
     enum CodingKeys: String, CodingKey {
-        case answer, citations, usage, model, cached, grounded
+        case answer, citations, usage, model, cached, grounded, cache
         case answerID = "answer_id"
         case sessionID = "session_id"
         case costUSD = "cost_usd"
@@ -107,6 +119,7 @@ public struct Answer: Sendable, Equatable, Codable {
         self.cached = cached
         self.grounded = grounded
         self.traceID = trace.id
+        self.cache = trace.cache
         self.trace = trace
     }
 
@@ -122,7 +135,8 @@ public struct Answer: Sendable, Equatable, Codable {
         cached = try container.decode(Bool.self, forKey: .cached)
         grounded = try container.decode(Bool.self, forKey: .grounded)
         traceID = try container.decode(String.self, forKey: .traceID)
-        trace = AnswerTrace(id: traceID)
+        cache = try container.decodeIfPresent(CacheMatch.self, forKey: .cache)
+        trace = AnswerTrace(id: traceID, cache: cache)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -138,6 +152,7 @@ public struct Answer: Sendable, Equatable, Codable {
         try container.encode(cached, forKey: .cached)
         try container.encode(grounded, forKey: .grounded)
         try container.encode(traceID, forKey: .traceID)
+        try container.encode(cache, forKey: .cache)
     }
 }
 

@@ -12,8 +12,8 @@ public final class SearchService: Sendable {
     /// The longest query accepted, in characters.
     public static let maximumQueryLength = 4_000
 
-    private let store: any Store
-    private let embedder: any Embedder
+    let store: any Store
+    let embedder: any Embedder
     /// The dense indexes of every knowledge base, kept in step with the store.
     public let indexes: VectorIndexCatalog
 

@@ -49,7 +49,14 @@ public final class SQLiteStore: Store {
     // MARK: Knowledge bases
 
     public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
-        try write("open knowledge base \(name)") { db in
+        if !create {
+            // Every answer resolves its knowledge base: a read keeps that off the single writer.
+            return try read("open knowledge base \(name)") { db in
+                try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name])
+                    .map { KnowledgeBase(id: $0["id"], name: $0["name"]) }
+            }
+        }
+        return try write("open knowledge base \(name)") { db in
             if let row = try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name]) {
                 return KnowledgeBase(id: row["id"], name: row["name"])
             }
@@ -104,6 +111,7 @@ public final class SQLiteStore: Store {
             let now = Date().timeIntervalSince1970
             let createdAt = try Double.fetchOne(db, sql: "SELECT created_at FROM documents WHERE id = ?", arguments: [id]) ?? now
             // Deleting cascades to chunks, embeddings and (through triggers) the keyword index.
+            try Self.dropCachedAnswers(db, documentID: id, knowledgeBaseID: knowledgeBase.id)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
             try db.execute(sql: """
                 INSERT INTO documents (id, kb_id, source_uri, title, content_sha256, metadata, allowed_groups, created_at, updated_at)
@@ -130,6 +138,7 @@ public final class SQLiteStore: Store {
     public func deleteDocument(id: String) throws(StoreError) -> Bool {
         try write("delete document \(id)") { db in
             guard let kbID = try Int64.fetchOne(db, sql: "SELECT kb_id FROM documents WHERE id = ?", arguments: [id]) else { return false }
+            try Self.dropCachedAnswers(db, documentID: id, knowledgeBaseID: kbID)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
             try Self.bumpGeneration(db, knowledgeBaseID: kbID)
             return true
@@ -267,6 +276,18 @@ public final class SQLiteStore: Store {
     }
 
     // MARK: Helpers
+
+    /// A document is about to change or go: in the same transaction, every cached answer citing it goes too, and
+    /// so do the knowledge base's cached "not covered" answers, which the change may make wrong. Nothing stale can
+    /// be served after the commit, whichever process serves.
+    static func dropCachedAnswers(_ db: Database, documentID: String, knowledgeBaseID: Int64) throws {
+        try db.execute(sql: """
+            DELETE FROM cache_entries WHERE id IN (SELECT entry_id FROM cache_citations WHERE document_id = ?)
+            """, arguments: [documentID])
+        try db.execute(sql: """
+            DELETE FROM cache_entries WHERE grounded = 0 AND kb = (SELECT name FROM knowledge_bases WHERE id = ?)
+            """, arguments: [knowledgeBaseID])
+    }
 
     private static func bumpGeneration(_ db: Database, knowledgeBaseID: Int64) throws {
         try db.execute(sql: "UPDATE knowledge_bases SET generation = generation + 1 WHERE id = ?", arguments: [knowledgeBaseID])

@@ -110,6 +110,61 @@ enum Schema {
                 CREATE INDEX answers_created ON answers(created_at);
                 """)
         }
+        migrator.registerMigration("v3-semantic-cache") { db in
+            try db.execute(sql: """
+                -- Answers served again to questions that mean the same. The vector is the standalone question's
+                -- embedding; the scope key hashes tenant, knowledge base, assistant, prompt version, ACL groups,
+                -- embedding model and filters, and its parts are kept for purging.
+                CREATE TABLE cache_entries (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    scope_key TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    kb TEXT NOT NULL,
+                    assistant TEXT NOT NULL,
+                    prompt_version TEXT NOT NULL,
+                    acl_signature TEXT NOT NULL,
+                    embedding_model TEXT NOT NULL,
+                    filters TEXT NOT NULL,
+                    question TEXT NOT NULL,
+                    answer TEXT NOT NULL,
+                    citations TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    grounded INTEGER NOT NULL,
+                    prompt_tokens INTEGER NOT NULL,
+                    completion_tokens INTEGER NOT NULL,
+                    tokens_estimated INTEGER NOT NULL,
+                    cost_usd DOUBLE,
+                    kb_generation INTEGER NOT NULL,
+                    source_answer_id TEXT NOT NULL,
+                    vector BLOB NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    last_used_at DOUBLE NOT NULL,
+                    hit_count INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX cache_entries_scope ON cache_entries(scope_key);
+                CREATE INDEX cache_entries_used ON cache_entries(last_used_at);
+                CREATE INDEX cache_entries_kb ON cache_entries(kb, grounded);
+                CREATE INDEX cache_entries_source ON cache_entries(source_answer_id);
+                -- The chunks an entry cites, with the hash of their text: replacing or deleting a document deletes
+                -- the entries citing it (see SQLiteStore.dropCachedAnswers).
+                CREATE TABLE cache_citations (
+                    entry_id TEXT NOT NULL REFERENCES cache_entries(id) ON DELETE CASCADE,
+                    document_id TEXT NOT NULL,
+                    chunk_id INTEGER NOT NULL,
+                    chunk_sha256 TEXT NOT NULL,
+                    PRIMARY KEY (entry_id, chunk_id)
+                );
+                CREATE INDEX cache_citations_document ON cache_citations(document_id);
+                CREATE TABLE cache_false_hits (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    cached_question TEXT NOT NULL,
+                    asked_question TEXT NOT NULL,
+                    similarity DOUBLE NOT NULL,
+                    answer_id TEXT NOT NULL,
+                    recorded_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -15,6 +15,8 @@ public struct Spotter: Sendable {
     public let prompts: PromptRegistry
     /// Every question goes through this pipeline.
     public let answers: AnswerPipeline
+    /// Answers served again to questions that mean the same.
+    public let cache: SemanticCache
     /// The client the remote language models share; nil when answering offline.
     private let httpClient: HTTPClient?
 
@@ -53,8 +55,16 @@ public struct Spotter: Sendable {
             httpClient = nil
         }
         let prices = configuration.languageModel?.prices ?? ModelPriceTable()
+        var cacheLogger = Logger(label: "spotter.cache")
+        cacheLogger.logLevel = configuration.logLevel
+        cache = SemanticCache(store: store, embedder: embedder, settings: configuration.cache, judge: condensingModel,
+                              logger: cacheLogger)
+        let remoteConfigured = configuration.languageModel != nil
         answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: model,
-                                 condenser: QuestionCondenser(model: condensingModel), defaultKnowledgeBase: configuration.defaultKnowledgeBase,
+                                 condenser: QuestionCondenser(model: condensingModel), cache: cache,
+                                 // With a remote model configured, an offline answer is a fallback's stop-gap: not cached.
+                                 isCacheable: { model in !(remoteConfigured && model == "offline") },
+                                 defaultKnowledgeBase: configuration.defaultKnowledgeBase,
                                  settings: configuration.answering, cost: { usage, producer in
                                      // Producers are named `host/model` (`#2` for a second endpoint of the same model).
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer

@@ -24,6 +24,9 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_MAX_MESSAGE_CHARS`, `SPOTTER_SESSION_TTL`, `SPOTTER_MIN_RELEVANCE`, `SPOTTER_HISTORY_TOKENS`: the
     /// answering pipeline's limits.
     public var answering = AnswerPipeline.Settings()
+    /// `SPOTTER_CACHE`, `SPOTTER_CACHE_THRESHOLD`, `SPOTTER_CACHE_TTL`, `SPOTTER_CACHE_MAX_ENTRIES`,
+    /// `SPOTTER_CACHE_LLM_VERIFY`: the semantic cache.
+    public var cache = SemanticCache.Settings()
     /// `SPOTTER_PROMPTS`: a prompt registry folder replacing the built-in one.
     public var promptsDirectory: URL?
     /// `SPOTTER_MAX_CHAT_SIZE`: the largest chat request body in bytes (`1MB` style in the variable) (larger bodies get 413).
@@ -131,6 +134,24 @@ public struct SpotterConfiguration: Sendable {
             guard let bytes = ByteSize.parse(text), bytes >= 1_024 else { throw .invalid("SPOTTER_MAX_CHAT_SIZE", text, expected: "a size of at least 1KB, such as 1MB or 262144") }
             configuration.maximumChatBody = bytes
         }
+        func flag(_ name: String) throws(ConfigurationError) -> Bool? {
+            guard let text = value(name) else { return nil }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw .invalid(name, text, expected: "on or off (true/false, 1/0)")
+            }
+        }
+        if let enabled = try flag("SPOTTER_CACHE") { configuration.cache.enabled = enabled }
+        if let threshold = try number("SPOTTER_CACHE_THRESHOLD", 0...1) { configuration.cache.similarityThreshold = threshold }
+        if let text = value("SPOTTER_CACHE_TTL") {
+            guard let seconds = Self.duration(text), seconds > 0 else {
+                throw .invalid("SPOTTER_CACHE_TTL", text, expected: "a duration such as 3600, 90m, 24h or 7d")
+            }
+            configuration.cache.timeToLive = seconds
+        }
+        if let entries = try whole("SPOTTER_CACHE_MAX_ENTRIES", 1...10_000_000) { configuration.cache.maximumEntries = entries }
+        if let judge = try flag("SPOTTER_CACHE_LLM_VERIFY") { configuration.cache.judgeWithModel = judge }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
         if let answers = try whole("SPOTTER_MAX_CONCURRENT_ANSWERS", 1...100_000) { configuration.maximumConcurrentAnswers = answers }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
@@ -150,7 +171,8 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
         "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
         "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
-        "SPOTTER_MAX_CONCURRENT_ANSWERS",
+        "SPOTTER_MAX_CONCURRENT_ANSWERS", "SPOTTER_CACHE", "SPOTTER_CACHE_THRESHOLD", "SPOTTER_CACHE_TTL",
+        "SPOTTER_CACHE_MAX_ENTRIES", "SPOTTER_CACHE_LLM_VERIFY",
         "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
         "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",

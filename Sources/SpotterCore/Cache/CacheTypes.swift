@@ -1,0 +1,199 @@
+import Crypto
+import Foundation
+
+/// The boundary a cached answer never crosses: an entry is visible only to requests of exactly the same scope.
+public struct CacheScope: Sendable, Hashable, Codable {
+    public var tenant: String
+    public var knowledgeBase: String
+    public var assistant: String
+    /// The prompt `id@version` the answer was written with.
+    public var promptVersion: String
+    /// A hash of the caller's ACL groups (``aclSignature(groups:)``): callers who may read different documents
+    /// never share answers.
+    public var aclSignature: String
+    /// The embedding model version: vectors of two models are not comparable.
+    public var embeddingModel: String
+    /// The request's metadata filters, canonically written (empty when none).
+    public var filters: String
+
+    public init(tenant: String, knowledgeBase: String, assistant: String, promptVersion: String, aclSignature: String,
+                embeddingModel: String, filters: String = "") {
+        self.tenant = tenant
+        self.knowledgeBase = knowledgeBase
+        self.assistant = assistant
+        self.promptVersion = promptVersion
+        self.aclSignature = aclSignature
+        self.embeddingModel = embeddingModel
+        self.filters = filters
+    }
+
+    /// One string naming the scope, stored with each entry and used to find a scope's entries.
+    public var key: String {
+        let joined = [tenant, knowledgeBase, assistant, promptVersion, aclSignature, embeddingModel, filters].joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(joined.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `public` for callers without groups; otherwise a hash of the sorted, distinct group names.
+    public static func aclSignature(groups: [String]) -> String {
+        let distinct = Set(groups.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }).sorted()
+        guard !distinct.isEmpty else { return "public" }
+        return "g:" + SHA256.hash(data: Data(distinct.joined(separator: "\n").utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func filterSignature(_ filters: [MetadataFilter]) -> String {
+        filters.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
+    }
+}
+
+/// A stored answer, ready to serve again.
+public struct CacheEntry: Sendable, Equatable, Codable {
+    public var id: String
+    public var scope: CacheScope
+    /// The standalone question the answer was written for.
+    public var question: String
+    public var answer: String
+    public var citations: [Citation]
+    /// SHA-256 of each cited chunk's text when the answer was written; a hit checks they still match.
+    public var citedChunkHashes: [Int64: String]
+    public var model: String
+    public var grounded: Bool
+    /// The tokens and cost the answer took; a hit saves them again.
+    public var usage: TokenUsage
+    public var costUSD: Double?
+    /// The knowledge base's generation (see ``Store/generation(of:)``) when the answer was written.
+    public var knowledgeBaseGeneration: Int64
+    /// The answer record that produced the entry.
+    public var sourceAnswerID: String
+    public var createdAt: Date
+    public var lastHitAt: Date?
+    public var hitCount: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, scope, question, answer, citations, model, grounded, usage
+        case citedChunkHashes = "cited_chunk_hashes"
+        case costUSD = "cost_usd"
+        case knowledgeBaseGeneration = "kb_generation"
+        case sourceAnswerID = "source_answer_id"
+        case createdAt = "created_at"
+        case lastHitAt = "last_hit_at"
+        case hitCount = "hit_count"
+    }
+}
+
+/// What the cache stage found, kept in the answer's trace.
+public struct CacheMatch: Sendable, Equatable, Codable {
+    public var entryID: String
+    /// The cached question whose answer was served.
+    public var matchedQuestion: String
+    /// Cosine similarity of the two standalone questions.
+    public var similarity: Double
+    /// The tokens and cost the original answer took, saved by this hit.
+    public var savedTokens: Int
+    public var savedCostUSD: Double?
+
+    public init(entryID: String, matchedQuestion: String, similarity: Double, savedTokens: Int, savedCostUSD: Double?) {
+        self.entryID = entryID
+        self.matchedQuestion = matchedQuestion
+        self.similarity = similarity
+        self.savedTokens = savedTokens
+        self.savedCostUSD = savedCostUSD
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case similarity
+        case entryID = "entry_id"
+        case matchedQuestion = "matched_question"
+        case savedTokens = "saved_tokens"
+        case savedCostUSD = "saved_cost_usd"
+    }
+}
+
+/// Which entries a purge removes: every field that is set must match.
+public struct CachePurgeFilter: Sendable, Equatable {
+    public var tenant: String?
+    public var knowledgeBase: String?
+    public var assistant: String?
+    public var promptVersion: String?
+
+    public init(tenant: String? = nil, knowledgeBase: String? = nil, assistant: String? = nil, promptVersion: String? = nil) {
+        self.tenant = tenant
+        self.knowledgeBase = knowledgeBase
+        self.assistant = assistant
+        self.promptVersion = promptVersion
+    }
+}
+
+/// A served cache hit that a user marked wrong: kept for calibrating the threshold and the look-alike check.
+public struct CacheFalseHit: Sendable, Equatable, Codable {
+    public var cachedQuestion: String
+    public var askedQuestion: String
+    public var similarity: Double
+    public var answerID: String
+    public var recordedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case similarity
+        case cachedQuestion = "cached_question"
+        case askedQuestion = "asked_question"
+        case answerID = "answer_id"
+        case recordedAt = "recorded_at"
+    }
+}
+
+/// Counts for `spotter cache stats` and the admin route.
+public struct CacheStatistics: Sendable, Equatable, Codable {
+    public struct ScopeCount: Sendable, Equatable, Codable {
+        public var tenant: String
+        public var knowledgeBase: String
+        public var assistant: String
+        public var promptVersion: String
+        public var entries: Int
+        public var hits: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tenant, assistant, entries, hits
+            case knowledgeBase = "kb"
+            case promptVersion = "prompt_version"
+        }
+    }
+
+    public var entries: Int
+    public var hits: Int
+    public var savedTokens: Int
+    public var savedCostUSD: Double
+    public var falseHits: Int
+    public var scopes: [ScopeCount]
+
+    enum CodingKeys: String, CodingKey {
+        case entries, hits, scopes
+        case savedTokens = "saved_tokens"
+        case savedCostUSD = "saved_cost_usd"
+        case falseHits = "false_hits"
+    }
+}
+
+/// The cache's persistent state. Entries live beside the documents they cite, so that replacing or deleting a
+/// document removes every entry citing it in the same transaction (see ``SQLiteStore/replaceDocument(_:chunks:in:)``).
+public protocol CacheStore: Sendable {
+    func insertCacheEntry(_ entry: CacheEntry, vector: [Float]) throws(StoreError)
+    func cacheEntry(id: String) throws(StoreError) -> CacheEntry?
+    /// Every entry id and vector of one scope, for the in-memory index.
+    func cacheVectors(scopeKey: String) throws(StoreError) -> [(id: String, vector: [Float])]
+    func recordCacheHit(id: String, at date: Date) throws(StoreError)
+    /// Deletes the entries; returns how many existed.
+    @discardableResult
+    func deleteCacheEntries(ids: [String]) throws(StoreError) -> Int
+    /// Deletes the entries matching the filter; returns their ids.
+    func purgeCache(_ filter: CachePurgeFilter) throws(StoreError) -> [String]
+    /// Deletes entries created before `date`; returns their ids.
+    func expireCache(createdBefore date: Date) throws(StoreError) -> [String]
+    /// Deletes the least recently used entries beyond `maximum`; returns their ids.
+    func evictCache(keeping maximum: Int) throws(StoreError) -> [String]
+    /// Entries that were written from, or served as, this answer.
+    func cacheEntryIDs(sourceAnswerID: String) throws(StoreError) -> [String]
+    func recordCacheFalseHit(_ falseHit: CacheFalseHit) throws(StoreError)
+    func cacheFalseHits() throws(StoreError) -> [CacheFalseHit]
+    func cacheStatistics() throws(StoreError) -> CacheStatistics
+    /// SHA-256 of the current text of each chunk that still exists.
+    func chunkHashes(ids: [Int64]) throws(StoreError) -> [Int64: String]
+}

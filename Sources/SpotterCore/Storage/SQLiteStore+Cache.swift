@@ -1,0 +1,168 @@
+import Crypto
+import Foundation
+import GRDB
+
+extension SQLiteStore: CacheStore {
+    public func insertCacheEntry(_ entry: CacheEntry, vector: [Float]) throws(StoreError) {
+        let scope = entry.scope
+        try write("store a cached answer") { db in
+            try db.execute(sql: """
+                INSERT INTO cache_entries (id, scope_key, tenant, kb, assistant, prompt_version, acl_signature, embedding_model,
+                    filters, question, answer, citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
+                    cost_usd, kb_generation, source_answer_id, vector, created_at, last_used_at, hit_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    entry.id, scope.key, scope.tenant, scope.knowledgeBase, scope.assistant, scope.promptVersion,
+                    scope.aclSignature, scope.embeddingModel, scope.filters, entry.question, entry.answer,
+                    Self.encodeJSON(entry.citations), entry.model, entry.grounded, entry.usage.promptTokens,
+                    entry.usage.completionTokens, entry.usage.estimated, entry.costUSD, entry.knowledgeBaseGeneration,
+                    entry.sourceAnswerID, VectorCoding.encode(vector), entry.createdAt.timeIntervalSince1970,
+                    (entry.lastHitAt ?? entry.createdAt).timeIntervalSince1970, entry.hitCount,
+                ])
+            for citation in entry.citations {
+                guard let hash = entry.citedChunkHashes[citation.chunkID] else { continue }
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO cache_citations (entry_id, document_id, chunk_id, chunk_sha256) VALUES (?, ?, ?, ?)
+                    """, arguments: [entry.id, citation.documentID, citation.chunkID, hash])
+            }
+        }
+    }
+
+    public func cacheEntry(id: String) throws(StoreError) -> CacheEntry? {
+        try read("read a cached answer") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_entries WHERE id = ?", arguments: [id]) else { return nil }
+            let hashes = try Row.fetchAll(db, sql: "SELECT chunk_id, chunk_sha256 FROM cache_citations WHERE entry_id = ?", arguments: [id])
+            return Self.cacheEntry(row, hashes: Dictionary(hashes.map { ($0["chunk_id"] as Int64, $0["chunk_sha256"] as String) },
+                                                          uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
+    private static func cacheEntry(_ row: Row, hashes: [Int64: String]) -> CacheEntry {
+        let hits: Int = row["hit_count"]
+        return CacheEntry(
+            id: row["id"],
+            scope: CacheScope(tenant: row["tenant"], knowledgeBase: row["kb"], assistant: row["assistant"],
+                              promptVersion: row["prompt_version"], aclSignature: row["acl_signature"],
+                              embeddingModel: row["embedding_model"], filters: row["filters"]),
+            question: row["question"], answer: row["answer"], citations: decodeJSON(row["citations"]) ?? [],
+            citedChunkHashes: hashes, model: row["model"], grounded: row["grounded"],
+            usage: TokenUsage(promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
+                              estimated: row["tokens_estimated"]),
+            costUSD: row["cost_usd"], knowledgeBaseGeneration: row["kb_generation"], sourceAnswerID: row["source_answer_id"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            lastHitAt: hits > 0 ? Date(timeIntervalSince1970: row["last_used_at"]) : nil, hitCount: hits)
+    }
+
+    public func cacheVectors(scopeKey: String) throws(StoreError) -> [(id: String, vector: [Float])] {
+        try read("load cached questions") { db in
+            try Row.fetchAll(db, sql: "SELECT id, vector FROM cache_entries WHERE scope_key = ? ORDER BY created_at", arguments: [scopeKey])
+                .map { (id: $0["id"], vector: VectorCoding.decode($0["vector"])) }
+        }
+    }
+
+    public func recordCacheHit(id: String, at date: Date) throws(StoreError) {
+        try write("count a cache hit") { db in
+            try db.execute(sql: "UPDATE cache_entries SET hit_count = hit_count + 1, last_used_at = ? WHERE id = ?",
+                           arguments: [date.timeIntervalSince1970, id])
+        }
+    }
+
+    @discardableResult
+    public func deleteCacheEntries(ids: [String]) throws(StoreError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try write("delete cached answers") { db in
+            try db.execute(sql: "DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))", arguments: [Self.encodeJSON(ids)])
+            return db.changesCount
+        }
+    }
+
+    public func purgeCache(_ filter: CachePurgeFilter) throws(StoreError) -> [String] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for (column, value) in [("tenant", filter.tenant), ("kb", filter.knowledgeBase), ("assistant", filter.assistant),
+                                ("prompt_version", filter.promptVersion)] {
+            guard let value else { continue }
+            conditions.append("\(column) = ?")
+            arguments.append(value)
+        }
+        let condition = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
+        return try deleteReturningIDs("purge cached answers", where: condition, arguments: StatementArguments(arguments))
+    }
+
+    public func expireCache(createdBefore date: Date) throws(StoreError) -> [String] {
+        try deleteReturningIDs("expire cached answers", where: "created_at < ?", arguments: [date.timeIntervalSince1970])
+    }
+
+    public func evictCache(keeping maximum: Int) throws(StoreError) -> [String] {
+        try deleteReturningIDs("evict cached answers", where: """
+            id IN (SELECT id FROM cache_entries ORDER BY last_used_at DESC, created_at DESC LIMIT -1 OFFSET ?)
+            """, arguments: [max(0, maximum)])
+    }
+
+    private func deleteReturningIDs(_ operation: String, where condition: String, arguments: StatementArguments) throws(StoreError) -> [String] {
+        try write(operation) { db in
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM cache_entries WHERE \(condition)", arguments: arguments)
+            guard !ids.isEmpty else { return [] }
+            try db.execute(sql: "DELETE FROM cache_entries WHERE id IN (SELECT value FROM json_each(?))", arguments: [Self.encodeJSON(ids)])
+            return ids
+        }
+    }
+
+    public func cacheEntryIDs(sourceAnswerID: String) throws(StoreError) -> [String] {
+        try read("find cached answers") { db in
+            try String.fetchAll(db, sql: "SELECT id FROM cache_entries WHERE source_answer_id = ?", arguments: [sourceAnswerID])
+        }
+    }
+
+    public func recordCacheFalseHit(_ falseHit: CacheFalseHit) throws(StoreError) {
+        try write("record a false cache hit") { db in
+            try db.execute(sql: """
+                INSERT INTO cache_false_hits (cached_question, asked_question, similarity, answer_id, recorded_at) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [falseHit.cachedQuestion, falseHit.askedQuestion, falseHit.similarity, falseHit.answerID,
+                                 falseHit.recordedAt.timeIntervalSince1970])
+        }
+    }
+
+    public func cacheFalseHits() throws(StoreError) -> [CacheFalseHit] {
+        try read("read false cache hits") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cache_false_hits ORDER BY id").map {
+                CacheFalseHit(cachedQuestion: $0["cached_question"], askedQuestion: $0["asked_question"], similarity: $0["similarity"],
+                              answerID: $0["answer_id"], recordedAt: Date(timeIntervalSince1970: $0["recorded_at"]))
+            }
+        }
+    }
+
+    public func cacheStatistics() throws(StoreError) -> CacheStatistics {
+        try read("count cached answers") { db in
+            let scopes = try Row.fetchAll(db, sql: """
+                SELECT tenant, kb, assistant, prompt_version, COUNT(*) AS entries, SUM(hit_count) AS hits
+                FROM cache_entries GROUP BY tenant, kb, assistant, prompt_version ORDER BY tenant, kb, assistant, prompt_version
+                """).map {
+                    CacheStatistics.ScopeCount(tenant: $0["tenant"], knowledgeBase: $0["kb"], assistant: $0["assistant"],
+                                               promptVersion: $0["prompt_version"], entries: $0["entries"], hits: $0["hits"] ?? 0)
+                }
+            let totals = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*) AS entries, COALESCE(SUM(hit_count), 0) AS hits,
+                       COALESCE(SUM(hit_count * (prompt_tokens + completion_tokens)), 0) AS tokens,
+                       COALESCE(SUM(hit_count * COALESCE(cost_usd, 0)), 0) AS cost
+                FROM cache_entries
+                """)
+            let falseHits = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_false_hits") ?? 0
+            return CacheStatistics(entries: totals?["entries"] ?? 0, hits: totals?["hits"] ?? 0, savedTokens: totals?["tokens"] ?? 0,
+                                   savedCostUSD: totals?["cost"] ?? 0, falseHits: falseHits, scopes: scopes)
+        }
+    }
+
+    public func chunkHashes(ids: [Int64]) throws(StoreError) -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try read("hash cited chunks") { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+                                        arguments: [Self.encodeJSON(ids)])
+            return Dictionary(rows.map { ($0["id"] as Int64, Self.sha256($0["text"] as String)) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
