@@ -268,6 +268,56 @@ struct ChatHTTPTests {
         }
     }
 
+    @Test func aParaphraseIsServedFromTheCacheWithoutCallingTheModel() async throws {
+        try await FakeOpenAIServer.with { llm in
+            await llm.setDefault(.answer("Drink 400 to 600 ml of water about two hours before training [1].",
+                                         usage: TokenUsage(promptTokens: 1_000, completionTokens: 20)))
+            try await Self.withChatServer(llm: llm, configure: { $0.cache.enabled = true }) { base, _ in
+                let first = try await Self.post(base, "/v1/chat", #"{"message": "How much water should I drink before a workout?"}"#)
+                #expect(first.json["cached"] as? Bool == false)
+                #expect(await llm.requestCount == 1)
+                let second = try await Self.post(base, "/v1/chat", #"{"message": "Before a workout, how much water should I drink?"}"#)
+                #expect(second.status == 200)
+                #expect(second.json["cached"] as? Bool == true)
+                #expect(second.json["answer"] as? String == first.json["answer"] as? String)
+                #expect(second.json["model"] as? String == "127.0.0.1/fake-model")
+                #expect((second.json["usage"] as? [String: Any])?["total_tokens"] as? Int == 0)
+                let match = try #require(second.json["cache"] as? [String: Any])
+                #expect(match["matched_question"] as? String == "How much water should I drink before a workout?")
+                #expect(match["saved_tokens"] as? Int == 1_020)
+                #expect(abs((match["saved_cost_usd"] as? Double ?? 0) - 1_040.0 / 1_000_000) < 1e-12)
+                #expect(await llm.requestCount == 1, "a hit must not call the model")
+                // Opting out calls the model; a purge empties the cache.
+                let optedOut = try await Self.post(base, "/v1/chat", #"{"message": "How much water should I drink before a workout?", "cache": false}"#)
+                #expect(optedOut.json["cached"] as? Bool == false)
+                #expect(await llm.requestCount == 2)
+                let bad = try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?kb=default&all=true")!)
+                #expect(bad.status == 400)
+                let unknown = try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?color=red")!)
+                #expect(unknown.status == 400 && unknown.errorMessage.contains("color"))
+                let purged = try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?kb=default")!)
+                #expect(purged.json["purged"] as? Int == 1)
+                let afterPurge = try await Self.post(base, "/v1/chat", #"{"message": "Before a workout, how much water should I drink?"}"#)
+                #expect(afterPurge.json["cached"] as? Bool == false)
+                #expect(await llm.requestCount == 3)
+            }
+        }
+    }
+
+    @Test func aFallbackAnswerIsNotCached() async throws {
+        try await FakeOpenAIServer.with { llm in
+            await llm.setDefault(.status(503))
+            try await Self.withChatServer(llm: llm, settings: ["SPOTTER_LLM_MAX_RETRIES": "0"], configure: { $0.cache.enabled = true }) { base, _ in
+                for _ in 0..<2 {
+                    let result = try await Self.post(base, "/v1/chat", #"{"message": "How should I warm up before lifting?"}"#)
+                    #expect(result.json["model"] as? String == "offline")
+                    #expect(result.json["cached"] as? Bool == false)
+                }
+                #expect(await llm.requestCount == 2, "the model is asked again: the stop-gap answer was not cached")
+            }
+        }
+    }
+
     @Test func failingUpstreamFallsBackToTheOfflineAnswerer() async throws {
         try await FakeOpenAIServer.with { llm in
             await llm.setDefault(.status(503))

@@ -198,7 +198,7 @@ struct OpenAPITests {
 
     /// The document describes what the routes really answer, not only its own examples.
     @Test func realResponsesMatchTheirDocumentedSchemas() async throws {
-        let spotter = try Loopback.spotter()
+        let spotter = try Loopback.spotter { $0.cache.enabled = true }
         try await Loopback.withServer(spotter) { base in
             let (_, value) = try await document(base)
             let validator = JSONSchemaSubset(document: value)
@@ -254,6 +254,14 @@ struct OpenAPITests {
             try check("POST", "/v1/chat/completions", try await post("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "How do I do a kettlebell swing?"}]}"#))
             try check("POST", "/v1/chat/completions", try await post("/v1/chat/completions", #"{"model": "nobody", "messages": [{"role": "user", "content": "hi"}]}"#))
             try check("GET", "/v1/models", try await Loopback.get(base, "/v1/models"))
+
+            // A cached answer carries its match; the cache's admin routes.
+            let cached = try await post("/v1/chat", #"{"message": "How do I do a kettlebell swing?"}"#)
+            #expect(cached.json["cached"] as? Bool == true)
+            try check("POST", "/v1/chat", cached)
+            try check("GET", "/admin/cache", try await Loopback.get(base, "/admin/cache"))
+            try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache")!))
+            try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?all=true")!))
         }
     }
 

@@ -65,6 +65,8 @@ public enum TestEnvironment {
         var configuration = SpotterConfiguration.defaults
         configuration.dataDirectory = dataDirectory
         configuration.modelDirectory = modelDirectory
+        // Off unless a test is about it: most tests ask the same questions more than once and expect fresh answers.
+        configuration.cache.enabled = false
         return configuration
     }
 

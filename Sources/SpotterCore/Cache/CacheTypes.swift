@@ -68,6 +68,26 @@ public struct CacheEntry: Sendable, Equatable, Codable {
     public var lastHitAt: Date?
     public var hitCount: Int
 
+    public init(id: String, scope: CacheScope, question: String, answer: String, citations: [Citation],
+                citedChunkHashes: [Int64: String], model: String, grounded: Bool, usage: TokenUsage, costUSD: Double?,
+                knowledgeBaseGeneration: Int64, sourceAnswerID: String, createdAt: Date, lastHitAt: Date?, hitCount: Int) {
+        self.id = id
+        self.scope = scope
+        self.question = question
+        self.answer = answer
+        self.citations = citations
+        self.citedChunkHashes = citedChunkHashes
+        self.model = model
+        self.grounded = grounded
+        self.usage = usage
+        self.costUSD = costUSD
+        self.knowledgeBaseGeneration = knowledgeBaseGeneration
+        self.sourceAnswerID = sourceAnswerID
+        self.createdAt = createdAt
+        self.lastHitAt = lastHitAt
+        self.hitCount = hitCount
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, scope, question, answer, citations, model, grounded, usage
         case citedChunkHashes = "cited_chunk_hashes"

@@ -84,6 +84,8 @@ public struct LookalikeCheck: Sendable {
         let ignored = { (word: String) in Lexicon.functionWords.contains(word) || Lexicon.stopWords.contains(word) && !Lexicon.slotWords(word) }
         onlyA = onlyA.filter { !ignored($0) }
         onlyB = onlyB.filter { !ignored($0) }
+        // "push-up" / "pushup", "warm up" / "warm-up": the same letters split differently.
+        if onlyA.joined() == onlyB.joined() { return ([], [], false) }
         // A word that only moved (present on both sides) is not a change, unless two words traded places
         // ("bench … overhead" / "overhead … bench").
         let stemsA = onlyA.map(Stemmer.stem), stemsB = onlyB.map(Stemmer.stem)
@@ -115,7 +117,8 @@ public struct LookalikeCheck: Sendable {
             // "run faster" / "run longer").
             for (changed, other) in [(swap.onlyA, b), (swap.onlyB, a)] {
                 for word in changed {
-                    guard let (axis, sign) = Lexicon.direction(word), other.directions[axis]?.contains(sign) != true else { continue }
+                    // A shared axis with opposite signs is reported above; here, words with no counterpart at all.
+                    guard let (axis, _) = Lexicon.direction(word), other.directions[axis] == nil else { continue }
                     differences.append((.comparative, "'\(word)' has no counterpart"))
                 }
             }
@@ -203,6 +206,10 @@ public struct QuestionAnalysis: Sendable, Equatable {
                 var scale = 1.0
                 if let inlineUnit, let known = Lexicon.units[inlineUnit] {
                     (unit, scale) = known
+                } else if index + 2 < words.count, ["a", "an"].contains(words[index + 1]), let known = Lexicon.units[words[index + 2]] {
+                    // "half an hour"
+                    (unit, scale) = known
+                    index += 2
                 } else if index + 1 < words.count {
                     let next = words[index + 1]
                     if let known = Lexicon.units[next] {
@@ -214,6 +221,16 @@ public struct QuestionAnalysis: Sendable, Equatable {
                     }
                 }
                 quantities.append(Quantity(value: value * scale, unit: unit ?? ""))
+                continue
+            }
+            // "a pound of fat", "per tablespoon": a unit with no number is one of it.
+            if index > 0, ["a", "an", "per", "each"].contains(words[index - 1]), let (unit, scale) = Lexicon.countableUnits[word] {
+                quantities.append(Quantity(value: scale, unit: unit))
+                continue
+            }
+            // "too much" / "too little": the amount is the question.
+            if index > 0, words[index - 1] == "too", let sign = ["much": 1, "many": 1, "little": -1, "few": -1][word] {
+                directions["amount", default: []].insert(sign)
                 continue
             }
             if let ordinal = Lexicon.ordinals[word] {
@@ -370,6 +387,9 @@ enum Lexicon {
         add(["mi", "mile", "miles"], "m", 1609)
         add(["cal", "cals", "calorie", "calories", "kcal", "kcals"], "kcal", 1)
         add(["ml", "milliliter", "milliliters", "millilitre", "millilitres"], "l", 0.001)
+        add(["tsp", "teaspoon", "teaspoons"], "l", 0.005)
+        add(["tbsp", "tablespoon", "tablespoons"], "l", 0.015)
+        add(["cup", "cups"], "l", 0.24)
         add(["l", "liter", "liters", "litre", "litres"], "l", 1)
         add(["percent", "pct"], "%", 1)
         add(["rep", "reps", "repetition", "repetitions"], "rep", 1)
@@ -378,6 +398,12 @@ enum Lexicon {
         add(["bpm"], "bpm", 1)
         return table
     }()
+
+    /// Units that name an amount on their own ("a pound", "per tablespoon"), unlike "day" or "week", which the
+    /// time-frame rule judges.
+    static let countableUnits: [String: (String, Double)] = units.filter { name, unit in
+        unit.0 != "s" && !["set", "sets", "rep", "reps", "repetition", "repetitions", "time", "times", "x", "m", "k", "l", "g", "s", "h", "d", "mi", "mo"].contains(name)
+    }
 
     /// Words that turn a statement around.
     static let negations: Set<String> = [
@@ -410,7 +436,6 @@ enum Lexicon {
         add("earliness", ["early", "earlier", "earliest"], ["late", "later", "latest"])
         add("frequency", ["often", "frequent", "frequently"], ["rarely", "seldom", "occasionally"])
         add("strength", ["strong", "stronger", "strongest"], ["weak", "weaker", "weakest"])
-        add("order", ["before", "pre", "prior", "ahead"], ["after", "post", "afterwards", "following"])
         add("pushpull", ["push", "pushing"], ["pull", "pulling"])
         add("position", ["inner", "inside"], ["outer", "outside"])
         add("intake", ["eat", "eating", "drink", "drinking"], ["fasting", "fasted"])
@@ -456,6 +481,8 @@ enum Lexicon {
         add("month", ["month", "months", "monthly"])
         add("year", ["year", "years", "yearly", "annual", "annually"])
         add("weekend", ["weekend", "weekends"])
+        add("before", ["before", "pre", "prior", "beforehand"])
+        add("after", ["after", "post", "afterwards", "afterward"])
         add("season", ["winter", "summer", "autumn"])
         add("longterm", ["long-term", "longterm", "chronic", "permanent", "permanently"])
         add("shortterm", ["short-term", "acute", "temporary", "temporarily"])

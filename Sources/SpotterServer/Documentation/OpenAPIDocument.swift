@@ -930,7 +930,8 @@ enum OpenAPIDocument {
                       "model": "gpt-4o-mini",
                       "cached": false,
                       "grounded": true,
-                      "trace_id": "trc_7d41c0a9"
+                      "trace_id": "trc_7d41c0a9",
+                      "cache": null
                     }
                   }
                 }
@@ -941,7 +942,7 @@ enum OpenAPIDocument {
                 },
                 "examples": {
                   "stream": {
-                    "value": "event: token\ndata: {\"text\":\"A kettlebell deadlift\"}\n\nevent: token\ndata: {\"text\":\" works the hamstrings and glutes [1].\"}\n\nevent: citations\ndata: {\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}]}\n\nevent: done\ndata: {\"answer_id\":\"ans_01JDX4M3Q8\",\"session_id\":\"ses_01JDX4M2ZK\",\"answer\":\"A kettlebell deadlift works the hamstrings and glutes [1].\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"usage\":{\"prompt_tokens\":812,\"completion_tokens\":64,\"total_tokens\":876,\"estimated\":false},\"cost_usd\":0.00021,\"model\":\"gpt-4o-mini\",\"cached\":false,\"grounded\":true,\"trace_id\":\"trc_7d41c0a9\"}\n\n"
+                    "value": "event: token\ndata: {\"text\":\"A kettlebell deadlift\"}\n\nevent: token\ndata: {\"text\":\" works the hamstrings and glutes [1].\"}\n\nevent: citations\ndata: {\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}]}\n\nevent: done\ndata: {\"answer_id\":\"ans_01JDX4M3Q8\",\"session_id\":\"ses_01JDX4M2ZK\",\"answer\":\"A kettlebell deadlift works the hamstrings and glutes [1].\",\"citations\":[{\"n\":1,\"document_id\":\"3f9c2a7b1e0d4c5a\",\"chunk_id\":42,\"title\":\"Kettlebell deadlift\",\"source\":\"upload:kettlebell.md\",\"snippet\":\"Hinge at the hips with a kettlebell between the feet; works the hamstrings and glutes.\",\"score\":0.0328}],\"usage\":{\"prompt_tokens\":812,\"completion_tokens\":64,\"total_tokens\":876,\"estimated\":false},\"cost_usd\":0.00021,\"model\":\"gpt-4o-mini\",\"cached\":false,\"grounded\":true,\"trace_id\":\"trc_7d41c0a9\",\"cache\":null}\n\n"
                   },
                   "failed": {
                     "value": "event: token\ndata: {\"text\":\"A kettlebell\"}\n\nevent: error\ndata: {\"error\":{\"code\":\"upstream_unavailable\",\"message\":\"the language model did not answer; try again\"}}\n\n"
@@ -1182,6 +1183,149 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/admin/cache": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "getCacheStatistics",
+        "summary": "Semantic cache statistics",
+        "description": "Cached answers per scope, hits, tokens and cost saved, and false hits reported through feedback. Not yet behind authentication (the security work adds an admin key).",
+        "responses": {
+          "200": {
+            "description": "The statistics.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CacheStatistics"
+                },
+                "examples": {
+                  "statistics": {
+                    "value": {
+                      "entries": 2,
+                      "hits": 5,
+                      "saved_tokens": 4380,
+                      "saved_cost_usd": 0.00105,
+                      "false_hits": 0,
+                      "scopes": [
+                        {
+                          "tenant": "default",
+                          "kb": "default",
+                          "assistant": "spotter",
+                          "prompt_version": "coach@1",
+                          "entries": 2,
+                          "hits": 5
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "purgeCache",
+        "summary": "Purge cached answers by scope",
+        "description": "Deletes the cached answers matching every parameter given; `all=true` deletes every one. A scope or `all=true` is required.",
+        "parameters": [
+          {
+            "name": "tenant",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "kb",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "assistant",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "prompt_version",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            },
+            "example": "coach@1"
+          },
+          {
+            "name": "all",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "How many cached answers were deleted.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "purged": {
+                      "type": "integer"
+                    }
+                  },
+                  "required": [
+                    "purged"
+                  ],
+                  "additionalProperties": false
+                },
+                "examples": {
+                  "purged": {
+                    "value": {
+                      "purged": 3
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "No scope, an unknown parameter or a bad value.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "no_scope": {
+                    "value": {
+                      "error": {
+                        "code": "invalid_parameter",
+                        "message": "name a scope (tenant, kb, assistant, prompt_version) or pass all=true"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
     "/v1/sessions/{id}": {
       "get": {
         "tags": [
@@ -1290,6 +1434,105 @@ enum OpenAPIDocument {
   },
   "components": {
     "schemas": {
+      "CacheMatch": {
+        "type": "object",
+        "description": "The cached question whose answer was served.",
+        "properties": {
+          "entry_id": {
+            "type": "string"
+          },
+          "matched_question": {
+            "type": "string"
+          },
+          "similarity": {
+            "type": "number",
+            "description": "Cosine similarity of the two standalone questions."
+          },
+          "saved_tokens": {
+            "type": "integer",
+            "description": "Tokens the original answer took, saved by this hit."
+          },
+          "saved_cost_usd": {
+            "type": [
+              "number",
+              "null"
+            ]
+          }
+        },
+        "required": [
+          "entry_id",
+          "matched_question",
+          "similarity",
+          "saved_tokens",
+          "saved_cost_usd"
+        ],
+        "additionalProperties": false
+      },
+      "CacheStatistics": {
+        "type": "object",
+        "properties": {
+          "entries": {
+            "type": "integer"
+          },
+          "hits": {
+            "type": "integer"
+          },
+          "saved_tokens": {
+            "type": "integer"
+          },
+          "saved_cost_usd": {
+            "type": "number"
+          },
+          "false_hits": {
+            "type": "integer",
+            "description": "Cache hits that users marked wrong (kept for calibration)."
+          },
+          "scopes": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "tenant": {
+                  "type": "string"
+                },
+                "kb": {
+                  "type": "string"
+                },
+                "assistant": {
+                  "type": "string"
+                },
+                "prompt_version": {
+                  "type": "string"
+                },
+                "entries": {
+                  "type": "integer"
+                },
+                "hits": {
+                  "type": "integer"
+                }
+              },
+              "required": [
+                "tenant",
+                "kb",
+                "assistant",
+                "prompt_version",
+                "entries",
+                "hits"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
+        "required": [
+          "entries",
+          "hits",
+          "saved_tokens",
+          "saved_cost_usd",
+          "false_hits",
+          "scopes"
+        ],
+        "additionalProperties": false
+      },
       "Error": {
         "type": "object",
         "properties": {
@@ -1699,6 +1942,11 @@ enum OpenAPIDocument {
           "assistant": {
             "type": "string",
             "default": "spotter"
+          },
+          "cache": {
+            "type": "boolean",
+            "default": true,
+            "description": "false: the answer is neither served from nor stored in the semantic cache."
           }
         },
         "required": [
@@ -1800,13 +2048,24 @@ enum OpenAPIDocument {
             "type": "string"
           },
           "cached": {
-            "type": "boolean"
+            "type": "boolean",
+            "description": "True when the answer was served from the semantic cache (then `usage` is zero and `cache` says what was saved)."
           },
           "grounded": {
             "type": "boolean"
           },
           "trace_id": {
             "type": "string"
+          },
+          "cache": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/CacheMatch"
+              },
+              {
+                "type": "null"
+              }
+            ]
           }
         },
         "required": [
@@ -1819,7 +2078,8 @@ enum OpenAPIDocument {
           "model",
           "cached",
           "grounded",
-          "trace_id"
+          "trace_id",
+          "cache"
         ],
         "additionalProperties": false
       },

@@ -19,9 +19,11 @@ struct ChatRoutes {
         var filters: [String: FilterValue]?
         var stream: Bool?
         var assistant: String?
+        /// false: neither served from nor stored in the semantic cache.
+        var cache: Bool?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case message, kb, filters, stream, assistant
+            case message, kb, filters, stream, assistant, cache
             case sessionID = "session_id"
         }
 
@@ -54,7 +56,7 @@ struct ChatRoutes {
             let ticket = try admission.admit()
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
-                assistant: body.assistant, requestID: context.id)
+                assistant: body.assistant, requestID: context.id, useCache: body.cache ?? true)
             let wantsStream = body.stream ?? request.headers[.accept].map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {
