@@ -5,7 +5,7 @@ import SpotterCore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run them from a release build).",
-        subcommands: [Embed.self, Index.self, Cache.self, Similarity.self])
+        subcommands: [Embed.self, Index.self, Cache.self, HTTP.self, Similarity.self])
 
     struct Embed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

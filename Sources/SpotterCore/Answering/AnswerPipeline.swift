@@ -399,7 +399,7 @@ public struct AnswerPipeline: Sendable {
         let vector: [Float]
         let generation: Int64
         do {
-            vector = try await cache.embedder.embed([standalone.question])[0]
+            vector = try await cache.embedding(of: standalone.question)
             generation = try search.store.generation(of: search.resolve(valid.knowledgeBase))
         } catch {
             return CacheDecision(outcome: "miss (lookup failed: \(error))")
