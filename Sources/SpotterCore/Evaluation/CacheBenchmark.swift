@@ -296,16 +296,21 @@ public enum CacheBenchmark {
         svg += "<path d=\"\(path(report.sweep.map(\.spotter)))\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n"
         func mark(_ rates: Rates, _ colour: String, _ label: String) {
             svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%@\"/>\n", x(rates.falseHitRate), y(rates.hitRate), colour)
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"%@\">%@</text>\n", x(rates.falseHitRate) + 8, y(rates.hitRate) + 4, colour, label)
+            // Labels right of points in the left half, left of them in the right half, so that they stay inside.
+            let right = rates.falseHitRate > 0.5
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"%@\" text-anchor=\"%@\">%@</text>\n",
+                          x(rates.falseHitRate) + (right ? -8 : 8), y(rates.hitRate) + 4, colour, right ? "end" : "start", label)
         }
         mark(report.naive095, "#d62728", String(format: "naive, cosine ≥ 0.95 (%.0f%% hits, %.1f%% false)", report.naive095.hitRate * 100, report.naive095.falseHitRate * 100))
         mark(report.naiveBest, "#d62728", String(format: "naive, best threshold %.2f (%.0f%%, %.1f%%)", report.naiveBest.threshold, report.naiveBest.hitRate * 100, report.naiveBest.falseHitRate * 100))
         mark(report.spotter, "#1f77b4", String(format: "Spotter, threshold %.2f (%.0f%%, %.1f%%)", report.spotter.threshold, report.spotter.hitRate * 100, report.spotter.falseHitRate * 100))
-        svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"190\" height=\"42\" fill=\"white\" stroke=\"#999\"/>\n", x(1) - 200, y(0) - 56)
+        // The legend sits top left, where neither curve goes (no cache serves most paraphrases with no false hits).
+        let legendX = x(0) + 10, legendY = y(1) + 8
+        svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"190\" height=\"42\" fill=\"white\" stroke=\"#999\"/>\n", legendX, legendY)
         svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">Spotter (threshold + check)</text>\n",
-                      x(1) - 192, y(0) - 40, x(1) - 170, y(0) - 40, x(1) - 164, y(0) - 36)
+                      legendX + 8, legendY + 14, legendX + 30, legendY + 14, legendX + 36, legendY + 18)
         svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">naive (threshold only)</text>\n",
-                      x(1) - 192, y(0) - 22, x(1) - 170, y(0) - 22, x(1) - 164, y(0) - 18)
+                      legendX + 8, legendY + 32, legendX + 30, legendY + 32, legendX + 36, legendY + 36)
         svg += "</svg>\n"
         return svg
     }
