@@ -172,15 +172,11 @@ struct HTTPBenchResult: Encodable {
         var requestsPerSecond: Double
 
         init(latencies: [Double], seconds: Double, failures: Int = 0) {
-            let sorted = latencies.sorted()
-            func percentile(_ p: Double) -> Double {
-                sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.down)))]
-            }
-            requests = sorted.count
+            requests = latencies.count
             self.failures = failures
-            p50Milliseconds = percentile(0.5)
-            p99Milliseconds = percentile(0.99)
-            requestsPerSecond = seconds > 0 ? Double(sorted.count) / seconds : 0
+            p50Milliseconds = RetrievalMetrics.percentile(latencies, 0.5) ?? 0
+            p99Milliseconds = RetrievalMetrics.percentile(latencies, 0.99) ?? 0
+            requestsPerSecond = seconds > 0 ? Double(latencies.count) / seconds : 0
         }
 
         enum CodingKeys: String, CodingKey {

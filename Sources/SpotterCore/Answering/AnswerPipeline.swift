@@ -195,6 +195,8 @@ public struct AnswerPipeline: Sendable {
         var message: String
         var assistant: PromptRegistry.Assistant
         var knowledgeBase: String
+        /// The knowledge base as stored, resolved once here.
+        var resolvedKnowledgeBase: KnowledgeBase
         var filters: [MetadataFilter]
     }
 
@@ -217,12 +219,14 @@ public struct AnswerPipeline: Sendable {
             throw .invalidRequest(field: "max_tokens", reason: "must be between 1 and 32768")
         }
         let knowledgeBase = request.knowledgeBase ?? assistant.knowledgeBase ?? defaultKnowledgeBase
+        let resolved: KnowledgeBase
         do {
-            _ = try search.resolve(knowledgeBase)
+            resolved = try search.resolve(knowledgeBase)
         } catch {
             throw .search(error)
         }
-        return ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase, filters: request.filters)
+        return ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase,
+                            resolvedKnowledgeBase: resolved, filters: request.filters)
     }
 
     struct ResolvedConversation {
@@ -391,16 +395,14 @@ public struct AnswerPipeline: Sendable {
         guard request.useCache else { return CacheDecision(outcome: "bypass (the request opted out)") }
         // A question rewritten from the conversation depends on history the cache key does not hold.
         let rewritten = standalone.method == .rule
-            || (standalone.method == .model && Self.normalised(standalone.question) != Self.normalised(valid.message))
+            || (standalone.method == .model && QuestionAnalysis.normalised(standalone.question) != QuestionAnalysis.normalised(valid.message))
         if rewritten { return CacheDecision(outcome: "bypass (depends on the conversation, condensed by \(standalone.method.rawValue))") }
         if SemanticCache.refersToConversation(valid.message) {
             return CacheDecision(outcome: "bypass (refers to the conversation)")
         }
         let vector: [Float]
-        let generation: Int64
         do {
             vector = try await cache.embedding(of: standalone.question)
-            generation = try search.store.generation(of: search.resolve(valid.knowledgeBase))
         } catch {
             return CacheDecision(outcome: "miss (lookup failed: \(error))")
         }
@@ -409,13 +411,17 @@ public struct AnswerPipeline: Sendable {
             promptVersion: valid.assistant.prompt.reference, aclSignature: CacheScope.aclSignature(groups: request.groups),
             embeddingModel: "\(cache.embedder.modelID)@\(cache.embedder.modelVersion)",
             filters: CacheScope.filterSignature(valid.filters))
-        let plan = CachePlan(scope: scope, vector: vector, knowledgeBaseGeneration: generation)
         switch await cache.lookup(standalone.question, vector: vector, scope: scope) {
         case .hit(let entry, let match):
             return CacheDecision(hit: (entry, match), plan: nil,
                                  outcome: "hit \(SemanticCache.format(match.similarity)): \(PromptBuilder.clip(match.matchedQuestion, words: 20))")
         case .miss(let reason):
-            return CacheDecision(plan: plan, outcome: "miss (\(reason))")
+            // The knowledge base's version before retrieval, kept with the answer; only a miss needs it.
+            guard let generation = try? search.store.generation(of: valid.resolvedKnowledgeBase) else {
+                return CacheDecision(outcome: "miss (\(reason)); not cached: the knowledge base version could not be read")
+            }
+            return CacheDecision(plan: CachePlan(scope: scope, vector: vector, knowledgeBaseGeneration: generation),
+                                 outcome: "miss (\(reason))")
         }
     }
 
@@ -456,10 +462,6 @@ public struct AnswerPipeline: Sendable {
             logger.error("could not cache the answer", metadata: ["error": "\(error)"])
             return "stored; not cached (\(error))"
         }
-    }
-
-    static func normalised(_ text: String) -> String {
-        QuestionAnalysis.words(text).joined(separator: " ")
     }
 }
 

@@ -302,6 +302,11 @@ public struct QuestionAnalysis: Sendable, Equatable {
         return result.filter { !$0.isEmpty }
     }
 
+    /// The question's words joined by single spaces: the form in which two questions count as the same text.
+    public static func normalised(_ text: String) -> String {
+        words(text).joined(separator: " ")
+    }
+
     /// A number written in digits (with an optional unit glued to it) or in words.
     static func number(_ word: String) -> (Double, String?)? {
         if let value = Lexicon.numberWords[word] { return (value, nil) }
@@ -506,7 +511,7 @@ enum Lexicon {
         "realistically", "really", "typically", "usually", "generally", "best", "other", "else", "something",
         "anything", "kind", "sort", "type", "amount", "number", "lot", "lots", "bit", "enough", "should've",
         "difference", "between", "versus", "vs", "per", "each", "different", "same", "use", "using", "used",
-        "work", "works", "doe", "da", "ha", "wa", "whi", "thi", "someth", "anyth", "everyth", "out",
+        "work", "works", "out",
         // Generic words of asking about a topic, not the topic itself.
         "form", "technique", "routine", "session", "sign", "signs", "cause", "causes", "reason", "reasons", "ideas",
         "suggest", "define", "definition", "teach", "show", "give", "perform", "consider", "considered", "roughly",

@@ -202,7 +202,7 @@ public final class SemanticCache: Sendable {
 
     /// The standalone question's embedding, from the memo when the same text was asked recently.
     public func embedding(of question: String) async throws -> [Float] {
-        let key = QuestionAnalysis.words(question).joined(separator: " ")
+        let key = QuestionAnalysis.normalised(question)
         if let known = questionVectors.withLock({ $0[key] }) { return known }
         let vector = try await embedder.embed([question])[0]
         questionVectors.withLock { memo in
@@ -271,7 +271,7 @@ public final class SemanticCache: Sendable {
     /// Whether a question refers to the conversation itself ("what did I say my max was?"), so that its answer
     /// cannot be shared even when the words are the same.
     public static func refersToConversation(_ question: String) -> Bool {
-        let text = " " + QuestionAnalysis.words(question).joined(separator: " ") + " "
+        let text = " " + QuestionAnalysis.normalised(question) + " "
         return conversationPhrases.contains { text.contains(" \($0) ") }
     }
 
@@ -284,21 +284,19 @@ public final class SemanticCache: Sendable {
 
     // MARK: Metrics
 
-    private var lookups: (hit: Counter, miss: Counter) {
-        (Counter(label: "spotter_cache_lookups_total", dimensions: [("result", "hit")], factory: metrics),
-         Counter(label: "spotter_cache_lookups_total", dimensions: [("result", "miss")], factory: metrics))
-    }
     private var expired: Counter { Counter(label: "spotter_cache_evictions_total", dimensions: [("reason", "ttl")], factory: metrics) }
     private var evicted: Counter { Counter(label: "spotter_cache_evictions_total", dimensions: [("reason", "size")], factory: metrics) }
     private var falseHits: Counter { Counter(label: "spotter_cache_false_hits_total", factory: metrics) }
 
     private func count(_ lookup: Lookup) -> Lookup {
+        let result: String
         switch lookup {
         case .hit(_, let match):
-            lookups.hit.increment()
+            result = "hit"
             Counter(label: "spotter_cache_saved_tokens_total", factory: metrics).increment(by: Int64(match.savedTokens))
-        case .miss: lookups.miss.increment()
+        case .miss: result = "miss"
         }
+        Counter(label: "spotter_cache_lookups_total", dimensions: [("result", result)], factory: metrics).increment()
         return lookup
     }
 
@@ -334,14 +332,7 @@ struct ScopeIndex: Sendable {
 
     func nearest(to query: [Float], k: Int) -> [(id: String, similarity: Double)] {
         guard query.count == dimension, !ids.isEmpty, k > 0 else { return [] }
-        var best = TopK<Int>(capacity: k)
-        vectors.withUnsafeBufferPointer { matrix in
-            query.withUnsafeBufferPointer { q in
-                for row in 0..<ids.count {
-                    best.insert(row, score: VectorMath.dot(matrix.baseAddress! + row * dimension, q.baseAddress!, dimension))
-                }
-            }
-        }
-        return best.sorted().map { (ids[$0.item], Double($0.score)) }
+        return VectorMath.nearestRows(to: query, in: vectors, rows: ids.count, dimension: dimension, k: k)
+            .map { (ids[$0.item], Double($0.score)) }
     }
 }

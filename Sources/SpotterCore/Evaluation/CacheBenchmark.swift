@@ -317,20 +317,9 @@ public enum CacheBenchmark {
 
     // MARK: Reading
 
+    /// The labelled lines of a file, which must hold at least one.
     private static func readJSONLines<T: Decodable>(_ url: URL, expected: String, validate: (T) -> String?) throws(EvaluationError) -> [T] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw .unreadable(url.path, reason: "missing or not UTF-8") }
-        var items: [T] = []
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let item: T
-            do {
-                item = try JSONDecoder().decode(T.self, from: Data(line.utf8))
-            } catch {
-                throw .malformed(url.path, line: offset + 1, reason: "expected \(expected)")
-            }
-            if let problem = validate(item) { throw .malformed(url.path, line: offset + 1, reason: problem) }
-            items.append(item)
-        }
+        let items = try JSONLines.read(url, expected: expected, validate: validate)
         guard !items.isEmpty else { throw .malformed(url.path, line: nil, reason: "no lines; expected \(expected)") }
         return items
     }

@@ -41,15 +41,7 @@ public struct RelevanceCalibration: Sendable {
 
     /// Reads JSONL lines `{"question": "...", "covered": true|false}`.
     public static func readQuestions(_ url: URL) throws(EvaluationError) -> [LabelledQuestion] {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw .unreadable(url.path, reason: "missing or not UTF-8") }
-        var questions: [LabelledQuestion] = []
-        for (offset, line) in text.split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let question = try? JSONDecoder().decode(LabelledQuestion.self, from: Data(line.utf8)) else {
-                throw .malformed(url.path, line: offset + 1, reason: "expected {\"question\": string, \"covered\": bool}")
-            }
-            questions.append(question)
-        }
-        return questions
+        try JSONLines.read(url, expected: "{\"question\": string, \"covered\": bool}")
     }
 
     /// Searches each question exactly as the pipeline's retrieve stage does for `assistant`, and scores it by the

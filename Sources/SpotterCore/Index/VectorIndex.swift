@@ -46,17 +46,10 @@ public struct ExactVectorIndex: VectorIndex {
 
     public func nearest(to query: [Float], k: Int, allowedDocuments: Set<String>?) -> [VectorMatch] {
         guard query.count == dimension, k > 0, count > 0 else { return [] }
-        var best = TopK<Int>(capacity: k)
-        vectors.withUnsafeBufferPointer { matrix in
-            query.withUnsafeBufferPointer { q in
-                for row in 0..<count {
-                    if let allowedDocuments, !allowedDocuments.contains(documentIDs[row]) { continue }
-                    let base = matrix.baseAddress! + row * dimension
-                    best.insert(row, score: VectorMath.dot(base, q.baseAddress!, dimension))
-                }
-            }
+        let best = VectorMath.nearestRows(to: query, in: vectors, rows: count, dimension: dimension, k: k) { row in
+            allowedDocuments?.contains(documentIDs[row]) ?? true
         }
-        return best.sorted().map { VectorMatch(chunkID: chunkIDs[$0.item], documentID: documentIDs[$0.item], similarity: $0.score) }
+        return best.map { VectorMatch(chunkID: chunkIDs[$0.item], documentID: documentIDs[$0.item], similarity: $0.score) }
     }
 }
 
@@ -92,6 +85,21 @@ enum VectorMath {
             index += 1
         }
         return sum
+    }
+
+    /// The `k` rows of a row-major matrix most similar to `query`, best first, among the rows `include` accepts:
+    /// the exact scan behind ``ExactVectorIndex`` and the semantic cache.
+    static func nearestRows(to query: [Float], in matrix: [Float], rows: Int, dimension: Int, k: Int,
+                            include: (Int) -> Bool = { _ in true }) -> [(item: Int, score: Float)] {
+        var best = TopK<Int>(capacity: k)
+        matrix.withUnsafeBufferPointer { matrix in
+            query.withUnsafeBufferPointer { q in
+                for row in 0..<rows where include(row) {
+                    best.insert(row, score: dot(matrix.baseAddress! + row * dimension, q.baseAddress!, dimension))
+                }
+            }
+        }
+        return best.sorted()
     }
 
     /// The inner product of two equally long vectors.

@@ -19,12 +19,12 @@ struct AdminRoutes {
         }
 
         router.delete("/admin/cache") { request, _ -> Response in
-            let query = request.uri.queryParameters
-            for (name, _) in query where !Self.purgeParameters.contains(String(name)) {
-                throw APIError.badParameter("unknown parameter '\(name)'; a purge takes \(Self.purgeParameters.joined(separator: ", "))")
+            let query = try QueryString(request.uri.query)
+            if let unknown = query.names.first(where: { !Self.purgeParameters.contains($0) }) {
+                throw APIError.badParameter("unknown parameter '\(unknown)'; a purge takes \(Self.purgeParameters.joined(separator: ", "))")
             }
             func value(_ name: String) throws(APIError) -> String? {
-                guard let text = query[name[...]].map(String.init) else { return nil }
+                guard let text = try query.single(name) else { return nil }
                 guard !text.isEmpty else { throw APIError.badParameter("\(name) must not be empty") }
                 return text
             }
