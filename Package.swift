@@ -76,6 +76,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                // A second connection to the store, standing in for another process that changes it.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

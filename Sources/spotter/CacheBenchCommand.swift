@@ -80,6 +80,8 @@ extension Bench {
                 summary.workload = report
                 if !json { printWorkload(report) }
             }
+            // The answers' records are written behind them: let them land before the store closes.
+            await spotter.answers.log.settle()
             try write(CanonicalJSON.string(summary, fallback: "{}") + "\n", to: output)
             if json {
                 var short = summary

@@ -42,6 +42,16 @@ struct Chat: AsyncParsableCommand {
             logger.logLevel = max(logger.logLevel, .warning)
             backend = LocalChatBackend(spotter: try Spotter(configuration: configuration, logger: logger))
         }
+        do {
+            try await converse(backend: backend, filters: filters)
+        } catch {
+            await backend.finish()
+            throw error
+        }
+        await backend.finish()
+    }
+
+    private func converse(backend: any ChatBackend, filters: [MetadataFilter]) async throws {
         var sessionID = session
         if let message {
             sessionID = try await ask(message, backend: backend, sessionID: sessionID, filters: filters)
@@ -104,6 +114,12 @@ struct Chat: AsyncParsableCommand {
 /// Where `spotter chat` gets its answers.
 protocol ChatBackend: Sendable {
     func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error>
+    /// Lets go of what the backend holds (the answers' records still queued are written first).
+    func finish() async
+}
+
+extension ChatBackend {
+    func finish() async {}
 }
 
 struct LocalChatBackend: ChatBackend {
@@ -111,5 +127,9 @@ struct LocalChatBackend: ChatBackend {
 
     func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
         spotter.answers.answer(request)
+    }
+
+    func finish() async {
+        await spotter.shutdown()
     }
 }

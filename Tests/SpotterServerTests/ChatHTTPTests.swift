@@ -349,7 +349,7 @@ struct ChatHTTPTests {
                 #expect(condense.messages.last?.content.contains("And where do I get it?") == true)
                 #expect(requests[2].chat?.messages.last?.content.hasSuffix("Question: What foods are good sources of protein?") == true)
                 let answerID = try #require(second.json["answer_id"] as? String)
-                let record = try #require(try spotter.store.answer(id: answerID))
+                let record = try #require(try await spotter.answers.recordedAnswer(id: answerID))
                 #expect(record.standaloneQuestion == "What foods are good sources of protein?")
                 #expect(record.trace.record(for: .condense)?.outcome.hasPrefix("model") == true)
                 #expect((second.json["citations"] as? [[String: Any]])?.contains { $0["title"] as? String == "Protein Basics" } == true)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// The answering pipeline, top to bottom: every question to Spotter, from any surface, goes through ``run(_:emit:)``.
 ///
@@ -46,6 +47,9 @@ public struct AnswerPipeline: Sendable {
     /// Where each stage's duration goes (`spotter_pipeline_stage_seconds{stage}`); the process's `MetricsSystem`
     /// unless a test passes its own.
     public let metrics: any MetricsFactory
+    /// Where the answers' records and conversation turns go: written behind the answer, in batches.
+    public let log: AnswerLog
+    let sessionSweep = SessionSweep()
 
     public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
                 condenser: QuestionCondenser, cache: SemanticCache? = nil,
@@ -65,6 +69,7 @@ public struct AnswerPipeline: Sendable {
         self.cost = cost
         self.logger = logger
         self.metrics = metrics
+        log = AnswerLog(store: conversations, logger: logger)
     }
 
     /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. A request that is wrong (bad
@@ -79,15 +84,21 @@ public struct AnswerPipeline: Sendable {
         try await run(request) { _ in }
     }
 
+    /// An answer's record, once the writes queued before the call are stored.
+    public func recordedAnswer(id: String) async throws(StoreError) -> AnswerRecord? {
+        await log.settle()
+        return try conversations.answer(id: id)
+    }
+
     /// Runs every stage for one request, reporting progress through `emit`.
     public func run(_ request: AnswerRequest, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Answer {
         let started = ContinuousClock.now
         let now = Date()
         let answerID = Identifier.make("ans")
         var trace = AnswerTrace(id: Identifier.make("trc"))
-        var logger = self.logger
-        logger[metadataKey: "answer_id"] = "\(answerID)"
-        if let requestID = request.requestID { logger[metadataKey: "request_id"] = "\(requestID)" }
+        // Passed with each message rather than set on the logger: setting metadata re-renders the handler's prefix.
+        var logMetadata: Logger.Metadata = ["answer_id": "\(answerID)"]
+        if let requestID = request.requestID { logMetadata["request_id"] = "\(requestID)" }
 
         // 1. Validate: the message, the assistant, the knowledge base.
         let valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
@@ -96,9 +107,9 @@ public struct AnswerPipeline: Sendable {
 
         // 2. Conversation: the session's history (or the client's), with expiry.
         let conversation = try await trace.run(.conversation, outcome: \.outcome) { () throws(AnswerError) in
-            try resolveConversation(request, valid: valid, now: now)
+            try await resolveConversation(request, valid: valid, now: now)
         }
-        if let sessionID = conversation.sessionID { logger[metadataKey: "session_id"] = "\(sessionID)" }
+        if let sessionID = conversation.sessionID { logMetadata["session_id"] = "\(sessionID)" }
         emit(.started(AnswerStart(answerID: answerID, sessionID: conversation.sessionID, traceID: trace.id)))
 
         // 3. Condense a follow-up into a standalone question.
@@ -163,28 +174,22 @@ public struct AnswerPipeline: Sendable {
         let latency = (ContinuousClock.now - started).inSeconds * 1000
         let traceSoFar = trace
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
-            do {
-                try record(answer, request: request, valid: valid, standalone: standalone.question,
-                           latency: latency, trace: traceSoFar, now: now)
-            } catch {
-                // The user has the answer already; a failed write must not take it back.
-                logger.error("could not record the answer", metadata: ["error": "\(error)"])
-                throw AnswerError.store("\(error)")
-            }
-            return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logger: logger)
+            // Queued: the answer does not wait for its bookkeeping (see AnswerLog).
+            record(answer, valid: valid, standalone: standalone.question, latency: latency, trace: traceSoFar, now: now)
+            return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
         answer.trace = trace
         for stage in trace.stages {
             Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", stage.stage.rawValue)], factory: metrics)
                 .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
         }
-        logger.info("answered", metadata: [
+        logger.info("answered", metadata: logMetadata.merging([
             "model": "\(answer.model)", "grounded": "\(answer.grounded)", "cached": "\(answer.cached)",
             "citations": "\(answer.citations.count)",
             "tokens_in": "\(answer.usage.promptTokens)", "tokens_out": "\(answer.usage.completionTokens)",
             "latency_ms": "\(Int(latency.rounded()))",
             "stages": "\(trace.stages.map { "\($0.stage.rawValue)=\(String(format: "%.1f", $0.milliseconds))" }.joined(separator: " "))",
-        ])
+        ]) { _, new in new })
         emit(.done(answer))
         return answer
     }
@@ -236,7 +241,7 @@ public struct AnswerPipeline: Sendable {
         var outcome: String
     }
 
-    func resolveConversation(_ request: AnswerRequest, valid: ValidRequest, now: Date) throws(AnswerError) -> ResolvedConversation {
+    func resolveConversation(_ request: AnswerRequest, valid: ValidRequest, now: Date) async throws(AnswerError) -> ResolvedConversation {
         if let history = request.history {
             let turns = history.filter { $0.role != .system }
             return ResolvedConversation(sessionID: nil, history: turns, previousQuestion: nil,
@@ -245,6 +250,8 @@ public struct AnswerPipeline: Sendable {
         guard let sessionID = request.sessionID else {
             return ResolvedConversation(sessionID: Identifier.make("ses"), history: [], previousQuestion: nil, outcome: "new session")
         }
+        // The session's last turn may still be queued.
+        await log.settle(session: sessionID)
         do {
             guard let session = try conversations.session(id: sessionID) else {
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "new session (client id)")
@@ -337,29 +344,20 @@ public struct AnswerPipeline: Sendable {
         return Generated(text: text, model: producer, usage: counted)
     }
 
-    func record(_ answer: Answer, request: AnswerRequest, valid: ValidRequest, standalone: String, latency: Double,
-                trace: AnswerTrace, now: Date) throws(AnswerError) {
+    func record(_ answer: Answer, valid: ValidRequest, standalone: String, latency: Double, trace: AnswerTrace, now: Date) {
         let record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
             trace: trace, createdAt: now)
-        do {
-            guard let sessionID = answer.sessionID else { return try conversations.recordAnswer(record) }
-            if try conversations.session(id: sessionID) == nil {
-                _ = try conversations.openSession(id: sessionID, knowledgeBase: valid.knowledgeBase,
-                                                  assistant: valid.assistant.name, at: now)
-                // New sessions are rare enough to sweep idle ones here, instead of running a timer.
-                try conversations.deleteSessions(idleBefore: now.addingTimeInterval(-settings.sessionIdleTime))
-            }
-            try conversations.recordTurn(record,
-                                         question: StoredMessage(role: .user, content: valid.message, createdAt: now),
-                                         reply: StoredMessage(role: .assistant, content: answer.answer, answerID: answer.answerID,
-                                                              citations: answer.citations, createdAt: Date()))
-        } catch {
-            throw .store(error.description)
-        }
+        guard answer.sessionID != nil else { return log.submit(.answer(record)) }
+        // Idle sessions are swept here, at most once a minute, instead of by a timer.
+        if sessionSweep.isDue(now) { log.submit(.deleteIdleSessions(before: now.addingTimeInterval(-settings.sessionIdleTime))) }
+        log.submit(.turn(record,
+                         question: StoredMessage(role: .user, content: valid.message, createdAt: now),
+                         reply: StoredMessage(role: .assistant, content: answer.answer, answerID: answer.answerID,
+                                              citations: answer.citations, createdAt: Date())))
     }
 
     // MARK: Cache
@@ -427,22 +425,26 @@ public struct AnswerPipeline: Sendable {
 
     /// Streams a cached answer in word-sized pieces, as generation would.
     func replay(_ entry: CacheEntry, emit: @Sendable (AnswerEvent) -> Void) -> Produced {
-        var piece = ""
-        for character in entry.answer {
-            piece.append(character)
-            if character == " " || character == "\n", piece.count >= 12 {
-                emit(.token(piece))
-                piece = ""
+        // Cut at a space or newline once a piece has 12 bytes; bytes, not characters, as those two are ASCII.
+        let text = entry.answer.utf8
+        var start = text.startIndex
+        var index = start
+        while index != text.endIndex {
+            let byte = text[index]
+            index = text.index(after: index)
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n"), text.distance(from: start, to: index) >= 12 {
+                emit(.token(String(entry.answer[start..<index])))
+                start = index
             }
         }
-        if !piece.isEmpty { emit(.token(piece)) }
+        if start != text.endIndex { emit(.token(String(entry.answer[start...]))) }
         return Produced(text: entry.answer, citations: entry.citations, model: entry.model,
                         usage: TokenUsage(promptTokens: 0, completionTokens: 0), costUSD: entry.costUSD.map { _ in 0 },
                         grounded: entry.grounded)
     }
 
     /// Stores a fresh, complete answer in the cache; returns the record stage's outcome.
-    func storeInCache(_ answer: Answer, produced: Produced, plan: CachePlan?, question: String, now: Date, logger: Logger) -> String {
+    func storeInCache(_ answer: Answer, produced: Produced, plan: CachePlan?, question: String, now: Date, logMetadata: Logger.Metadata) -> String {
         guard let cache, let plan, !answer.cached else { return "stored" }
         guard isCacheable(produced.model), !produced.text.isEmpty else { return "stored; not cached (answer by \(produced.model))" }
         var hashes: [Int64: String] = [:]
@@ -459,7 +461,7 @@ public struct AnswerPipeline: Sendable {
             try cache.insert(entry, vector: plan.vector, now: now)
             return "stored; cached as \(entry.id)"
         } catch {
-            logger.error("could not cache the answer", metadata: ["error": "\(error)"])
+            logger.error("could not cache the answer", metadata: logMetadata.merging(["error": "\(error)"]) { _, new in new })
             return "stored; not cached (\(error))"
         }
     }
@@ -514,11 +516,26 @@ struct RetrievedPassages {
     }
 }
 
+/// When idle sessions were last swept: a sweep is a write, and stateless clients open a session per question.
+final class SessionSweep: Sendable {
+    static let interval: TimeInterval = 60
+    private let last = Mutex<Date?>(nil)
+
+    /// True at most once per ``interval`` (the caller then sweeps).
+    func isDue(_ now: Date) -> Bool {
+        last.withLock { last in
+            if let previous = last, now.timeIntervalSince(previous) < Self.interval, now >= previous { return false }
+            last = now
+            return true
+        }
+    }
+}
+
 /// Random, prefixed ids for answers, traces and sessions.
 enum Identifier {
     static func make(_ prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return prefix + "_" + (0..<16).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        return prefix + "_" + withUnsafeBytes(of: generator.next() as UInt64) { $0.hexadecimal }
     }
 
     /// Client-chosen ids: 1–128 of letters, digits, '-', '_', '.', ':'.

@@ -30,14 +30,14 @@ public struct CacheScope: Sendable, Hashable, Codable {
     /// One string naming the scope, stored with each entry and used to find a scope's entries.
     public var key: String {
         let joined = [tenant, knowledgeBase, assistant, promptVersion, aclSignature, embeddingModel, filters].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(joined.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(joined.utf8)).prefix(12).hexadecimal
     }
 
     /// `public` for callers without groups; otherwise a hash of the sorted, distinct group names.
     public static func aclSignature(groups: [String]) -> String {
         let distinct = Set(groups.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }).sorted()
         guard !distinct.isEmpty else { return "public" }
-        return "g:" + SHA256.hash(data: Data(distinct.joined(separator: "\n").utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "g:" + SHA256.hash(data: Data(distinct.joined(separator: "\n").utf8)).prefix(8).hexadecimal
     }
 
     static func filterSignature(_ filters: [MetadataFilter]) -> String {
@@ -194,12 +194,29 @@ public struct CacheStatistics: Sendable, Equatable, Codable {
 
 /// The cache's persistent state. Entries live beside the documents they cite, so that replacing or deleting a
 /// document removes every entry citing it in the same transaction (see ``SQLiteStore/replaceDocument(_:chunks:in:)``).
+/// Hits on one entry not yet written to the store.
+public struct CacheHitTally: Sendable, Equatable {
+    public var entryID: String
+    public var hits: Int
+    public var lastHitAt: Date
+
+    public init(entryID: String, hits: Int, lastHitAt: Date) {
+        self.entryID = entryID
+        self.hits = hits
+        self.lastHitAt = lastHitAt
+    }
+}
+
 public protocol CacheStore: Sendable {
     func insertCacheEntry(_ entry: CacheEntry, vector: [Float]) throws(StoreError)
     func cacheEntry(id: String) throws(StoreError) -> CacheEntry?
     /// Every entry id and vector of one scope, for the in-memory index.
     func cacheVectors(scopeKey: String) throws(StoreError) -> [(id: String, vector: [Float])]
-    func recordCacheHit(id: String, at date: Date) throws(StoreError)
+    /// Adds counted hits to the entries (batched: the cache counts hits in memory and writes them now and then).
+    func recordCacheHits(_ tallies: [CacheHitTally]) throws(StoreError)
+    /// A number that changes whenever an entry is deleted or a chunk changes, in any process; while it stands still,
+    /// entries verified earlier are still current.
+    func cacheVersion() throws(StoreError) -> Int64
     /// Deletes the entries; returns how many existed.
     @discardableResult
     func deleteCacheEntries(ids: [String]) throws(StoreError) -> Int

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Decides whether a question may be served the answer of a cached question that is close in embedding space.
 ///
@@ -304,8 +305,17 @@ public struct QuestionAnalysis: Sendable, Equatable {
 
     /// The question's words joined by single spaces: the form in which two questions count as the same text.
     public static func normalised(_ text: String) -> String {
-        words(text).joined(separator: " ")
+        if let known = normalisedForms.withLock({ $0[text] }) { return known }
+        let form = words(text).joined(separator: " ")
+        normalisedForms.withLock { forms in
+            // A question is normalised several times per answer (cache key, bypass rules, the match); bounded.
+            if forms.count >= 20_000 { forms.removeAll(keepingCapacity: true) }
+            forms[text] = form
+        }
+        return form
     }
+
+    private static let normalisedForms = Mutex<[String: String]>([:])
 
     /// A number written in digits (with an optional unit glued to it) or in words.
     static func number(_ word: String) -> (Double, String?)? {

@@ -65,6 +65,13 @@ public final class SemanticCache: Sendable {
     /// Embeddings of recently asked questions by their normalised text: popular questions repeat word for word,
     /// and the embedding is most of a hit's cost (about 8 ms of the 9 on a 2-core machine).
     private let questionVectors = Mutex<[String: [Float]]>([:])
+    /// Entries read from the store and checked against the chunks they cite, current for as long as the store's
+    /// ``CacheStore/cacheVersion()`` stands still: a repeated hit then reads one integer, not the entry and its chunks.
+    private let verifiedEntries = Mutex(VerifiedEntries())
+    /// Hits counted in memory and written together, at most once per ``hitWriteInterval``, instead of one write
+    /// transaction per hit. Counts not yet written are lost if the process dies; they only steer eviction and stats.
+    private let pendingHits = Mutex(PendingHits())
+    static let hitWriteInterval: Duration = .seconds(1)
 
     public init(store: any CacheStore, embedder: any Embedder, settings: Settings = Settings(), judge: (any ChatModel)? = nil,
                 check: LookalikeCheck = LookalikeCheck(), logger: Logger = Logger(label: "spotter.cache"),
@@ -93,11 +100,15 @@ public final class SemanticCache: Sendable {
         guard best.similarity >= settings.similarityThreshold else {
             return count(.miss(reason: "nearest \(Self.format(best.similarity)) < \(Self.format(settings.similarityThreshold))"))
         }
-        let analysed = QuestionAnalysis(question)
+        // One read of the store's cache version decides whether entries verified earlier may be used as they are.
+        let version = try? store.cacheVersion()
+        let normalisedQuestion = QuestionAnalysis.normalised(question)
+        var analysed: QuestionAnalysis?
         var rejections: [String] = []
         var verified = 0
         for candidate in neighbours where candidate.similarity >= settings.similarityThreshold && verified < settings.candidates {
-            guard let entry = try? store.cacheEntry(id: candidate.id) else {
+            let known = version.flatMap { version in verifiedEntries.withLock { $0.version == version ? $0.entries[candidate.id] : nil } }
+            guard let entry = known ?? (try? store.cacheEntry(id: candidate.id)) else {
                 // Deleted in the store (invalidated, purged, evicted by another process): forget it here too.
                 forget([candidate.id])
                 continue
@@ -110,23 +121,30 @@ public final class SemanticCache: Sendable {
                 rejections.append("expired")
                 continue
             }
-            let verdict = await verify(question, analysed: analysed, against: entry.question)
-            guard verdict.passed else {
-                rejections.append("'\(PromptBuilder.clip(entry.question, words: 12))' \(Self.format(candidate.similarity)): \(verdict.summary)")
-                continue
+            // The same words need the same answer; anything else goes through the look-alike check.
+            if QuestionAnalysis.normalised(entry.question) != normalisedQuestion {
+                if analysed == nil { analysed = QuestionAnalysis(question) }
+                let verdict = await verify(question, analysed: analysed, against: entry.question)
+                guard verdict.passed else {
+                    rejections.append("'\(PromptBuilder.clip(entry.question, words: 12))' \(Self.format(candidate.similarity)): \(verdict.summary)")
+                    continue
+                }
             }
-            guard citationsStillMatch(entry) else {
-                // Belt and braces: ingest deletes such entries, so this only catches a store changed behind our back.
-                _ = try? store.deleteCacheEntries(ids: [entry.id])
-                forget([entry.id])
-                rejections.append("citations changed")
-                continue
+            if known == nil {
+                guard citationsStillMatch(entry) else {
+                    // Belt and braces: ingest deletes such entries, so this only catches a store changed behind our back.
+                    _ = try? store.deleteCacheEntries(ids: [entry.id])
+                    forget([entry.id])
+                    rejections.append("citations changed")
+                    continue
+                }
+                if let version { remember(entry, version: version) }
             }
             if settings.judgeWithModel, let judge, await !Self.judgeSameAnswer(question, entry.question, model: judge, logger: logger) {
                 rejections.append("'\(PromptBuilder.clip(entry.question, words: 12))': the model judged it different")
                 continue
             }
-            try? store.recordCacheHit(id: entry.id, at: now)
+            countHit(on: entry.id, at: now)
             let match = CacheMatch(entryID: entry.id, matchedQuestion: entry.question, similarity: candidate.similarity,
                                    savedTokens: entry.usage.totalTokens, savedCostUSD: entry.costUSD)
             return count(.hit(entry, match))
@@ -163,6 +181,56 @@ public final class SemanticCache: Sendable {
             }
         }
         return index.nearest(to: vector, k: k)
+    }
+
+    private func remember(_ entry: CacheEntry, version: Int64) {
+        verifiedEntries.withLock { state in
+            if state.version != version { state = VerifiedEntries(version: version) }
+            // Bounded like the other memos: cleared wholesale when full.
+            if state.entries.count >= 4_096 { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[entry.id] = entry
+        }
+    }
+
+    private func countHit(on id: String, at date: Date) {
+        let due: [CacheHitTally]? = pendingHits.withLock { pending in
+            var tally = pending.tallies[id] ?? CacheHitTally(entryID: id, hits: 0, lastHitAt: date)
+            tally.hits += 1
+            tally.lastHitAt = max(tally.lastHitAt, date)
+            pending.tallies[id] = tally
+            let now = ContinuousClock.now
+            guard now - pending.lastWrite >= Self.hitWriteInterval else { return nil }
+            pending.lastWrite = now
+            defer { pending.tallies.removeAll(keepingCapacity: true) }
+            return Array(pending.tallies.values)
+        }
+        if let due { write(due) }
+    }
+
+    /// Writes the hits counted in memory to the store (before statistics are read, before eviction, at shutdown).
+    public func writeHitCounts() {
+        let due = pendingHits.withLock { pending in
+            pending.lastWrite = ContinuousClock.now
+            defer { pending.tallies.removeAll(keepingCapacity: true) }
+            return Array(pending.tallies.values)
+        }
+        write(due)
+    }
+
+    private func write(_ tallies: [CacheHitTally]) {
+        guard !tallies.isEmpty else { return }
+        do {
+            try store.recordCacheHits(tallies)
+        } catch {
+            // Counts steer eviction and statistics only; losing a second's worth is not worth failing an answer.
+            logger.warning("could not write cache hit counts", metadata: ["error": "\(error)", "entries": "\(tallies.count)"])
+        }
+    }
+
+    /// The store's statistics, with the hits counted in memory written first.
+    public func statistics() throws(StoreError) -> CacheStatistics {
+        writeHitCounts()
+        return try store.cacheStatistics()
     }
 
     private func citationsStillMatch(_ entry: CacheEntry) -> Bool {
@@ -218,6 +286,8 @@ public final class SemanticCache: Sendable {
     /// Stores a freshly written answer, then applies the TTL and the size bound.
     public func insert(_ entry: CacheEntry, vector: [Float], now: Date = Date()) throws(StoreError) {
         try store.insertCacheEntry(entry, vector: vector)
+        // Eviction goes by last use: the counts in memory first.
+        writeHitCounts()
         let key = entry.scope.key
         scopes.withLock { scopes in scopes[key]?.append(id: entry.id, vector: vector) }
         let expiredIDs = try store.expireCache(createdBefore: now.addingTimeInterval(-settings.timeToLive))
@@ -301,6 +371,17 @@ public final class SemanticCache: Sendable {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.3f", value) }
+}
+
+/// Entries known to be current at one cache version.
+struct VerifiedEntries {
+    var version: Int64 = -1
+    var entries: [String: CacheEntry] = [:]
+}
+
+struct PendingHits {
+    var tallies: [String: CacheHitTally] = [:]
+    var lastWrite = ContinuousClock.now
 }
 
 /// The vectors of one scope, scanned exactly: a scope holds thousands of entries at most, and a scan of 10,000

@@ -7,20 +7,13 @@ import Foundation
 public protocol ConversationStore: Sendable {
     /// The session with this id, or nil.
     func session(id: String) throws(StoreError) -> SessionRecord?
-    /// Creates the session, or returns it when it exists.
-    func openSession(id: String, knowledgeBase: String, assistant: String, at date: Date) throws(StoreError) -> SessionRecord
     /// The session's messages, oldest first.
     func messages(inSession id: String) throws(StoreError) -> [StoredMessage]
-    /// Appends a question and its answer to the session and records the answer, in one transaction.
-    func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage) throws(StoreError)
-    /// Records an answer that belongs to no stored session (a stateless OpenAI-style request).
-    func recordAnswer(_ answer: AnswerRecord) throws(StoreError)
+    /// Applies the writes in order, in one transaction (all or none).
+    func apply(_ writes: [ConversationWrite]) throws(StoreError)
     /// Deletes a session and its messages; false when there was none.
     @discardableResult
     func deleteSession(id: String) throws(StoreError) -> Bool
-    /// Deletes every session idle since before `date`; returns how many.
-    @discardableResult
-    func deleteSessions(idleBefore date: Date) throws(StoreError) -> Int
     /// One answer's record.
     func answer(id: String) throws(StoreError) -> AnswerRecord?
 }

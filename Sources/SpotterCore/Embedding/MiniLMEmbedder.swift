@@ -63,7 +63,7 @@ public final class MiniLMEmbedder: Embedder, Sendable {
                 modelDirectory.path, "it has \(tokenizer.vocabularySize) tokens but the model only \(config.vocabSize)")
         }
         let digest = SHA256.hash(data: file.data)
-        self.modelVersion = String(digest.map { String(format: "%02x", $0) }.joined().prefix(12))
+        self.modelVersion = String(digest.hexadecimal.prefix(12))
     }
 
     /// The encoder implements mean pooling only; a folder whose pooling config asks for another mode is refused

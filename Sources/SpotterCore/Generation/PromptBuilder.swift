@@ -46,6 +46,15 @@ public struct PromptBuilder: Sendable {
     }
 
     static func clip(_ text: String, words: Int) -> String {
+        // Most texts clipped are short, single-spaced ASCII questions: returned as they are, without splitting.
+        var spaces = 0, previous = UInt8(ascii: " "), plain = true
+        for byte in text.utf8 {
+            let space = byte == UInt8(ascii: " ")
+            if byte < 0x20 || byte >= 0x80 || (space && previous == UInt8(ascii: " ")) { plain = false; break }
+            if space { spaces += 1 }
+            previous = byte
+        }
+        if plain, previous != UInt8(ascii: " "), spaces < words { return text }
         let parts = text.split(whereSeparator: { $0.isWhitespace })
         return parts.count > words ? parts.prefix(words).joined(separator: " ") + " …" : parts.joined(separator: " ")
     }

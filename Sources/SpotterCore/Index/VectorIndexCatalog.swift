@@ -241,7 +241,7 @@ public final class VectorIndexCatalog: Sendable {
         for id in chunkIDs {
             withUnsafeBytes(of: id.littleEndian) { hasher.update(bufferPointer: $0) }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexadecimal
     }
 
     private func wrap<T>(_ body: () throws(StoreError) -> T) throws(VectorIndexCatalogError) -> T {

@@ -154,7 +154,7 @@ public struct IngestService: Sendable {
         hasher.update(data: Data(document.text.utf8))
         hasher.update(data: Data([0]))
         hasher.update(data: Data(CanonicalJSON.string(document.metadata).utf8))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hexadecimal
     }
 
     /// Knowledge-base names appear in URLs and file names: keep them plain.

@@ -60,10 +60,21 @@ extension SQLiteStore: CacheStore {
         }
     }
 
-    public func recordCacheHit(id: String, at date: Date) throws(StoreError) {
-        try write("count a cache hit") { db in
-            try db.execute(sql: "UPDATE cache_entries SET hit_count = hit_count + 1, last_used_at = ? WHERE id = ?",
-                           arguments: [date.timeIntervalSince1970, id])
+    public func recordCacheHits(_ tallies: [CacheHitTally]) throws(StoreError) {
+        guard !tallies.isEmpty else { return }
+        try write("count cache hits") { db in
+            let update = try db.cachedStatement(sql: """
+                UPDATE cache_entries SET hit_count = hit_count + ?, last_used_at = max(last_used_at, ?) WHERE id = ?
+                """)
+            for tally in tallies {
+                try update.execute(arguments: [tally.hits, tally.lastHitAt.timeIntervalSince1970, tally.entryID])
+            }
+        }
+    }
+
+    public func cacheVersion() throws(StoreError) -> Int64 {
+        try read("read the cache version") { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM cache_version WHERE id = 1")) ?? 0
         }
     }
 
@@ -163,6 +174,6 @@ extension SQLiteStore: CacheStore {
     }
 
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
 }

@@ -8,17 +8,6 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    public func openSession(id: String, knowledgeBase: String, assistant: String, at date: Date) throws(StoreError) -> SessionRecord {
-        try write("open session") { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]) {
-                return Self.sessionRecord(row)
-            }
-            try db.execute(sql: "INSERT INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, knowledgeBase, assistant, date.timeIntervalSince1970, date.timeIntervalSince1970])
-            return SessionRecord(id: id, knowledgeBase: knowledgeBase, assistant: assistant, createdAt: date, updatedAt: date)
-        }
-    }
-
     public func messages(inSession id: String) throws(StoreError) -> [StoredMessage] {
         try read("read session messages") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY id", arguments: [id]).map { row in
@@ -30,36 +19,48 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    public func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage) throws(StoreError) {
-        try write("record an answer") { db in
-            guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
-            for message in [question, reply] {
-                try db.execute(sql: """
-                    INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [sessionID, message.role.rawValue, message.content, message.answerID,
-                                     Self.encodeJSON(message.citations), message.createdAt.timeIntervalSince1970])
+    public func apply(_ writes: [ConversationWrite]) throws(StoreError) {
+        guard !writes.isEmpty else { return }
+        try write("record answers") { db in
+            for write in writes {
+                switch write {
+                case .answer(let answer):
+                    try Self.insert(answer, db)
+                case .turn(let answer, let question, let reply):
+                    try Self.recordTurn(answer, question: question, reply: reply, db)
+                case .deleteIdleSessions(let date):
+                    try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
+                }
             }
-            try db.execute(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?",
-                           arguments: [reply.createdAt.timeIntervalSince1970, sessionID])
-            try Self.insert(answer, db)
         }
     }
 
-    public func recordAnswer(_ answer: AnswerRecord) throws(StoreError) {
-        try write("record an answer") { db in try Self.insert(answer, db) }
+    private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage, _ db: Database) throws {
+        guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
+        // The first turn opens the session.
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [sessionID, answer.knowledgeBase, answer.assistant, question.createdAt.timeIntervalSince1970,
+                                     question.createdAt.timeIntervalSince1970])
+        let insertMessage = try db.cachedStatement(sql: """
+            INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let citations = encodeJSON(answer.citations)
+        for message in [question, reply] {
+            // The reply cites what the answer cites: encoded once.
+            let cited = message.citations.isEmpty ? "[]" : message.citations == answer.citations ? citations : encodeJSON(message.citations)
+            try insertMessage.execute(arguments: [sessionID, message.role.rawValue, message.content, message.answerID,
+                                                  cited, message.createdAt.timeIntervalSince1970])
+        }
+        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?")
+            .execute(arguments: [reply.createdAt.timeIntervalSince1970, sessionID])
+        try insert(answer, db, citations: citations)
     }
 
     public func deleteSession(id: String) throws(StoreError) -> Bool {
         try write("delete session") { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [id])
             return db.changesCount > 0
-        }
-    }
-
-    public func deleteSessions(idleBefore date: Date) throws(StoreError) -> Int {
-        try write("delete idle sessions") { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
-            return db.changesCount
         }
     }
 
@@ -79,15 +80,15 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    private static func insert(_ answer: AnswerRecord, _ db: Database) throws {
-        try db.execute(sql: """
+    private static func insert(_ answer: AnswerRecord, _ db: Database, citations: String? = nil) throws {
+        try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
                                  cost_usd, latency_ms, trace, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [
+            """).execute(arguments: [
                 answer.id, answer.sessionID, answer.knowledgeBase, answer.assistant, answer.promptVersion,
-                answer.question, answer.standaloneQuestion, answer.answer, encodeJSON(answer.citations), answer.model,
+                answer.question, answer.standaloneQuestion, answer.answer, citations ?? encodeJSON(answer.citations), answer.model,
                 answer.grounded, answer.usage.promptTokens, answer.usage.completionTokens, answer.usage.estimated,
                 answer.costUSD, answer.latencyMilliseconds, encodeJSON(answer.trace),
                 answer.createdAt.timeIntervalSince1970,

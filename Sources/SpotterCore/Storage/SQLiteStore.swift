@@ -86,7 +86,7 @@ public final class SQLiteStore: Store {
     /// The id a document gets: stable for a (knowledge base, source) pair, so re-ingest keeps it.
     public static func documentID(knowledgeBase: String, sourceURI: String) -> String {
         let digest = SHA256.hash(data: Data("\(knowledgeBase)\u{0}\(sourceURI)".utf8))
-        return "doc_" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "doc_" + digest.prefix(8).hexadecimal
     }
 
     public func fingerprint(ofSource sourceURI: String, in knowledgeBase: KnowledgeBase) throws(StoreError) -> DocumentFingerprint? {

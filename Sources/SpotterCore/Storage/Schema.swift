@@ -165,6 +165,25 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v4-cache-version") { db in
+            try db.execute(sql: """
+                -- A counter that moves whenever a cached answer may have gone stale: an entry deleted (invalidated,
+                -- purged, expired, evicted) or a chunk changed or deleted, by this process or any other. The cache
+                -- keeps the entries it has verified in memory for as long as the counter stands still, so that a hit
+                -- reads one integer instead of the entry and the text of every chunk it cites.
+                CREATE TABLE cache_version (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL
+                );
+                INSERT INTO cache_version (id, version) VALUES (1, 0);
+                CREATE TRIGGER cache_entry_deleted AFTER DELETE ON cache_entries
+                    BEGIN UPDATE cache_version SET version = version + 1 WHERE id = 1; END;
+                CREATE TRIGGER cached_chunk_changed AFTER UPDATE ON chunks
+                    BEGIN UPDATE cache_version SET version = version + 1 WHERE id = 1; END;
+                CREATE TRIGGER cached_chunk_deleted AFTER DELETE ON chunks
+                    BEGIN UPDATE cache_version SET version = version + 1 WHERE id = 1; END;
+                """)
+        }
         return migrator
     }
 }

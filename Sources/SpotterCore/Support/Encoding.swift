@@ -22,3 +22,18 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+extension Sequence<UInt8> {
+    /// Lowercase hexadecimal, two digits a byte: digests as Spotter stores and shows them. (`String(format:)` per
+    /// byte costs more than the hash itself.)
+    public var hexadecimal: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

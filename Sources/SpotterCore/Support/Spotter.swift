@@ -72,8 +72,11 @@ public struct Spotter: Sendable {
                                  }, logger: logger)
     }
 
-    /// Releases what the engine holds: the language models' connections and the store.
+    /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then
+    /// the language models' connections and the store are closed.
     public func shutdown() async {
+        await answers.log.settle()
+        cache.writeHitCounts()
         try? await httpClient?.shutdown()
         store.close()
     }

@@ -12,7 +12,7 @@ struct AdminRoutes {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/admin/cache") { _, _ -> Response in
             do {
-                return JSONBody.response(try spotter.store.cacheStatistics())
+                return JSONBody.response(try spotter.cache.statistics())
             } catch {
                 throw APIError(.serviceUnavailable, code: "unavailable", message: "\(error)")
             }

@@ -88,6 +88,7 @@ struct ChatRoutes {
 
         router.get("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
+            await spotter.answers.log.settle(session: id)
             do {
                 guard let session = try spotter.store.session(id: id), !isExpired(session) else {
                     throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)' (it never existed, was deleted or expired)")
@@ -105,6 +106,8 @@ struct ChatRoutes {
 
         router.delete("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
+            // A turn still queued would open the session again after the delete.
+            await spotter.answers.log.settle(session: id)
             do {
                 guard try spotter.store.deleteSession(id: id) else {
                     throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)'")

@@ -28,7 +28,7 @@ struct AnswerPipelineTests {
         #expect(chunks.count == answer.citations.count)
         #expect(answer.usage.completionTokens > 0 && answer.usage.estimated)
         // The trace names the ten stages in order, each with a duration.
-        let record = try #require(try spotter.store.answer(id: answer.answerID))
+        let record = try #require(try await spotter.answers.recordedAnswer(id: answer.answerID))
         #expect(record.trace.stages.map(\.stage) == Array(PipelineStage.allCases.dropLast()))
         #expect(record.trace.stages.allSatisfy { $0.milliseconds >= 0 && !$0.failed })
         #expect(record.promptVersion == "coach@1")
@@ -50,11 +50,12 @@ struct AnswerPipelineTests {
         let sessionID = try #require(first.sessionID)
         let second = try await answer("And what foods are good sources of it?", session: sessionID)
         #expect(second.sessionID == sessionID)
-        let record = try #require(try spotter.store.answer(id: second.answerID))
+        let record = try #require(try await spotter.answers.recordedAnswer(id: second.answerID))
         #expect(record.standaloneQuestion.localizedCaseInsensitiveContains("protein"))
         #expect(record.trace.record(for: .condense)?.outcome.hasPrefix("rule") == true)
         #expect(second.citations.contains { $0.title == "Protein Basics" })
         // The session holds both turns, answers with their citations.
+        await spotter.answers.log.settle()
         let messages = try spotter.store.messages(inSession: sessionID)
         #expect(messages.map(\.role) == [.user, .assistant, .user, .assistant])
         #expect(messages[3].answerID == second.answerID)
@@ -70,7 +71,7 @@ struct AnswerPipelineTests {
                                       defaultKnowledgeBase: "default", settings: settings)
         let first = try await pipeline.respond(AnswerRequest(message: "How should I warm up before lifting?"))
         let second = try await pipeline.respond(AnswerRequest(message: "And for how long?", sessionID: first.sessionID))
-        let record = try #require(try base.store.answer(id: second.answerID))
+        let record = try #require(try await pipeline.recordedAnswer(id: second.answerID))
         #expect(record.trace.record(for: .conversation)?.outcome == "expired, started afresh")
         #expect(try base.store.messages(inSession: try #require(first.sessionID)).count == 2)
     }
@@ -97,7 +98,7 @@ struct AnswerPipelineTests {
             message: "What are good food sources of it?",
             history: [.user("How much protein should I eat?"), .assistant("About 1.4–2.0 g per kg per day [1].")]))
         #expect(answer.sessionID == nil)
-        let record = try #require(try spotter.store.answer(id: answer.answerID))
+        let record = try #require(try await spotter.answers.recordedAnswer(id: answer.answerID))
         #expect(record.standaloneQuestion.localizedCaseInsensitiveContains("protein"))
     }
 

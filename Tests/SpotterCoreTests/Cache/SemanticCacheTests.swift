@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpotterCore
 import SpotterTestSupport
 import Testing
@@ -19,7 +20,7 @@ struct SemanticCacheTests {
     }
 
     func cacheOutcome(_ answer: Answer) async throws -> String {
-        let record = try #require(try await Self.shared.get().store.answer(id: answer.answerID))
+        let record = try #require(try await Self.shared.get().answers.recordedAnswer(id: answer.answerID))
         return try #require(record.trace.record(for: .cache)).outcome
     }
 
@@ -53,7 +54,7 @@ struct SemanticCacheTests {
         #expect(match.similarity >= spotter.cache.settings.similarityThreshold && match.similarity < 1)
         #expect(match.savedTokens == first.usage.totalTokens && match.savedTokens > 0)
         // The stored trace carries the match, and the stages a hit skips are not in it.
-        let record = try #require(try spotter.store.answer(id: second.answerID))
+        let record = try #require(try await spotter.answers.recordedAnswer(id: second.answerID))
         #expect(record.trace.cache == match)
         #expect(record.trace.record(for: .cache)?.outcome.hasPrefix("hit") == true)
         #expect(record.trace.record(for: .generate) == nil)
@@ -61,7 +62,7 @@ struct SemanticCacheTests {
         let chunks = try spotter.store.chunks(ids: second.citations.map(\.chunkID))
         #expect(chunks.map(\.chunkID) == second.citations.map(\.chunkID))
         #expect(zip(chunks, second.citations).allSatisfy { $0.documentID == $1.documentID })
-        let statistics = try spotter.store.cacheStatistics()
+        let statistics = try spotter.cache.statistics()
         let scope = try #require(statistics.scopes.first { $0.tenant == tenant })
         #expect(scope.entries == 1 && scope.hits == 1)
     }
@@ -157,6 +158,35 @@ struct SemanticCacheTests {
         #expect(try await !ask("How do I improve ankle mobility for squats?", tenant: tenant, kb: "invalidation").cached)
     }
 
+    /// A hit on an entry verified earlier reads no chunk text, only the store's cache version; a chunk changed by
+    /// another connection (another process, a hand edit) moves that version, so the entry is checked again.
+    @Test func aChunkChangedBehindTheCachesBackIsCaughtAfterTheEntryWasVerified() async throws {
+        let spotter = try await Self.shared.get()
+        let folder = try TestEnvironment.temporaryDirectory("cache-behind")
+        try TestEnvironment.write([
+            "rowing.md": "# Rowing technique\n\nOn a rowing machine drive with the legs first, then swing the body back, then pull with the arms.\n",
+        ], under: folder)
+        _ = try await spotter.ingest.ingest(paths: [folder.path, TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "behind"))
+        let tenant = "behind"
+        let question = "What is the right order of movements on a rowing machine?"
+        let first = try await ask(question, tenant: tenant, kb: "behind")
+        let cited = try #require(first.citations.first { $0.title == "Rowing technique" })
+        #expect(try await ask(question, tenant: tenant, kb: "behind").cached)
+        #expect(try await ask(question, tenant: tenant, kb: "behind").cached)
+
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        let other = try DatabaseQueue(path: spotter.configuration.dataDirectory.appendingPathComponent(SQLiteStore.fileName).path,
+                                      configuration: configuration)
+        try await other.write { db in
+            try db.execute(sql: "UPDATE chunks SET text = text || ' Keep the back straight.' WHERE id = ?", arguments: [cited.chunkID])
+        }
+        try other.close()
+        let after = try await ask(question, tenant: tenant, kb: "behind")
+        #expect(!after.cached)
+        #expect(try await cacheOutcome(after).contains("citations changed"))
+    }
+
     @Test func entriesExpireAfterTheirTimeToLive() async throws {
         let spotter = try await Self.shared.get()
         var settings = SemanticCache.Settings()
@@ -237,7 +267,7 @@ struct SemanticCacheTests {
         _ = try await ask("What are the warning signs of an injury during training?", tenant: tenant)
         let hit = try await ask("Which warning signs of injury should I watch for while training?", tenant: tenant)
         let match = try #require(hit.cache)
-        let record = try #require(try spotter.store.answer(id: hit.answerID))
+        let record = try #require(try await spotter.answers.recordedAnswer(id: hit.answerID))
         let before = try spotter.store.cacheFalseHits().count
         let outcome = try spotter.cache.negativeFeedback(on: record)
         #expect(outcome.falseHitRecorded)

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The answers' bookkeeping (answer records, conversation turns, the idle-session sweep), written behind the answer:
+/// the user gets the answer as soon as it exists, and a background writer stores the records in the order they came,
+/// many to a transaction when they arrive faster than one commit.
+///
+/// Reads that must see a write wait for it first: ``settle(session:)`` before a session's history is read, changed
+/// or shown, ``settle()`` before an answer record is read or the process ends. Writes still pending when the process
+/// is killed are lost (about a millisecond's worth); ``settle()`` at shutdown loses none.
+public final class AnswerLog: Sendable {
+    let store: any ConversationStore
+    let logger: Logger
+    private let state = Mutex(State())
+    static let gathering: Duration = .milliseconds(2)
+
+    struct State {
+        var queue: [ConversationWrite] = []
+        /// Writes submitted and written so far, counted from the start: a waiter waits for `written` to reach the
+        /// number submitted when it asked.
+        var submitted = 0
+        var written = 0
+        var writing = false
+        /// The number of the last submitted write for each session with writes pending.
+        var pendingSessions: [String: Int] = [:]
+        var waiters: [(until: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    public init(store: any ConversationStore, logger: Logger = Logger(label: "spotter.answers")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Queues a write; a writer task is started when none is running.
+    public func submit(_ write: ConversationWrite) {
+        let startWriter = state.withLock { state in
+            state.queue.append(write)
+            state.submitted += 1
+            if let session = write.sessionID { state.pendingSessions[session] = state.submitted }
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        // The writer outlives the request that started it; it ends as soon as the queue is empty. It waits a moment
+        // first, so that answers arriving together share a transaction.
+        if startWriter {
+            Task.detached(priority: .utility) {
+                try? await Task.sleep(for: Self.gathering)
+                self.drain()
+            }
+        }
+    }
+
+    /// Returns when every write submitted before the call is stored.
+    public func settle() async {
+        await wait { state in state.submitted }
+    }
+
+    /// Returns when the writes pending for this session are stored (at once when there are none).
+    public func settle(session id: String) async {
+        await wait { state in state.pendingSessions[id] }
+    }
+
+    private func wait(until target: (inout State) -> Int?) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                guard let until = target(&state), until > state.written else { return true }
+                state.waiters.append((until, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [ConversationWrite] = state.withLock { state in
+                defer { state.queue.removeAll(keepingCapacity: true) }
+                if state.queue.isEmpty { state.writing = false }
+                return state.queue
+            }
+            if batch.isEmpty { return }
+            write(batch)
+            let ready = state.withLock { state in
+                state.written += batch.count
+                let written = state.written
+                state.pendingSessions = state.pendingSessions.filter { $0.value > written }
+                let ready = state.waiters.filter { $0.until <= written }.map(\.continuation)
+                state.waiters.removeAll { $0.until <= written }
+                return ready
+            }
+            for continuation in ready { continuation.resume() }
+        }
+    }
+
+    /// One transaction for the batch; when it fails, each write alone, so that one bad record loses only itself.
+    private func write(_ batch: [ConversationWrite]) {
+        do {
+            try store.apply(batch)
+        } catch {
+            guard batch.count > 1 else {
+                logger.error("could not record an answer", metadata: ["error": "\(error)", "answer_id": "\(batch[0].answerID ?? "-")"])
+                return
+            }
+            for single in batch { write([single]) }
+        }
+    }
+}
+
+/// One piece of the answers' bookkeeping, as the ``AnswerLog`` queues it.
+public enum ConversationWrite: Sendable {
+    /// An answer that belongs to no stored session (a stateless OpenAI-style request).
+    case answer(AnswerRecord)
+    /// A question and its answer appended to the session (opening it on its first turn), and the answer recorded.
+    case turn(AnswerRecord, question: StoredMessage, reply: StoredMessage)
+    /// Every session idle since before the date is deleted.
+    case deleteIdleSessions(before: Date)
+
+    var sessionID: String? {
+        if case .turn(let record, _, _) = self { return record.sessionID }
+        return nil
+    }
+
+    var answerID: String? {
+        switch self {
+        case .answer(let record), .turn(let record, _, _): record.id
+        case .deleteIdleSessions: nil
+        }
+    }
+}

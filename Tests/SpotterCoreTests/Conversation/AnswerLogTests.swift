@@ -1,0 +1,71 @@
+import Foundation
+import SpotterCore
+import SpotterTestSupport
+import Testing
+
+/// The answers' bookkeeping written behind the answer: against a real SQLite file, with writes from many tasks at once.
+@Suite("Answer log")
+struct AnswerLogTests {
+    func record(_ id: String, session: String?, at date: Date = Date()) -> AnswerRecord {
+        AnswerRecord(id: id, sessionID: session, knowledgeBase: "default", assistant: "spotter", promptVersion: "answer@1",
+                     question: "question \(id)", standaloneQuestion: "question \(id)", answer: "answer \(id)", citations: [],
+                     model: "offline", grounded: true, usage: TokenUsage(promptTokens: 3, completionTokens: 5), costUSD: nil,
+                     latencyMilliseconds: 1, trace: AnswerTrace(id: "trc_\(id)"), createdAt: date)
+    }
+
+    func turn(_ id: String, session: String, at date: Date = Date()) -> ConversationWrite {
+        .turn(record(id, session: session, at: date),
+              question: StoredMessage(role: .user, content: "question \(id)", createdAt: date),
+              reply: StoredMessage(role: .assistant, content: "answer \(id)", answerID: id, createdAt: date))
+    }
+
+    @Test func everyWriteFromConcurrentTasksLandsInOrderPerSession() async throws {
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log"))
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        // Eight sessions, each asked ten questions in a row, all sessions at once.
+        await withTaskGroup(of: Void.self) { group in
+            for session in 0..<8 {
+                group.addTask {
+                    for question in 0..<10 { log.submit(turn("ans_\(session)_\(question)", session: "ses_\(session)")) }
+                }
+            }
+        }
+        await log.settle()
+        for session in 0..<8 {
+            let messages = try store.messages(inSession: "ses_\(session)")
+            #expect(messages.count == 20)
+            #expect(messages.compactMap(\.answerID) == (0..<10).map { "ans_\(session)_\($0)" })
+        }
+        #expect(try store.answer(id: "ans_7_9")?.answer == "answer ans_7_9")
+    }
+
+    @Test func aSessionsQueuedTurnIsStoredBeforeItsHistoryIsRead() async throws {
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-session"))
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        log.submit(turn("ans_a", session: "ses_a"))
+        await log.settle(session: "ses_a")
+        #expect(try store.messages(inSession: "ses_a").count == 2)
+        #expect(try store.session(id: "ses_a") != nil)
+        // A session with nothing queued returns at once.
+        await log.settle(session: "ses_unknown")
+    }
+
+    @Test func aBadWriteLosesOnlyItself() async throws {
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-bad"))
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        log.submit(.answer(record("ans_first", session: nil)))
+        await log.settle()
+        // Queued back to back, these share a transaction; the duplicate id fails it, and the others are retried alone.
+        log.submit(.answer(record("ans_before", session: nil)))
+        log.submit(.answer(record("ans_first", session: nil)))
+        log.submit(turn("ans_after", session: "ses_b"))
+        await log.settle()
+        #expect(try store.answer(id: "ans_before") != nil)
+        #expect(try store.answer(id: "ans_after") != nil)
+        #expect(try store.messages(inSession: "ses_b").count == 2)
+        #expect(try store.answer(id: "ans_first")?.answer == "answer ans_first")
+    }
+}
