@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, reached through GRDB.
 ///
@@ -11,6 +12,9 @@ public final class SQLiteStore: Store {
 
     public let path: String
     private let pool: DatabasePool
+    /// Knowledge bases found by name. A knowledge base is never renamed or deleted, so a name found once keeps its
+    /// id; every answer resolves one, and this spares it a read.
+    private let knownKnowledgeBases = Mutex<[String: KnowledgeBase]>([:])
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
     public init(directory: URL) throws(StoreError) {
@@ -49,12 +53,15 @@ public final class SQLiteStore: Store {
     // MARK: Knowledge bases
 
     public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
+        if let known = knownKnowledgeBases.withLock({ $0[name] }) { return known }
         if !create {
             // Every answer resolves its knowledge base: a read keeps that off the single writer.
-            return try read("open knowledge base \(name)") { db in
+            let found = try read("open knowledge base \(name)") { db in
                 try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name])
                     .map { KnowledgeBase(id: $0["id"], name: $0["name"]) }
             }
+            if let found { knownKnowledgeBases.withLock { $0[name] = found } }
+            return found
         }
         return try write("open knowledge base \(name)") { db in
             if let row = try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name]) {
