@@ -44,6 +44,7 @@ public struct SpotterHTTPServer: Sendable {
         SearchRoutes(spotter: spotter).register(on: router)
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
         ChatRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
+        FeedbackRoutes(spotter: spotter).register(on: router)
         AdminRoutes(spotter: spotter).register(on: router)
         OpenAIRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
         DocumentRoutes(spotter: spotter, logger: logger).register(on: router)

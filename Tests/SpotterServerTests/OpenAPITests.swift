@@ -259,6 +259,17 @@ struct OpenAPITests {
             let cached = try await post("/v1/chat", #"{"message": "How do I do a kettlebell swing?"}"#)
             #expect(cached.json["cached"] as? Bool == true)
             try check("POST", "/v1/chat", cached)
+            // An answer's record, and feedback on it (a thumbs-down evicts the cached answer).
+            let answerID = try #require(cached.json["answer_id"] as? String)
+            try check("GET", "/v1/answers/{id}", try await Loopback.get(base, "/v1/answers/\(answerID)"))
+            try check("GET", "/v1/answers/{id}", try await Loopback.get(base, "/v1/answers/ans_0000000000000000"))
+            let down = try await post("/v1/feedback", #"{"answer_id": "\#(answerID)", "rating": "down", "reason": "wrong"}"#)
+            #expect(down.status == 200)
+            try check("POST", "/v1/feedback", down)
+            try check("POST", "/v1/feedback", try await post("/v1/feedback", #"{"answer_id": "ans_0000000000000000", "rating": "up"}"#))
+            try check("POST", "/v1/feedback", try await post("/v1/feedback", #"{"answer_id": "\#(answerID)", "rating": "meh"}"#))
+            try check("POST", "/v1/feedback", try await post("/v1/feedback", #"{"answer_id": "\#(answerID)", "rating": "up", "x": 1}"#))
+            try check("GET", "/v1/answers/{id}", try await Loopback.get(base, "/v1/answers/\(answerID)"))
             try check("GET", "/admin/cache", try await Loopback.get(base, "/admin/cache"))
             try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache")!))
             try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?all=true")!))
@@ -292,6 +303,10 @@ struct OpenAPITests {
         #expect(try problems(#"{"n": 1, "extra": true}"#).count == 1)     // additionalProperties
         #expect(try problems(#"{"n": 1, "list": ["a", 3]}"#).count == 2)  // items through $ref
         #expect(try problems(#"[1]"#).count == 1)                         // type
+        let either = JSONValue.object(["oneOf": .array([.object(["$ref": .string("#/components/schemas/Leaf")]), .object(["type": .string("null")])])])
+        #expect(validator.validate(.null, against: either).isEmpty)
+        #expect(validator.validate(.string("ab"), against: either).isEmpty)
+        #expect(validator.validate(.string("a"), against: either).count == 1)  // oneOf: neither option
         #expect(validator.validate(.null, against: .object(["$ref": .string("#/components/schemas/Missing")])).count == 1)
     }
 

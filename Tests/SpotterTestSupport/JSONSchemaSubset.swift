@@ -4,7 +4,7 @@ import SpotterCore
 /// Validates JSON values against the subset of JSON Schema (2020-12, as OpenAPI 3.1 uses it) that Spotter's API
 /// description uses: `type` (a name or a list, so `["number", "null"]` is nullable), `enum`, `required`,
 /// `properties`, `additionalProperties` (false or a schema), `items`, `minItems`, `minLength`, `maxLength`,
-/// `minimum`, `maximum` and `$ref` to `#/components/schemas/...`. Other keywords are ignored.
+/// `minimum`, `maximum`, `oneOf` and `$ref` to `#/components/schemas/...`. Other keywords are ignored.
 ///
 /// ```swift
 /// let validator = JSONSchemaSubset(document: openAPI)
@@ -24,6 +24,15 @@ public struct JSONSchemaSubset: Sendable {
         if case .string(let reference)? = rules["$ref"] {
             guard let target = resolve(reference) else { return ["\(path): $ref \(reference) does not resolve"] }
             return validate(value, against: target, path: path)
+        }
+        if case .array(let options)? = rules["oneOf"] {
+            let results = options.map { validate(value, against: $0, path: path) }
+            let passing = results.filter(\.isEmpty).count
+            if passing != 1 {
+                return passing == 0
+                    ? ["\(path): matches none of oneOf (" + results.map { $0.joined(separator: "; ") }.joined(separator: " | ") + ")"]
+                    : ["\(path): matches \(passing) of oneOf, not exactly one"]
+            }
         }
         var problems: [String] = []
         if let type = rules["type"] {

@@ -126,6 +126,16 @@ public struct CacheMatch: Sendable, Equatable, Codable {
         case savedTokens = "saved_tokens"
         case savedCostUSD = "saved_cost_usd"
     }
+
+    /// `saved_cost_usd` is written as `null` when the model has no price, as the API description says.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(entryID, forKey: .entryID)
+        try container.encode(matchedQuestion, forKey: .matchedQuestion)
+        try container.encode(similarity, forKey: .similarity)
+        try container.encode(savedTokens, forKey: .savedTokens)
+        try container.encode(savedCostUSD, forKey: .savedCostUSD)
+    }
 }
 
 /// Which entries a purge removes: every field that is set must match.

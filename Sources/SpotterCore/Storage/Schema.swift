@@ -184,6 +184,23 @@ enum Schema {
                     BEGIN UPDATE cache_version SET version = version + 1 WHERE id = 1; END;
                 """)
         }
+        migrator.registerMigration("v5-feedback") { db in
+            try db.execute(sql: """
+                -- One row per answer and user: sending feedback again replaces it. Deleted with its answer.
+                CREATE TABLE feedback (
+                    answer_id TEXT NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+                    user TEXT NOT NULL,
+                    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+                    reason TEXT,
+                    comment TEXT,
+                    correction TEXT,
+                    created_at DOUBLE NOT NULL,
+                    updated_at DOUBLE NOT NULL,
+                    PRIMARY KEY (answer_id, user)
+                );
+                CREATE INDEX feedback_updated ON feedback(updated_at);
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,8 @@ public struct Spotter: Sendable {
     public let answers: AnswerPipeline
     /// Answers served again to questions that mean the same.
     public let cache: SemanticCache
+    /// Users' verdicts on answers.
+    public let feedback: FeedbackService
     /// The client the remote language models share; nil when answering offline.
     private let httpClient: HTTPClient?
 
@@ -70,6 +72,7 @@ public struct Spotter: Sendable {
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
                                      return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
                                  }, logger: logger)
+        feedback = FeedbackService(answers: answers, store: store, cache: cache)
     }
 
     /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Spotter API",
     "version": "1.0.0",
-    "description": "A self-hosted RAG assistant: a knowledge base with hybrid search, and grounded answers with citations.\n\n**Errors** are always `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with status 400 (bad input: `invalid_parameter`, `malformed_json`, `unknown_field`, `invalid_filename`, `malformed_multipart`), 404 (`not_found` for an unknown route; `unknown_knowledge_base`, `unknown_document`, `unknown_session`, `unknown_assistant`), 405 (`method_not_allowed`, with an `Allow` header), 413 (`body_too_large`, `query_too_long`, `message_too_long`), 415 (`unsupported_media_type`), 422 (`invalid_field`, `nothing_ingested`), 429 (`rate_limited`) 502 (`upstream_failed`: the language models failed once the answer had started) or 503 (`not_ready` with `Retry-After` while the server starts, `unavailable`).\n\n**JSON bodies** must be `Content-Type: application/json` (UTF-8) and at most 1 MB; unknown fields are refused."
+    "description": "A self-hosted RAG assistant: a knowledge base with hybrid search, and grounded answers with citations.\n\n**Errors** are always `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}` with status 400 (bad input: `invalid_parameter`, `malformed_json`, `unknown_field`, `invalid_filename`, `malformed_multipart`), 404 (`not_found` for an unknown route; `unknown_knowledge_base`, `unknown_document`, `unknown_session`, `unknown_assistant`, `unknown_answer`), 405 (`method_not_allowed`, with an `Allow` header), 413 (`body_too_large`, `query_too_long`, `message_too_long`), 415 (`unsupported_media_type`), 422 (`invalid_field`, `nothing_ingested`), 429 (`rate_limited`) 502 (`upstream_failed`: the language models failed once the answer had started) or 503 (`not_ready` with `Retry-After` while the server starts, `unavailable`).\n\n**JSON bodies** must be `Content-Type: application/json` (UTF-8) and at most 1 MB; unknown fields are refused."
   },
   "servers": [
     {
@@ -1430,6 +1430,216 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/v1/feedback": {
+      "post": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "sendFeedback",
+        "summary": "A user's verdict on an answer",
+        "description": "One feedback per answer and user: sending it again replaces it (the first `created_at` is kept), so retries are safe. A change to `down` evicts the cached answer behind it; when the answer was itself a cache hit, the pair is recorded as a false hit. `user` is optional until the API has authentication.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/FeedbackRequest"
+              },
+              "examples": {
+                "down": {
+                  "value": {
+                    "answer_id": "ans_5f0c2e9a7b1d3c48",
+                    "rating": "down",
+                    "reason": "wrong",
+                    "comment": "It said 5 sets; the guide says 3."
+                  }
+                },
+                "up": {
+                  "value": {
+                    "answer_id": "ans_5f0c2e9a7b1d3c48",
+                    "rating": "up",
+                    "user": "u_42"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The feedback as stored, and what the cache did.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FeedbackReceipt"
+                },
+                "examples": {
+                  "evicted": {
+                    "value": {
+                      "feedback": {
+                        "answer_id": "ans_5f0c2e9a7b1d3c48",
+                        "user": "",
+                        "rating": "down",
+                        "reason": "wrong",
+                        "comment": "It said 5 sets; the guide says 3.",
+                        "correction": null,
+                        "created_at": "2026-11-25T06:21:00.123Z",
+                        "updated_at": "2026-11-25T06:21:00.123Z"
+                      },
+                      "previous_rating": null,
+                      "cache": {
+                        "evicted_entries": [
+                          "ce_7666478e13c0613b"
+                        ],
+                        "false_hit_recorded": true
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadJSON"
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownAnswer"
+          },
+          "413": {
+            "$ref": "#/components/responses/BodyTooLarge1MB"
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "422": {
+            "$ref": "#/components/responses/InvalidField"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/v1/answers/{id}": {
+      "get": {
+        "tags": [
+          "Chat"
+        ],
+        "operationId": "getAnswer",
+        "summary": "An answer's record",
+        "description": "What was asked, the answer and its citations, the model, tokens, cost, latency, the prompt version, the trace of every stage (with the cache match for a cached answer) and the feedback on it.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "The `answer_id` of an answer.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "ans_5f0c2e9a7b1d3c48"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The record.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AnswerRecord"
+                },
+                "examples": {
+                  "record": {
+                    "value": {
+                      "id": "ans_5f0c2e9a7b1d3c48",
+                      "session_id": "ses_0a1b2c3d4e5f6a7b",
+                      "kb": "default",
+                      "assistant": "spotter",
+                      "prompt_version": "coach@1",
+                      "question": "How many sets for beginners?",
+                      "standalone_question": "How many sets for beginners?",
+                      "answer": "Start with 3 sets of 8–12 reps [1].",
+                      "citations": [
+                        {
+                          "n": 1,
+                          "document_id": "3f9c2a7b1e0d4c5a",
+                          "chunk_id": 12,
+                          "title": "Beginner strength",
+                          "source": "guides/beginner.md",
+                          "snippet": "Start with 3 sets of 8–12 reps…",
+                          "score": 0.71
+                        }
+                      ],
+                      "model": "offline",
+                      "grounded": true,
+                      "usage": {
+                        "prompt_tokens": 0,
+                        "completion_tokens": 0,
+                        "total_tokens": 0,
+                        "estimated": false
+                      },
+                      "cost_usd": null,
+                      "latency_ms": 0.8,
+                      "trace": {
+                        "id": "trc_6f2ff34839157cc9",
+                        "stages": [
+                          {
+                            "stage": "validate",
+                            "ms": 0.12,
+                            "outcome": "assistant spotter, kb default",
+                            "failed": false
+                          },
+                          {
+                            "stage": "cache",
+                            "ms": 0.21,
+                            "outcome": "hit 0.912: How many sets should a beginner do?",
+                            "failed": false
+                          }
+                        ],
+                        "cache": {
+                          "entry_id": "ce_7666478e13c0613b",
+                          "matched_question": "How many sets should a beginner do?",
+                          "similarity": 0.912,
+                          "saved_tokens": 1201,
+                          "saved_cost_usd": null
+                        }
+                      },
+                      "created_at": "2026-11-25T06:20:00.123Z",
+                      "cached": true,
+                      "cache": {
+                        "entry_id": "ce_7666478e13c0613b",
+                        "matched_question": "How many sets should a beginner do?",
+                        "similarity": 0.912,
+                        "saved_tokens": 1201,
+                        "saved_cost_usd": null
+                      },
+                      "feedback": [
+                        {
+                          "answer_id": "ans_5f0c2e9a7b1d3c48",
+                          "user": "",
+                          "rating": "down",
+                          "reason": "wrong",
+                          "comment": "It said 5 sets; the guide says 3.",
+                          "correction": null,
+                          "created_at": "2026-11-25T06:21:00.123Z",
+                          "updated_at": "2026-11-25T06:21:00.123Z"
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/UnknownAnswer"
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2536,6 +2746,287 @@ enum OpenAPIDocument {
           "total_tokens"
         ],
         "additionalProperties": false
+      },
+      "FeedbackRequest": {
+        "type": "object",
+        "properties": {
+          "answer_id": {
+            "type": "string",
+            "description": "The `answer_id` of the answer judged."
+          },
+          "rating": {
+            "type": "string",
+            "enum": [
+              "up",
+              "down"
+            ]
+          },
+          "reason": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "A short label: `wrong`, `outdated`, `not relevant`, …"
+          },
+          "comment": {
+            "type": "string",
+            "maxLength": 4000
+          },
+          "correction": {
+            "type": "string",
+            "maxLength": 16000,
+            "description": "What the answer should have said (for evaluation and fine-tuning sets)."
+          },
+          "user": {
+            "type": "string",
+            "maxLength": 128,
+            "description": "Who judged; feedback is kept once per answer and user."
+          }
+        },
+        "required": [
+          "answer_id",
+          "rating"
+        ],
+        "additionalProperties": false
+      },
+      "Feedback": {
+        "type": "object",
+        "properties": {
+          "answer_id": {
+            "type": "string"
+          },
+          "user": {
+            "type": "string",
+            "description": "Empty for an anonymous caller."
+          },
+          "rating": {
+            "type": "string",
+            "enum": [
+              "up",
+              "down"
+            ]
+          },
+          "reason": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "comment": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "correction": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        },
+        "required": [
+          "answer_id",
+          "user",
+          "rating",
+          "created_at",
+          "updated_at"
+        ],
+        "additionalProperties": false
+      },
+      "FeedbackReceipt": {
+        "type": "object",
+        "properties": {
+          "feedback": {
+            "$ref": "#/components/schemas/Feedback"
+          },
+          "previous_rating": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "enum": [
+              "up",
+              "down",
+              null
+            ],
+            "description": "The rating this replaced; null for the user's first feedback on the answer."
+          },
+          "cache": {
+            "type": [
+              "object",
+              "null"
+            ],
+            "description": "What the cache did; null unless the rating turned to `down`.",
+            "properties": {
+              "evicted_entries": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              },
+              "false_hit_recorded": {
+                "type": "boolean"
+              }
+            },
+            "required": [
+              "evicted_entries",
+              "false_hit_recorded"
+            ],
+            "additionalProperties": false
+          }
+        },
+        "required": [
+          "feedback"
+        ],
+        "additionalProperties": false
+      },
+      "AnswerRecord": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "session_id": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "kb": {
+            "type": "string"
+          },
+          "assistant": {
+            "type": "string"
+          },
+          "prompt_version": {
+            "type": "string"
+          },
+          "question": {
+            "type": "string"
+          },
+          "standalone_question": {
+            "type": "string"
+          },
+          "answer": {
+            "type": "string"
+          },
+          "citations": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Citation"
+            }
+          },
+          "model": {
+            "type": "string"
+          },
+          "grounded": {
+            "type": "boolean"
+          },
+          "usage": {
+            "$ref": "#/components/schemas/Usage"
+          },
+          "cost_usd": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "latency_ms": {
+            "type": "number"
+          },
+          "trace": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "stages": {
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "properties": {
+                    "stage": {
+                      "type": "string"
+                    },
+                    "ms": {
+                      "type": "number"
+                    },
+                    "outcome": {
+                      "type": "string"
+                    },
+                    "failed": {
+                      "type": "boolean"
+                    }
+                  },
+                  "required": [
+                    "stage",
+                    "ms",
+                    "outcome",
+                    "failed"
+                  ],
+                  "additionalProperties": false
+                }
+              },
+              "cache": {
+                "$ref": "#/components/schemas/CacheMatch"
+              }
+            },
+            "required": [
+              "id",
+              "stages"
+            ],
+            "additionalProperties": false
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "cached": {
+            "type": "boolean"
+          },
+          "cache": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/CacheMatch"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "feedback": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Feedback"
+            }
+          }
+        },
+        "required": [
+          "id",
+          "kb",
+          "assistant",
+          "prompt_version",
+          "question",
+          "standalone_question",
+          "answer",
+          "citations",
+          "model",
+          "grounded",
+          "usage",
+          "latency_ms",
+          "trace",
+          "created_at",
+          "cached",
+          "feedback"
+        ],
+        "additionalProperties": false
       }
     },
     "responses": {
@@ -2818,6 +3309,26 @@ enum OpenAPIDocument {
               "error": {
                 "code": "upstream_failed",
                 "message": "the language model at api.openai.com/gpt-4o-mini ended its stream before finishing the answer"
+              }
+            }
+          }
+        }
+      },
+      "UnknownAnswer": {
+        "description": "No such answer.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "examples": {
+              "unknown_answer": {
+                "value": {
+                  "error": {
+                    "code": "unknown_answer",
+                    "message": "no answer 'ans_0000000000000000' (the id comes from an answer's `answer_id`)"
+                  }
+                }
               }
             }
           }

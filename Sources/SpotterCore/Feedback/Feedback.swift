@@ -1,0 +1,154 @@
+import Foundation
+import Metrics
+
+/// A user's verdict on an answer.
+public enum Rating: String, Sendable, Codable, CaseIterable {
+    case up, down
+}
+
+/// One user's feedback on one answer. A user has at most one per answer: sending it again replaces it.
+public struct Feedback: Sendable, Equatable, Codable {
+    public var answerID: String
+    /// Who gave it; empty for an anonymous caller (the security work fills it from the caller's identity).
+    public var user: String
+    public var rating: Rating
+    /// A short label ("wrong", "outdated", "not relevant", …).
+    public var reason: String?
+    public var comment: String?
+    /// What the answer should have said: material for evaluation and fine-tuning sets.
+    public var correction: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(answerID: String, user: String, rating: Rating, reason: String? = nil, comment: String? = nil,
+                correction: String? = nil, createdAt: Date, updatedAt: Date) {
+        self.answerID = answerID
+        self.user = user
+        self.rating = rating
+        self.reason = reason
+        self.comment = comment
+        self.correction = correction
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case user, rating, reason, comment, correction
+        case answerID = "answer_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// Where feedback is kept (``SQLiteStore`` implements it beside the answer records).
+public protocol FeedbackStore: Sendable {
+    /// Stores the feedback, replacing the user's earlier feedback on the answer (whose creation time is kept);
+    /// returns what is stored and the rating it replaced.
+    func saveFeedback(_ feedback: Feedback) throws(StoreError) -> (stored: Feedback, previous: Rating?)
+    /// Every user's feedback on an answer, oldest first.
+    func feedback(answerID: String) throws(StoreError) -> [Feedback]
+}
+
+/// Why feedback was refused.
+public enum FeedbackError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownAnswer(String)
+    case invalid(field: String, reason: String)
+    case store(String)
+
+    public var description: String {
+        switch self {
+        case .unknownAnswer(let id): "no answer '\(id)' (the id comes from an answer's `answer_id`)"
+        case .invalid(let field, let reason): "field '\(field)' \(reason)"
+        case .store(let reason): "the store failed: \(reason)"
+        }
+    }
+}
+
+/// Takes feedback on answers: validates it, stores it once per answer and user, and lets the cache act on a
+/// thumbs-down (the cached answer behind it is evicted and, when it was a hit, recorded as a false hit).
+public struct FeedbackService: Sendable {
+    public static let maximumReasonLength = 200
+    public static let maximumCommentLength = 4_000
+    public static let maximumCorrectionLength = 16_000
+    public static let maximumUserLength = 128
+
+    /// What one submission did.
+    public struct Receipt: Sendable, Equatable, Codable {
+        public var feedback: Feedback
+        /// The rating this submission replaced; nil for the user's first feedback on the answer.
+        public var previousRating: Rating?
+        /// What the cache did: nil unless the rating turned to `down`.
+        public var cache: SemanticCache.FeedbackOutcome?
+
+        enum CodingKeys: String, CodingKey {
+            case feedback, cache
+            case previousRating = "previous_rating"
+        }
+
+        /// Absent values are written as `null`, so that clients see every field.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(feedback, forKey: .feedback)
+            try container.encode(previousRating, forKey: .previousRating)
+            try container.encode(cache, forKey: .cache)
+        }
+    }
+
+    public let answers: AnswerPipeline
+    public let store: any FeedbackStore
+    public let cache: SemanticCache?
+    let metrics: any MetricsFactory
+
+    public init(answers: AnswerPipeline, store: any FeedbackStore, cache: SemanticCache?, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.answers = answers
+        self.store = store
+        self.cache = cache
+        self.metrics = metrics
+    }
+
+    public func submit(answerID: String, rating: Rating, user: String? = nil, reason: String? = nil, comment: String? = nil,
+                       correction: String? = nil, now: Date = Date()) async throws(FeedbackError) -> Receipt {
+        guard Identifier.isValid(answerID) else {
+            throw .invalid(field: "answer_id", reason: "must be an answer id: 1–128 letters, digits, '-', '_', '.' or ':'")
+        }
+        let user = try Self.text(user, field: "user", maximum: Self.maximumUserLength) ?? ""
+        let feedback = Feedback(
+            answerID: answerID, user: user, rating: rating,
+            reason: try Self.text(reason, field: "reason", maximum: Self.maximumReasonLength),
+            comment: try Self.text(comment, field: "comment", maximum: Self.maximumCommentLength),
+            correction: try Self.text(correction, field: "correction", maximum: Self.maximumCorrectionLength),
+            createdAt: now, updatedAt: now)
+        let record: AnswerRecord
+        do {
+            guard let found = try await answers.recordedAnswer(id: answerID) else { throw FeedbackError.unknownAnswer(answerID) }
+            record = found
+        } catch let error as FeedbackError {
+            throw error
+        } catch {
+            throw .store("\(error)")
+        }
+        do {
+            let (stored, previous) = try store.saveFeedback(feedback)
+            var outcome: SemanticCache.FeedbackOutcome?
+            // Only a change to `down` acts on the cache: a repeated thumbs-down must not count the false hit twice.
+            if rating == .down, previous != .down, let cache {
+                outcome = try cache.negativeFeedback(on: record, now: now)
+            }
+            if previous != rating {
+                Counter(label: "spotter_feedback_total", dimensions: [("rating", rating.rawValue)], factory: metrics).increment()
+            }
+            return Receipt(feedback: stored, previousRating: previous, cache: outcome)
+        } catch {
+            throw .store("\(error)")
+        }
+    }
+
+    /// Trimmed text within its bound; nil when absent or blank.
+    static func text(_ value: String?, field: String, maximum: Int) throws(FeedbackError) -> String? {
+        guard let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= maximum else {
+            throw .invalid(field: field, reason: "is \(trimmed.count) characters; at most \(maximum) are accepted")
+        }
+        return trimmed
+    }
+}

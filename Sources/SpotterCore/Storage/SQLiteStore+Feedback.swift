@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore: FeedbackStore {
+    public func saveFeedback(_ feedback: Feedback) throws(StoreError) -> (stored: Feedback, previous: Rating?) {
+        try write("store feedback") { db in
+            let existing = try Row.fetchOne(db, sql: "SELECT rating, created_at FROM feedback WHERE answer_id = ? AND user = ?",
+                                            arguments: [feedback.answerID, feedback.user])
+            var stored = feedback
+            if let existing { stored.createdAt = Date(timeIntervalSince1970: existing["created_at"]) }
+            try db.execute(sql: """
+                INSERT INTO feedback (answer_id, user, rating, reason, comment, correction, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (answer_id, user) DO UPDATE SET rating = excluded.rating, reason = excluded.reason,
+                    comment = excluded.comment, correction = excluded.correction, updated_at = excluded.updated_at
+                """, arguments: [stored.answerID, stored.user, stored.rating.rawValue, stored.reason, stored.comment,
+                                 stored.correction, stored.createdAt.timeIntervalSince1970, stored.updatedAt.timeIntervalSince1970])
+            return (stored, existing.flatMap { Rating(rawValue: $0["rating"]) })
+        }
+    }
+
+    public func feedback(answerID: String) throws(StoreError) -> [Feedback] {
+        try read("read feedback") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM feedback WHERE answer_id = ? ORDER BY created_at, user", arguments: [answerID])
+                .map { row in
+                    Feedback(answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
+                             reason: row["reason"], comment: row["comment"], correction: row["correction"],
+                             createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                             updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+                }
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Rated answers whose feedback was given or changed since `date` (every one when nil), oldest first; with
+    /// `rating`, only those.
+    public func feedbackExamples(since date: Date?, rating: Rating? = nil) throws(StoreError) -> [FeedbackExample] {
+        try read("export feedback") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT f.answer_id, f.user, f.rating, f.reason, f.comment, f.correction, f.updated_at,
+                       a.question, a.standalone_question, a.answer, a.citations, a.model, a.prompt_version, a.kb, a.trace,
+                       a.created_at
+                FROM feedback f JOIN answers a ON a.id = f.answer_id
+                WHERE f.updated_at >= ? AND (? IS NULL OR f.rating = ?)
+                ORDER BY f.updated_at, f.answer_id, f.user
+                """, arguments: [date?.timeIntervalSince1970 ?? 0, rating?.rawValue, rating?.rawValue])
+            return try rows.map { row in
+                let citations: [Citation] = Self.decodeJSON(row["citations"]) ?? []
+                let chunks = try Row.fetchAll(db, sql: "SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+                                              arguments: [Self.encodeJSON(citations.map(\.chunkID))])
+                let texts = Dictionary(chunks.map { ($0["id"] as Int64, $0["text"] as String) }, uniquingKeysWith: { first, _ in first })
+                let trace: AnswerTrace? = Self.decodeJSON(row["trace"])
+                return FeedbackExample(
+                    answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
+                    reason: row["reason"], comment: row["comment"], correction: row["correction"], question: row["question"],
+                    standaloneQuestion: row["standalone_question"], answer: row["answer"],
+                    context: citations.map { texts[$0.chunkID] ?? $0.snippet }, model: row["model"],
+                    promptVersion: row["prompt_version"], knowledgeBase: row["kb"], cached: trace?.cache != nil,
+                    answeredAt: Date(timeIntervalSince1970: row["created_at"]),
+                    ratedAt: Date(timeIntervalSince1970: row["updated_at"]))
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import SpotterCore
+
+/// `POST /v1/feedback` (a user's verdict on an answer) and `GET /v1/answers/{id}` (an answer's record, with the
+/// feedback on it).
+struct FeedbackRoutes {
+    let spotter: Spotter
+
+    struct FeedbackBody: StrictDecodable, Sendable {
+        static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
+
+        var answerID: String
+        /// Decoded as text so that a wrong value gets a message naming the accepted ones.
+        var rating: String
+        var reason: String?
+        var comment: String?
+        var correction: String?
+        var user: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rating, reason, comment, correction, user
+            case answerID = "answer_id"
+        }
+    }
+
+    /// An answer's record as the API shows it.
+    struct AnswerView: Encodable {
+        var record: AnswerRecord
+        var feedback: [Feedback]
+
+        func encode(to encoder: any Encoder) throws {
+            try record.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(record.trace.cache, forKey: .cache)
+            try container.encode(record.trace.cache != nil, forKey: .cached)
+            try container.encode(feedback, forKey: .feedback)
+        }
+
+        enum Keys: String, CodingKey { case cache, cached, feedback }
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/feedback") { request, context -> Response in
+            let body = try await JSONRequest.decode(FeedbackBody.self, from: request, context: context, limit: 64 * 1024)
+            guard let rating = Rating(rawValue: body.rating) else {
+                throw APIError.invalidField("rating", "must be 'up' or 'down', not '\(body.rating.prefix(40))'")
+            }
+            do {
+                let receipt = try await spotter.feedback.submit(
+                    answerID: body.answerID, rating: rating, user: body.user, reason: body.reason, comment: body.comment,
+                    correction: body.correction)
+                return JSONBody.response(receipt)
+            } catch let error as FeedbackError {
+                throw Self.apiError(error)
+            }
+        }
+
+        router.get("/v1/answers/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            do {
+                guard let record = try await spotter.answers.recordedAnswer(id: id) else {
+                    throw APIError(.notFound, code: "unknown_answer", message: FeedbackError.unknownAnswer(id).description)
+                }
+                return JSONBody.response(AnswerView(record: record, feedback: try spotter.store.feedback(answerID: id)))
+            } catch let error as StoreError {
+                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            }
+        }
+    }
+
+    static func apiError(_ error: FeedbackError) -> APIError {
+        switch error {
+        case .unknownAnswer: APIError(.notFound, code: "unknown_answer", message: error.description)
+        case .invalid(let field, let reason): APIError.invalidField(field, reason)
+        case .store: APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+        }
+    }
+}
