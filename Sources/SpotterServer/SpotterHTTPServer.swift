@@ -38,9 +38,12 @@ public struct SpotterHTTPServer: Sendable {
     /// The router with every route, so tests and the server share one definition.
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        // First, so that it sees every response as it leaves, errors included.
+        router.add(middleware: HTTPMetricsMiddleware(factory: spotter.metrics.factory))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
         HealthRoutes(spotter: spotter, readiness: readiness).register(on: router)
+        MetricsRoutes(spotter: spotter).register(on: router)
         SearchRoutes(spotter: spotter).register(on: router)
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
         ChatRoutes(spotter: spotter, options: options, admission: admission).register(on: router)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import SpotterCore
 import SpotterServer
 
@@ -27,6 +28,8 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
         let spotter = try Spotter(configuration: configuration, logger: logger)
+        // Libraries that record through swift-metrics' process-wide factory land in the same registry.
+        MetricsSystem.bootstrap(spotter.metrics.factory)
         // Listen at once, answering 503 `not_ready` on /v1/* while every knowledge base's dense index is loaded (or
         // built) aside; /healthz answers meanwhile, /readyz says when it is done.
         let readiness = ReadinessState(ready: false, reason: "loading the dense indexes")

@@ -163,7 +163,8 @@ public struct AnswerPipeline: Sendable {
             produced = Produced(text: generated.text, citations: citations, model: generated.model, usage: generated.usage,
                                 costUSD: cost(generated.usage, generated.model), grounded: retrieved.grounded,
                                 passageTexts: Dictionary(retrieved.passages.map { ($0.hit.chunkID, $0.hit.text) },
-                                                         uniquingKeysWith: { first, _ in first }))
+                                                         uniquingKeysWith: { first, _ in first }),
+                                topScore: retrieved.bestSimilarity)
         }
         emit(.citations(produced.citations))
 
@@ -179,10 +180,7 @@ public struct AnswerPipeline: Sendable {
             return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
         answer.trace = trace
-        for stage in trace.stages {
-            Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", stage.stage.rawValue)], factory: metrics)
-                .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
-        }
+        measure(answer, produced: produced, latency: latency)
         logger.info("answered", metadata: logMetadata.merging([
             "model": "\(answer.model)", "grounded": "\(answer.grounded)", "cached": "\(answer.cached)",
             "citations": "\(answer.citations.count)",
@@ -360,6 +358,33 @@ public struct AnswerPipeline: Sendable {
                                               citations: answer.citations, createdAt: Date())))
     }
 
+    // MARK: Metrics
+
+    /// What one answer adds to the metrics: stage latencies, the answer itself, and the model's tokens and cost.
+    func measure(_ answer: Answer, produced: Produced, latency milliseconds: Double) {
+        for stage in answer.trace.stages {
+            Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", stage.stage.rawValue)], factory: metrics)
+                .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
+        }
+        let served = answer.cached ? "cache" : answer.model == "none" ? "not_covered" : "model"
+        Counter(label: "spotter_answers_total", dimensions: [("served_by", served)], factory: metrics).increment()
+        Timer(label: "spotter_answer_seconds", dimensions: [("served_by", served)], factory: metrics)
+            .recordNanoseconds(Int64(milliseconds * 1_000_000))
+        if let topScore = produced.topScore {
+            Recorder(label: "spotter_retrieval_top_score", factory: metrics).record(topScore)
+        }
+        guard served == "model" else { return }
+        Counter(label: "spotter_llm_calls_total", dimensions: [("model", answer.model)], factory: metrics).increment()
+        Counter(label: "spotter_llm_tokens_total", dimensions: [("model", answer.model), ("direction", "in")], factory: metrics)
+            .increment(by: Int64(answer.usage.promptTokens))
+        Counter(label: "spotter_llm_tokens_total", dimensions: [("model", answer.model), ("direction", "out")], factory: metrics)
+            .increment(by: Int64(answer.usage.completionTokens))
+        if let cost = answer.costUSD {
+            FloatingPointCounter(label: "spotter_llm_cost_usd_total", dimensions: [("model", answer.model)], factory: metrics)
+                .increment(by: cost)
+        }
+    }
+
     // MARK: Cache
 
     /// What the cache stage decided: a hit to serve, or (on a miss) how to store the fresh answer, or neither.
@@ -386,6 +411,8 @@ public struct AnswerPipeline: Sendable {
         var grounded: Bool
         /// The text of each passage the answer was written from, to hash the cited chunks when caching.
         var passageTexts: [Int64: String] = [:]
+        /// The best passage's similarity to the question (retrieval ran only on a miss).
+        var topScore: Double?
     }
 
     func lookUpCache(_ request: AnswerRequest, valid: ValidRequest, standalone: QuestionCondenser.Result) async -> CacheDecision {

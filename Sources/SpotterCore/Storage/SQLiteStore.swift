@@ -74,6 +74,18 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Documents and chunks per knowledge base (for the metrics).
+    public func contentCounts() throws(StoreError) -> [(knowledgeBase: String, documents: Int, chunks: Int)] {
+        try read("count documents") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT k.name AS kb,
+                       (SELECT COUNT(*) FROM documents d WHERE d.kb_id = k.id) AS documents,
+                       (SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.kb_id = k.id) AS chunks
+                FROM knowledge_bases k ORDER BY k.name
+                """).map { (knowledgeBase: $0["kb"], documents: $0["documents"], chunks: $0["chunks"]) }
+        }
+    }
+
     public func knowledgeBases() throws(StoreError) -> [KnowledgeBase] {
         try read("list knowledge bases") { db in
             try Row.fetchAll(db, sql: "SELECT id, name FROM knowledge_bases ORDER BY name").map {

@@ -19,6 +19,8 @@ public struct Spotter: Sendable {
     public let cache: SemanticCache
     /// Users' verdicts on answers.
     public let feedback: FeedbackService
+    /// What every part records, exposed at `GET /metrics`.
+    public let metrics: SpotterMetrics
     /// The client the remote language models share; nil when answering offline.
     private let httpClient: HTTPClient?
 
@@ -31,6 +33,8 @@ public struct Spotter: Sendable {
     /// Opens the store with an embedder that is already loaded (tests share one; loading reads 90 MB).
     public init(configuration: SpotterConfiguration, embedder: any Embedder, logger: Logger = Logger(label: "spotter")) throws {
         self.configuration = configuration
+        let metrics = SpotterMetrics()
+        self.metrics = metrics
         self.embedder = embedder
         store = try SQLiteStore(directory: configuration.dataDirectory)
         var indexLogger = Logger(label: "spotter.index")
@@ -50,7 +54,7 @@ public struct Spotter: Sendable {
             // One remote chain (one breaker per upstream) serves both answering, where the offline answerer follows
             // it, and condensing, where a failure falls back to the deterministic rule instead.
             let remote = ChatModelChain.make(configuration: languageModel, offline: NoModel(), httpClient: client,
-                                             logger: Logger(label: "spotter.llm"))
+                                             logger: Logger(label: "spotter.llm"), metrics: metrics.factory)
             model = FallbackChatModel([remote, offline])
             condensingModel = remote
         } else {
@@ -60,7 +64,7 @@ public struct Spotter: Sendable {
         var cacheLogger = Logger(label: "spotter.cache")
         cacheLogger.logLevel = configuration.logLevel
         cache = SemanticCache(store: store, embedder: embedder, settings: configuration.cache, judge: condensingModel,
-                              logger: cacheLogger)
+                              logger: cacheLogger, metrics: metrics.factory)
         let remoteConfigured = configuration.languageModel != nil
         answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: model,
                                  condenser: QuestionCondenser(model: condensingModel), cache: cache,
@@ -71,8 +75,8 @@ public struct Spotter: Sendable {
                                      // Producers are named `host/model` (`#2` for a second endpoint of the same model).
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
                                      return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
-                                 }, logger: logger)
-        feedback = FeedbackService(answers: answers, store: store, cache: cache)
+                                 }, logger: logger, metrics: metrics.factory)
+        feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory)
     }
 
     /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then

@@ -97,6 +97,29 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/metrics": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "getMetrics",
+        "summary": "Prometheus metrics",
+        "description": "Every series the server records, in Prometheus' text format 0.0.4: requests and latency per route and status (`spotter_http_requests_total`, `spotter_http_request_duration_seconds`), pipeline stage latency (`spotter_pipeline_stage_seconds{stage}`), answers by how they were served (`spotter_answers_total{served_by}`, `spotter_answer_seconds`), the semantic cache (`spotter_cache_lookups_total{result}`, `spotter_cache_evictions_total{reason}`, `spotter_cache_false_hits_total`, `spotter_cache_saved_tokens_total`), the language models (`spotter_llm_calls_total`, `spotter_llm_tokens_total{direction}`, `spotter_llm_cost_usd_total`, `spotter_llm_errors_total`, `spotter_llm_retries_total`, `spotter_llm_breaker_state`), feedback (`spotter_feedback_total{rating}`), retrieval (`spotter_retrieval_top_score`) and the knowledge bases' size (`spotter_documents{kb}`, `spotter_chunks{kb}`). Latency buckets run from 0.25 ms to 60 s.",
+        "responses": {
+          "200": {
+            "description": "The metrics.",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                },
+                "example": "# TYPE spotter_cache_lookups_total counter\nspotter_cache_lookups_total{result=\"hit\"} 42\n"
+              }
+            }
+          }
+        }
+      }
+    },
     "/openapi.json": {
       "get": {
         "tags": [
