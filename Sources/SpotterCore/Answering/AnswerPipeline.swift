@@ -50,6 +50,7 @@ public struct AnswerPipeline: Sendable {
     /// Where the answers' records and conversation turns go: written behind the answer, in batches.
     public let log: AnswerLog
     let sessionSweep = SessionSweep()
+    let instruments: PipelineInstruments
 
     public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
                 condenser: QuestionCondenser, cache: SemanticCache? = nil,
@@ -70,6 +71,7 @@ public struct AnswerPipeline: Sendable {
         self.logger = logger
         self.metrics = metrics
         log = AnswerLog(store: conversations, logger: logger)
+        instruments = PipelineInstruments(factory: metrics)
     }
 
     /// The answer as a stream of events: `started`, `token`…, `citations`, `done`. A request that is wrong (bad
@@ -363,26 +365,19 @@ public struct AnswerPipeline: Sendable {
     /// What one answer adds to the metrics: stage latencies, the answer itself, and the model's tokens and cost.
     func measure(_ answer: Answer, produced: Produced, latency milliseconds: Double) {
         for stage in answer.trace.stages {
-            Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", stage.stage.rawValue)], factory: metrics)
-                .recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
+            instruments.stages[stage.stage.rawValue].recordNanoseconds(Int64(stage.milliseconds * 1_000_000))
         }
         let served = answer.cached ? "cache" : answer.model == "none" ? "not_covered" : "model"
-        Counter(label: "spotter_answers_total", dimensions: [("served_by", served)], factory: metrics).increment()
-        Timer(label: "spotter_answer_seconds", dimensions: [("served_by", served)], factory: metrics)
-            .recordNanoseconds(Int64(milliseconds * 1_000_000))
-        if let topScore = produced.topScore {
-            Recorder(label: "spotter_retrieval_top_score", factory: metrics).record(topScore)
-        }
+        let answers = instruments.answers[served]
+        answers.count.increment()
+        answers.latency.recordNanoseconds(Int64(milliseconds * 1_000_000))
+        if let topScore = produced.topScore { instruments.topScore.record(topScore) }
         guard served == "model" else { return }
-        Counter(label: "spotter_llm_calls_total", dimensions: [("model", answer.model)], factory: metrics).increment()
-        Counter(label: "spotter_llm_tokens_total", dimensions: [("model", answer.model), ("direction", "in")], factory: metrics)
-            .increment(by: Int64(answer.usage.promptTokens))
-        Counter(label: "spotter_llm_tokens_total", dimensions: [("model", answer.model), ("direction", "out")], factory: metrics)
-            .increment(by: Int64(answer.usage.completionTokens))
-        if let cost = answer.costUSD {
-            FloatingPointCounter(label: "spotter_llm_cost_usd_total", dimensions: [("model", answer.model)], factory: metrics)
-                .increment(by: cost)
-        }
+        let model = instruments.models[answer.model]
+        model.calls.increment()
+        model.tokensIn.increment(by: Int64(answer.usage.promptTokens))
+        model.tokensOut.increment(by: Int64(answer.usage.completionTokens))
+        if let cost = answer.costUSD { model.cost.increment(by: cost) }
     }
 
     // MARK: Cache
@@ -540,6 +535,37 @@ struct RetrievedPassages {
             ? "The knowledge base has no documents to draw on yet."
             : "The closest topics it does cover are: " + titles.joined(separator: "; ") + ". Ask about one of those, or rephrase your question."
         return "I couldn't find anything in the knowledge base that answers this, so I won't guess. " + offer
+    }
+}
+
+/// The pipeline's metric handles, made once.
+struct PipelineInstruments: Sendable {
+    struct ModelSeries: Sendable {
+        var calls: Counter
+        var tokensIn: Counter
+        var tokensOut: Counter
+        var cost: FloatingPointCounter
+    }
+
+    let stages: MetricHandles<String, Timer>
+    let answers: MetricHandles<String, (count: Counter, latency: Timer)>
+    let models: MetricHandles<String, ModelSeries>
+    let topScore: Recorder
+
+    init(factory: any MetricsFactory) {
+        stages = MetricHandles { Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", $0)], factory: factory) }
+        answers = MetricHandles { served in
+            (Counter(label: "spotter_answers_total", dimensions: [("served_by", served)], factory: factory),
+             Timer(label: "spotter_answer_seconds", dimensions: [("served_by", served)], factory: factory))
+        }
+        models = MetricHandles { model in
+            ModelSeries(
+                calls: Counter(label: "spotter_llm_calls_total", dimensions: [("model", model)], factory: factory),
+                tokensIn: Counter(label: "spotter_llm_tokens_total", dimensions: [("model", model), ("direction", "in")], factory: factory),
+                tokensOut: Counter(label: "spotter_llm_tokens_total", dimensions: [("model", model), ("direction", "out")], factory: factory),
+                cost: FloatingPointCounter(label: "spotter_llm_cost_usd_total", dimensions: [("model", model)], factory: factory))
+        }
+        topScore = Recorder(label: "spotter_retrieval_top_score", factory: factory)
     }
 }
 

@@ -64,6 +64,7 @@ public final class SemanticCache: Sendable {
     let check: LookalikeCheck
     let logger: Logger
     let metrics: any MetricsFactory
+    private let counters: LookupCounters
 
     private let scopes = Mutex<[String: ScopeIndex]>([:])
     private let wordVectors = Mutex<[String: [Float]]>([:])
@@ -88,6 +89,7 @@ public final class SemanticCache: Sendable {
         self.check = check
         self.logger = logger
         self.metrics = metrics
+        counters = LookupCounters(factory: metrics)
     }
 
     // MARK: Lookup
@@ -364,15 +366,27 @@ public final class SemanticCache: Sendable {
     private var falseHits: Counter { Counter(label: "spotter_cache_false_hits_total", factory: metrics) }
 
     private func count(_ lookup: Lookup) -> Lookup {
-        let result: String
         switch lookup {
         case .hit(_, let match):
-            result = "hit"
-            Counter(label: "spotter_cache_saved_tokens_total", factory: metrics).increment(by: Int64(match.savedTokens))
-        case .miss: result = "miss"
+            counters.hits.increment()
+            counters.savedTokens.increment(by: Int64(match.savedTokens))
+        case .miss:
+            counters.misses.increment()
         }
-        Counter(label: "spotter_cache_lookups_total", dimensions: [("result", result)], factory: metrics).increment()
         return lookup
+    }
+
+    /// Made once: a lookup is often sub-millisecond, and making a handle takes a registry lock.
+    private struct LookupCounters: Sendable {
+        var hits: Counter
+        var misses: Counter
+        var savedTokens: Counter
+
+        init(factory: any MetricsFactory) {
+            hits = Counter(label: "spotter_cache_lookups_total", dimensions: [("result", "hit")], factory: factory)
+            misses = Counter(label: "spotter_cache_lookups_total", dimensions: [("result", "miss")], factory: factory)
+            savedTokens = Counter(label: "spotter_cache_saved_tokens_total", factory: factory)
+        }
     }
 
     static func format(_ value: Double) -> String { String(format: "%.3f", value) }

@@ -1,3 +1,4 @@
+import Synchronization
 import Metrics
 import Prometheus
 
@@ -30,5 +31,25 @@ public struct SpotterMetrics: Sendable {
     /// Everything recorded so far, in Prometheus' text exposition format (version 0.0.4).
     public func exposition() -> String {
         registry.emitToString()
+    }
+}
+
+/// Metric handles made once per key and kept: making a handle looks its series up in the registry under a lock,
+/// which costs more than recording into it.
+public final class MetricHandles<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
+    private let handles = Mutex<[Key: Handle]>([:])
+    private let make: @Sendable (Key) -> Handle
+
+    public init(_ make: @escaping @Sendable (Key) -> Handle) {
+        self.make = make
+    }
+
+    public subscript(key: Key) -> Handle {
+        handles.withLock { handles in
+            if let handle = handles[key] { return handle }
+            let handle = make(key)
+            handles[key] = handle
+            return handle
+        }
     }
 }

@@ -29,7 +29,22 @@ struct MetricsRoutes {
 /// explode the series) and status: `spotter_http_requests_total` and `spotter_http_request_duration_seconds`.
 struct HTTPMetricsMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let factory: any MetricsFactory
+
+    struct Series: Hashable, Sendable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    let instruments: MetricHandles<Series, (requests: Counter, duration: Timer)>
+
+    init(factory: any MetricsFactory) {
+        instruments = MetricHandles { series in
+            let dimensions = [("method", series.method), ("route", series.route), ("status", String(series.status))]
+            return (Counter(label: "spotter_http_requests_total", dimensions: dimensions, factory: factory),
+                    Timer(label: "spotter_http_request_duration_seconds", dimensions: dimensions, factory: factory))
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -55,9 +70,8 @@ struct HTTPMetricsMiddleware: RouterMiddleware {
     }
 
     private func record(_ request: Request, route: String, status: Int, since started: ContinuousClock.Instant) {
-        let dimensions = [("method", request.method.rawValue), ("route", route), ("status", String(status))]
-        Counter(label: "spotter_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        Timer(label: "spotter_http_request_duration_seconds", dimensions: dimensions, factory: factory)
-            .recordNanoseconds(Int64((ContinuousClock.now - started).inSeconds * 1e9))
+        let series = instruments[Series(method: request.method.rawValue, route: route, status: status)]
+        series.requests.increment()
+        series.duration.recordNanoseconds(Int64((ContinuousClock.now - started).inSeconds * 1e9))
     }
 }
