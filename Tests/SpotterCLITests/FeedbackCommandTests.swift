@@ -86,4 +86,30 @@ struct FeedbackCommandTests {
         let rating = try spotter(["feedback", "export", "--rating", "meh"], data: data)
         #expect(rating.status != 0 && rating.stderr.contains("--rating must be up or down"))
     }
+
+    @Test func answersPurgeDeletesOnlyOldRecords() async throws {
+        let data = try TestEnvironment.temporaryDirectory("answers-cli")
+        let store = try SQLiteStore(directory: data)
+        let log = AnswerLog(store: store)
+        for (id, age) in [("ans_old", 40.0 * 86_400), ("ans_new", 60.0)] {
+            let at = Date().addingTimeInterval(-age)
+            log.submit(.answer(AnswerRecord(
+                id: id, sessionID: nil, knowledgeBase: "default", assistant: "spotter", promptVersion: "answer@1", question: "q",
+                standaloneQuestion: "q", answer: "a", citations: [], model: "offline", grounded: true,
+                usage: TokenUsage(promptTokens: 0, completionTokens: 0), costUSD: nil, latencyMilliseconds: 1,
+                trace: AnswerTrace(id: "trc_\(id)"), createdAt: at)))
+        }
+        await log.settle()
+        store.close()
+
+        let purge = try spotter(["answers", "purge", "--older-than", "30d", "--json"], data: data)
+        #expect(purge.status == 0, "\(purge.stderr)")
+        #expect(purge.stdout.contains("\"deleted\":1"))
+        let reopened = try SQLiteStore(directory: data)
+        defer { reopened.close() }
+        #expect(try reopened.answer(id: "ans_old") == nil)
+        #expect(try reopened.answer(id: "ans_new") != nil)
+        let bad = try spotter(["answers", "purge", "--older-than", "soon"], data: data)
+        #expect(bad.status != 0 && bad.stderr.contains("--older-than must be an age"))
+    }
 }

@@ -18,6 +18,9 @@ public struct AnswerPipeline: Sendable {
         public var maximumMessageLength = 8_000
         /// A session unused for this long is forgotten.
         public var sessionIdleTime: TimeInterval = 24 * 3600
+        /// `SPOTTER_ANSWER_RETENTION`: answer records (and the feedback on them) older than this are deleted; nil
+        /// keeps them all.
+        public var answerRetention: TimeInterval? = 90 * 86_400
         /// The best passage must be at least this similar (cosine) to the question for an answer to be grounded;
         /// below it the answer says the knowledge base does not cover the question.
         public var minimumRelevance = 0.42
@@ -50,6 +53,8 @@ public struct AnswerPipeline: Sendable {
     /// Where the answers' records and conversation turns go: written behind the answer, in batches.
     public let log: AnswerLog
     let sessionSweep = SessionSweep()
+    /// Answer records deleted per sweep at most.
+    static let retentionBatch = 5_000
     let instruments: PipelineInstruments
 
     public init(search: SearchService, conversations: any ConversationStore, registry: PromptRegistry, model: any ChatModel,
@@ -351,9 +356,15 @@ public struct AnswerPipeline: Sendable {
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
             trace: trace, createdAt: now)
+        // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
+        // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
+        if sessionSweep.isDue(now) {
+            log.submit(.deleteIdleSessions(before: now.addingTimeInterval(-settings.sessionIdleTime)))
+            if let retention = settings.answerRetention {
+                log.submit(.deleteAnswers(before: now.addingTimeInterval(-retention), limit: Self.retentionBatch))
+            }
+        }
         guard answer.sessionID != nil else { return log.submit(.answer(record)) }
-        // Idle sessions are swept here, at most once a minute, instead of by a timer.
-        if sessionSweep.isDue(now) { log.submit(.deleteIdleSessions(before: now.addingTimeInterval(-settings.sessionIdleTime))) }
         log.submit(.turn(record,
                          question: StoredMessage(role: .user, content: valid.message, createdAt: now),
                          reply: StoredMessage(role: .assistant, content: answer.answer, answerID: answer.answerID,

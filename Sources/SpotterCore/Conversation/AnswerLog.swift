@@ -116,6 +116,8 @@ public enum ConversationWrite: Sendable {
     case turn(AnswerRecord, question: StoredMessage, reply: StoredMessage)
     /// Every session idle since before the date is deleted.
     case deleteIdleSessions(before: Date)
+    /// Up to `limit` answer records created before the date are deleted (oldest first), with the feedback on them.
+    case deleteAnswers(before: Date, limit: Int)
 
     var sessionID: String? {
         if case .turn(let record, _, _) = self { return record.sessionID }
@@ -125,7 +127,7 @@ public enum ConversationWrite: Sendable {
     var answerID: String? {
         switch self {
         case .answer(let record), .turn(let record, _, _): record.id
-        case .deleteIdleSessions: nil
+        case .deleteIdleSessions, .deleteAnswers: nil
         }
     }
 }

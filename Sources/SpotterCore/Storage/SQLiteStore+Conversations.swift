@@ -30,9 +30,30 @@ extension SQLiteStore: ConversationStore {
                     try Self.recordTurn(answer, question: question, reply: reply, db)
                 case .deleteIdleSessions(let date):
                     try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
+                case .deleteAnswers(let date, let limit):
+                    try Self.deleteAnswers(before: date, limit: limit, db)
                 }
             }
         }
+    }
+
+    /// Deletes answer records created before `date` (their feedback goes with them), oldest first, in batches of
+    /// `batch` transactions so that readers and the answer writer are never held up for long; returns how many.
+    public func deleteAnswers(before date: Date, batch: Int = 5_000) throws(StoreError) -> Int {
+        var deleted = 0
+        while true {
+            let count = try write("delete old answers") { db in try Self.deleteAnswers(before: date, limit: batch, db) }
+            deleted += count
+            if count < batch { return deleted }
+        }
+    }
+
+    @discardableResult
+    private static func deleteAnswers(before date: Date, limit: Int, _ db: Database) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?)
+            """, arguments: [date.timeIntervalSince1970, limit])
+        return db.changesCount
     }
 
     private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage, _ db: Database) throws {

@@ -124,6 +124,16 @@ public struct SpotterConfiguration: Sendable {
             }
             configuration.answering.sessionIdleTime = seconds
         }
+        if let text = value("SPOTTER_ANSWER_RETENTION") {
+            if ["off", "none", "forever"].contains(text.lowercased()) {
+                configuration.answering.answerRetention = nil
+            } else {
+                guard let seconds = Self.duration(text), seconds > 0 else {
+                    throw .invalid("SPOTTER_ANSWER_RETENTION", text, expected: "a duration such as 30d or 12h, or off to keep every answer")
+                }
+                configuration.answering.answerRetention = seconds
+            }
+        }
         if let relevance = try number("SPOTTER_MIN_RELEVANCE", 0...1) {
             configuration.answering.minimumRelevance = relevance
             configuration.answering.passageRelevanceFloor = min(configuration.answering.passageRelevanceFloor, relevance)
@@ -159,7 +169,7 @@ public struct SpotterConfiguration: Sendable {
     }
 
     /// Seconds in `text`: a plain number, or a number with `s`, `m`, `h` or `d`.
-    static func duration(_ text: String) -> Double? {
+    public static func duration(_ text: String) -> Double? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let last = text.last, let unit = units[last] { return Double(text.dropLast()).map { $0 * unit } }
         return Double(text)
@@ -169,7 +179,7 @@ public struct SpotterConfiguration: Sendable {
     public static let settingNames: Set<String> = [
         "SPOTTER_DATA_DIR", "SPOTTER_MODEL_DIR", "SPOTTER_HOST", "SPOTTER_PORT", "SPOTTER_KB", "SPOTTER_EMBED_THREADS",
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
-        "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
+        "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_ANSWER_RETENTION", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
         "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
         "SPOTTER_MAX_CONCURRENT_ANSWERS", "SPOTTER_CACHE", "SPOTTER_CACHE_THRESHOLD", "SPOTTER_CACHE_TTL",
         "SPOTTER_CACHE_MAX_ENTRIES", "SPOTTER_CACHE_LLM_VERIFY",

@@ -68,4 +68,27 @@ struct AnswerLogTests {
         #expect(try store.messages(inSession: "ses_b").count == 2)
         #expect(try store.answer(id: "ans_first")?.answer == "answer ans_first")
     }
+
+    @Test func answersPastTheirRetentionAreDeletedInBatchesWithTheirFeedback() async throws {
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-retention"))
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        let now = Date()
+        let old = now.addingTimeInterval(-100 * 86_400)
+        for index in 0..<3 { log.submit(.answer(record("ans_old\(index)", session: nil, at: old.addingTimeInterval(Double(index))))) }
+        log.submit(.answer(record("ans_new", session: nil, at: now)))
+        await log.settle()
+        _ = try store.saveFeedback(Feedback(answerID: "ans_old0", user: "", rating: .down, createdAt: now, updatedAt: now))
+
+        // Through the log, one bounded batch: the oldest goes first.
+        log.submit(.deleteAnswers(before: now.addingTimeInterval(-90 * 86_400), limit: 1))
+        await log.settle()
+        #expect(try store.answer(id: "ans_old0") == nil)
+        #expect(try store.feedback(answerID: "ans_old0").isEmpty)
+        #expect(try store.answer(id: "ans_old1") != nil)
+        // By hand, in batches until none is left; the recent record stays.
+        #expect(try store.deleteAnswers(before: now.addingTimeInterval(-90 * 86_400), batch: 1) == 2)
+        #expect(try store.answer(id: "ans_old2") == nil)
+        #expect(try store.answer(id: "ans_new") != nil)
+    }
 }

@@ -30,9 +30,16 @@ struct SpotterConfigurationTests {
         #expect(configuration.logLevel == .debug)
     }
 
+    @Test func answerRetentionIsADurationOrOff() throws {
+        #expect(try SpotterConfiguration.fromEnvironment([:]).answering.answerRetention == 90 * 86_400)
+        #expect(try SpotterConfiguration.fromEnvironment(["SPOTTER_ANSWER_RETENTION": "30d"]).answering.answerRetention == 30 * 86_400)
+        #expect(try SpotterConfiguration.fromEnvironment(["SPOTTER_ANSWER_RETENTION": "off"]).answering.answerRetention == nil)
+    }
+
     @Test(arguments: [
         ("SPOTTER_PORT", "http"), ("SPOTTER_PORT", "70000"), ("SPOTTER_KB", "../x"),
-        ("SPOTTER_EMBED_THREADS", "0"), ("SPOTTER_LOG_LEVEL", "loud"),
+        ("SPOTTER_EMBED_THREADS", "0"), ("SPOTTER_LOG_LEVEL", "loud"), ("SPOTTER_ANSWER_RETENTION", "soon"),
+        ("SPOTTER_ANSWER_RETENTION", "-1d"),
     ])
     func invalidValuesNameTheVariableAndWhatIsExpected(name: String, value: String) {
         #expect {
