@@ -34,6 +34,11 @@ extension ChatHTTPTests {
             #expect(record.json["id"] as? String == answerID)
             #expect(record.json["question"] as? String == "How long should I rest between sets?")
             #expect(record.json["answer"] as? String == chat.json["answer"] as? String)
+            // The log keeps who asked and what retrieval returned: every cited chunk among the passages returned.
+            #expect(record.json["tenant"] as? String == "default")
+            let returned = try #require(record.json["retrieved"] as? [[String: Any]]).compactMap { $0["chunk_id"] as? Int }
+            let cited = (chat.json["citations"] as? [[String: Any]] ?? []).compactMap { $0["chunk_id"] as? Int }
+            #expect(!cited.isEmpty && Set(cited).isSubset(of: Set(returned)))
             let given = try #require(record.json["feedback"] as? [[String: Any]])
             #expect(given.map { $0["user"] as? String } == ["", "u_2"])
             #expect(given.map { $0["rating"] as? String } == ["down", "up"])

@@ -171,7 +171,11 @@ public struct AnswerPipeline: Sendable {
                                 costUSD: cost(generated.usage, generated.model), grounded: retrieved.grounded,
                                 passageTexts: Dictionary(retrieved.passages.map { ($0.hit.chunkID, $0.hit.text) },
                                                          uniquingKeysWith: { first, _ in first }),
-                                topScore: retrieved.bestSimilarity)
+                                topScore: retrieved.bestSimilarity,
+                                retrieved: retrieved.nearest.map {
+                                    RetrievedChunk(chunkID: $0.chunkID, documentID: $0.documentID,
+                                                   score: $0.scores.denseSimilarity ?? $0.scores.fused)
+                                })
         }
         emit(.citations(produced.citations))
 
@@ -183,7 +187,8 @@ public struct AnswerPipeline: Sendable {
         let traceSoFar = trace
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
             // Queued: the answer does not wait for its bookkeeping (see AnswerLog).
-            record(answer, valid: valid, standalone: standalone.question, latency: latency, trace: traceSoFar, now: now)
+            record(answer, valid: valid, standalone: standalone.question, tenant: request.tenant ?? "default",
+                   retrieved: produced.retrieved, latency: latency, trace: traceSoFar, now: now)
             return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
         answer.trace = trace
@@ -349,13 +354,14 @@ public struct AnswerPipeline: Sendable {
         return Generated(text: text, model: producer, usage: counted)
     }
 
-    func record(_ answer: Answer, valid: ValidRequest, standalone: String, latency: Double, trace: AnswerTrace, now: Date) {
+    func record(_ answer: Answer, valid: ValidRequest, standalone: String, tenant: String, retrieved: [RetrievedChunk],
+                latency: Double, trace: AnswerTrace, now: Date) {
         let record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
-            trace: trace, createdAt: now)
+            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved)
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
         if sessionSweep.isDue(now) {
@@ -419,6 +425,8 @@ public struct AnswerPipeline: Sendable {
         var passageTexts: [Int64: String] = [:]
         /// The best passage's similarity to the question (retrieval ran only on a miss).
         var topScore: Double?
+        /// What retrieval returned, for the answer's record.
+        var retrieved: [RetrievedChunk] = []
     }
 
     func lookUpCache(_ request: AnswerRequest, valid: ValidRequest, standalone: QuestionCondenser.Result) async -> CacheDecision {

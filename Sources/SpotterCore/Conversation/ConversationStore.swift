@@ -81,11 +81,17 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var latencyMilliseconds: Double
     public var trace: AnswerTrace
     public var createdAt: Date
+    /// The tenant the caller belongs to.
+    public var tenant: String
+    /// Every passage retrieval returned for the question, best first, with its score; empty for a cached answer.
+    public var retrieved: [RetrievedChunk]
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,
                 grounded: Bool, usage: TokenUsage, costUSD: Double?, latencyMilliseconds: Double, trace: AnswerTrace,
-                createdAt: Date) {
+                createdAt: Date, tenant: String = "default", retrieved: [RetrievedChunk] = []) {
+        self.tenant = tenant
+        self.retrieved = retrieved
         self.id = id
         self.sessionID = sessionID
         self.knowledgeBase = knowledgeBase
@@ -105,7 +111,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, question, answer, citations, model, grounded, usage, trace, assistant
+        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved
         case sessionID = "session_id"
         case knowledgeBase = "kb"
         case promptVersion = "prompt_version"
@@ -113,5 +119,25 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
         case costUSD = "cost_usd"
         case latencyMilliseconds = "latency_ms"
         case createdAt = "created_at"
+    }
+}
+
+/// One passage retrieval returned for a question: which chunk, and how well it matched.
+public struct RetrievedChunk: Sendable, Equatable, Codable {
+    public var chunkID: Int64
+    public var documentID: String
+    /// Cosine similarity to the question when the dense index found it, else the fused score.
+    public var score: Double
+
+    public init(chunkID: Int64, documentID: String, score: Double) {
+        self.chunkID = chunkID
+        self.documentID = documentID
+        self.score = score
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case score
+        case chunkID = "chunk_id"
+        case documentID = "document_id"
     }
 }

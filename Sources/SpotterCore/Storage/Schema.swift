@@ -201,6 +201,13 @@ enum Schema {
                 CREATE INDEX feedback_updated ON feedback(updated_at);
                 """)
         }
+        migrator.registerMigration("v6-answer-log") { db in
+            try db.execute(sql: """
+                -- Who asked (the tenant) and what retrieval returned (chunk ids with scores), for the answer log.
+                ALTER TABLE answers ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+                ALTER TABLE answers ADD COLUMN retrieved TEXT NOT NULL DEFAULT '[]';
+                """)
+        }
         return migrator
     }
 }

@@ -1551,7 +1551,7 @@ enum OpenAPIDocument {
         ],
         "operationId": "getAnswer",
         "summary": "An answer's record",
-        "description": "What was asked, the answer and its citations, the model, tokens, cost, latency, the prompt version, the trace of every stage (with the cache match for a cached answer) and the feedback on it.",
+        "description": "What was asked, the answer and its citations, the model, tokens, cost, latency, the prompt version, the tenant, the passages retrieval returned with their scores, the trace of every stage (with the cache match for a cached answer) and the feedback on it.",
         "parameters": [
           {
             "name": "id",
@@ -1629,6 +1629,8 @@ enum OpenAPIDocument {
                         }
                       },
                       "created_at": "2026-11-25T06:20:00.123Z",
+                      "tenant": "default",
+                      "retrieved": [],
                       "cached": true,
                       "cache": {
                         "entry_id": "ce_7666478e13c0613b",
@@ -3011,6 +3013,34 @@ enum OpenAPIDocument {
             "type": "string",
             "format": "date-time"
           },
+          "tenant": {
+            "type": "string"
+          },
+          "retrieved": {
+            "type": "array",
+            "description": "Every passage retrieval returned, best first (empty for a cached answer).",
+            "items": {
+              "type": "object",
+              "properties": {
+                "chunk_id": {
+                  "type": "integer"
+                },
+                "document_id": {
+                  "type": "string"
+                },
+                "score": {
+                  "type": "number",
+                  "description": "Cosine similarity when the dense index found the passage, else the fused score."
+                }
+              },
+              "required": [
+                "chunk_id",
+                "document_id",
+                "score"
+              ],
+              "additionalProperties": false
+            }
+          },
           "cached": {
             "type": "boolean"
           },
@@ -3047,7 +3077,9 @@ enum OpenAPIDocument {
           "trace",
           "created_at",
           "cached",
-          "feedback"
+          "feedback",
+          "tenant",
+          "retrieved"
         ],
         "additionalProperties": false
       }

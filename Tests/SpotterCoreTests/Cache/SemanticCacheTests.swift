@@ -56,6 +56,9 @@ struct SemanticCacheTests {
         // The stored trace carries the match, and the stages a hit skips are not in it.
         let record = try #require(try await spotter.answers.recordedAnswer(id: second.answerID))
         #expect(record.trace.cache == match)
+        #expect(record.tenant == tenant)
+        #expect(record.retrieved.isEmpty, "a hit retrieves nothing")
+        #expect(try await spotter.answers.recordedAnswer(id: first.answerID)?.retrieved.isEmpty == false)
         #expect(record.trace.record(for: .cache)?.outcome.hasPrefix("hit") == true)
         #expect(record.trace.record(for: .generate) == nil)
         // The citations of the cached answer still point at stored chunks with the same text.
