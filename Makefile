@@ -26,6 +26,7 @@ run: demo
 # imports off the release build of the dependencies is shared with `make run`. `swift test` builds every product,
 # the `spotter` binary that the CLI and crash-safety tests run included.
 test: setup
+	@scripts/setup-test-tools.sh
 	$(SWIFT) test $(BUILD_FLAGS) --disable-testable-imports
 
 bench: build
