@@ -56,14 +56,8 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         /// A date, an ISO 8601 timestamp, or a span back from `now` (`30d`, `12h`, `45m`).
         static func date(_ text: String, now: Date) -> Date? {
-            if let unit = text.last, let amount = Double(text.dropLast()), amount >= 0 {
-                let seconds: Double? = switch unit {
-                case "d": 86_400
-                case "h": 3_600
-                case "m": 60
-                default: nil
-                }
-                if let seconds { return now.addingTimeInterval(-amount * seconds) }
+            if let unit = text.last, "dhm".contains(unit), let seconds = SpotterConfiguration.duration(text), seconds >= 0 {
+                return now.addingTimeInterval(-seconds)
             }
             let full = ISO8601DateFormatter()
             if let date = full.date(from: text) { return date }

@@ -205,23 +205,15 @@ public final class SemanticCache: Sendable {
             tally.hits += 1
             tally.lastHitAt = max(tally.lastHitAt, date)
             pending.tallies[id] = tally
-            let now = ContinuousClock.now
-            guard now - pending.lastWrite >= Self.hitWriteInterval else { return nil }
-            pending.lastWrite = now
-            defer { pending.tallies.removeAll(keepingCapacity: true) }
-            return Array(pending.tallies.values)
+            guard ContinuousClock.now - pending.lastWrite >= Self.hitWriteInterval else { return nil }
+            return pending.takeAll()
         }
         if let due { write(due) }
     }
 
     /// Writes the hits counted in memory to the store (before statistics are read, before eviction, at shutdown).
     public func writeHitCounts() {
-        let due = pendingHits.withLock { pending in
-            pending.lastWrite = ContinuousClock.now
-            defer { pending.tallies.removeAll(keepingCapacity: true) }
-            return Array(pending.tallies.values)
-        }
-        write(due)
+        write(pendingHits.withLock { $0.takeAll() })
     }
 
     private func write(_ tallies: [CacheHitTally]) {
@@ -401,6 +393,13 @@ struct VerifiedEntries {
 struct PendingHits {
     var tallies: [String: CacheHitTally] = [:]
     var lastWrite = ContinuousClock.now
+
+    /// The tallies to write now, leaving none pending.
+    mutating func takeAll() -> [CacheHitTally] {
+        lastWrite = ContinuousClock.now
+        defer { tallies.removeAll(keepingCapacity: true) }
+        return Array(tallies.values)
+    }
 }
 
 /// The vectors of one scope, scanned exactly: a scope holds thousands of entries at most, and a scan of 10,000
