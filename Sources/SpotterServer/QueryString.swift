@@ -30,6 +30,11 @@ public struct QueryString: Sendable {
 
     public var names: [String] { pairs.map(\.name) }
 
+    /// Fails with 400 when any parameter is given to a route that takes none.
+    public func rejectAny() throws(APIError) {
+        if let first = names.first { throw APIError.badParameter("unknown parameter '\(first)'; this route takes none") }
+    }
+
     private static func decode(_ text: Substring) throws(APIError) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)

@@ -56,14 +56,7 @@ struct FeedbackCommand: AsyncParsableCommand {
 
         /// A date, an ISO 8601 timestamp, or a span back from `now` (`30d`, `12h`, `45m`).
         static func date(_ text: String, now: Date) -> Date? {
-            if let unit = text.last, "dhm".contains(unit), let seconds = SpotterConfiguration.duration(text), seconds >= 0 {
-                return now.addingTimeInterval(-seconds)
-            }
-            let full = ISO8601DateFormatter()
-            if let date = full.date(from: text) { return date }
-            let day = ISO8601DateFormatter()
-            day.formatOptions = [.withFullDate]
-            return day.date(from: text)
+            SpotterConfiguration.pointInTime(text, now: now)
         }
     }
 }

@@ -69,6 +69,14 @@ struct ChatAndServeTests {
             #expect(remote.stdout.contains("Sources:"))
             #expect(remote.stdout.contains("127.0.0.1/fake-model"))
 
+            // `spotter drift status` reads the running server's signals.
+            let drift = try ProcessRunner.run(TestEnvironment.spotterBinary, ["drift", "status", "--url", base])
+            #expect(drift.status == 0, "\(drift.stderr)")
+            for signal in DriftSignal.allCases { #expect(drift.stdout.contains(signal.rawValue), "\(drift.stdout)") }
+            let driftJSON = try ProcessRunner.run(TestEnvironment.spotterBinary, ["drift", "status", "--url", base, "--json"])
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(driftJSON.stdout.utf8)) as? [String: Any])
+            #expect((report["signals"] as? [Any])?.count == DriftSignal.allCases.count)
+
             // A stream is in flight (the upstream takes 2 s) when SIGTERM arrives: it still ends with `done`.
             let stream = try await EventStreamClient.post(URL(string: base + "/v1/chat")!,
                                                           json: #"{"message": "How should I warm up before lifting?", "stream": true}"#)

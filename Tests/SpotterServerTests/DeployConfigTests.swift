@@ -18,13 +18,14 @@ extension ChatHTTPTests {
             // One failure first (retried), so that the error series exist too.
             await llm.enqueue(.status(503))
             let families = Mutex<Set<String>>([])
-            try await withChatServer(llm: llm, configure: { $0.cache.enabled = true }) { base, spotter in
+            try await withChatServer(llm: llm, configure: { $0.cache.enabled = true; $0.drift.enabled = true }) { base, spotter in
                 let question = #"{"message": "How much sleep do I need to recover from training?"}"#
                 _ = try await post(base, "/v1/chat", question)
                 let hit = try await post(base, "/v1/chat", question)
                 _ = try await post(base, "/v1/chat", #"{"message": ""}"#)
                 let answerID = try #require(hit.json["answer_id"] as? String)
                 _ = try await feedback(base, #"{"answer_id": "\#(answerID)", "rating": "down"}"#)
+                await spotter.drift.settle()
                 let text = String(decoding: try await Loopback.get(base, "/metrics").data, as: UTF8.self)
                 let exported = Set(text.split(separator: "\n").compactMap { line in
                     line.hasPrefix("# TYPE ") ? line.split(separator: " ").dropFirst(2).first.map(String.init) : nil
@@ -59,7 +60,7 @@ extension ChatHTTPTests {
             }
         }
         let alertNames = Set(blocks.map { String($0.prefix { !$0.isNewline }) })
-        for required in ["SpotterCacheMissRateHigh", "SpotterNegativeFeedbackHigh", "SpotterErrorRateHigh", "SpotterChatLatencyHigh", "SpotterDailyCostOverBudget"] {
+        for required in ["SpotterCacheMissRateHigh", "SpotterNegativeFeedbackHigh", "SpotterErrorRateHigh", "SpotterChatLatencyHigh", "SpotterDailyCostOverBudget", "SpotterDrifting"] {
             #expect(alertNames.contains(required), "no alert \(required)")
         }
         let unknownInRules = Self.referencedFamilies(rules).subtracting(exported)
@@ -68,7 +69,7 @@ extension ChatHTTPTests {
         let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dashboard)) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
         let titles = panels.compactMap { $0["title"] as? String }.joined(separator: " | ").lowercased()
-        for topic in ["traffic", "latency", "cache hit", "calls avoided", "cost", "feedback", "retrieval"] {
+        for topic in ["traffic", "latency", "cache hit", "calls avoided", "cost", "feedback", "retrieval", "drift"] {
             #expect(titles.contains(topic), "no dashboard panel about \(topic)")
         }
         let queries = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }

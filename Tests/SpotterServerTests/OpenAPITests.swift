@@ -273,6 +273,16 @@ struct OpenAPITests {
             try check("GET", "/admin/cache", try await Loopback.get(base, "/admin/cache"))
             try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache")!))
             try check("DELETE", "/admin/cache", try await Loopback.send("DELETE", URL(string: "\(base)/admin/cache?all=true")!))
+            // Drift detection and refresh.
+            try check("GET", "/admin/refresh", try await Loopback.get(base, "/admin/refresh"))
+            try check("GET", "/admin/drift", try await Loopback.get(base, "/admin/drift"))
+            try check("GET", "/admin/drift", try await Loopback.get(base, "/admin/drift?x=1"))
+            try check("POST", "/admin/refresh", try await Loopback.send("POST", URL(string: "\(base)/admin/refresh?wait=true")!))
+            try check("POST", "/admin/refresh", try await Loopback.send("POST", URL(string: "\(base)/admin/refresh?wait=no")!))
+            try check("GET", "/admin/refresh", try await Loopback.get(base, "/admin/refresh"))
+            try check("GET", "/admin/drift", try await Loopback.get(base, "/admin/drift"))
+            try check("GET", "/admin/drift/gaps", try await Loopback.get(base, "/admin/drift/gaps?since=1h"))
+            try check("GET", "/admin/drift/gaps", try await Loopback.get(base, "/admin/drift/gaps?since=soon"))
         }
     }
 

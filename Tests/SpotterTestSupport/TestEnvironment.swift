@@ -67,6 +67,8 @@ public enum TestEnvironment {
         configuration.modelDirectory = modelDirectory
         // Off unless a test is about it: most tests ask the same questions more than once and expect fresh answers.
         configuration.cache.enabled = false
+        // Off unless a test is about it too: watching every answer costs an embedding per uncached question.
+        configuration.drift.enabled = false
         return configuration
     }
 

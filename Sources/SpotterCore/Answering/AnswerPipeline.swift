@@ -52,6 +52,8 @@ public struct AnswerPipeline: Sendable {
     public let metrics: any MetricsFactory
     /// Where the answers' records and conversation turns go: written behind the answer, in batches.
     public let log: AnswerLog
+    /// Told about every answer, behind it; nil watches nothing.
+    public let drift: DriftMonitor?
     let sessionSweep = SessionSweep()
     /// Answer records deleted per sweep at most.
     static let retentionBatch = 5_000
@@ -62,7 +64,8 @@ public struct AnswerPipeline: Sendable {
                 isCacheable: @escaping @Sendable (String) -> Bool = { _ in true },
                 defaultKnowledgeBase: String, settings: Settings = Settings(),
                 cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
-                logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory) {
+                logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory,
+                drift: DriftMonitor? = nil) {
         self.search = search
         self.conversations = conversations
         self.registry = registry
@@ -75,6 +78,7 @@ public struct AnswerPipeline: Sendable {
         self.cost = cost
         self.logger = logger
         self.metrics = metrics
+        self.drift = drift
         log = AnswerLog(store: conversations, logger: logger)
         instruments = PipelineInstruments(factory: metrics)
     }
@@ -193,6 +197,9 @@ public struct AnswerPipeline: Sendable {
         }
         answer.trace = trace
         measure(answer, produced: produced, latency: latency)
+        drift?.observe(QuestionObservation(question: standalone.question, knowledgeBase: valid.resolvedKnowledgeBase,
+                                           vector: cached.vector, cacheHit: cached.consulted ? cached.hit != nil : nil,
+                                           covered: produced.grounded))
         logger.info("answered", metadata: logMetadata.merging([
             "model": "\(answer.model)", "grounded": "\(answer.grounded)", "cached": "\(answer.cached)",
             "citations": "\(answer.citations.count)",
@@ -405,6 +412,9 @@ public struct AnswerPipeline: Sendable {
         /// Where a fresh answer goes on a miss; nil when the cache is off or bypassed.
         var plan: CachePlan?
         var outcome: String
+        /// Whether the cache was looked in (not off, not bypassed), and the question's embedding when one was made.
+        var consulted = false
+        var vector: [Float]? = nil
     }
 
     struct CachePlan {
@@ -453,14 +463,16 @@ public struct AnswerPipeline: Sendable {
         switch await cache.lookup(standalone.question, vector: vector, scope: scope) {
         case .hit(let entry, let match):
             return CacheDecision(hit: (entry, match), plan: nil,
-                                 outcome: "hit \(SemanticCache.format(match.similarity)): \(PromptBuilder.clip(match.matchedQuestion, words: 20))")
+                                 outcome: "hit \(SemanticCache.format(match.similarity)): \(PromptBuilder.clip(match.matchedQuestion, words: 20))",
+                                 consulted: true, vector: vector)
         case .miss(let reason):
             // The knowledge base's version before retrieval, kept with the answer; only a miss needs it.
             guard let generation = try? search.store.generation(of: valid.resolvedKnowledgeBase) else {
-                return CacheDecision(outcome: "miss (\(reason)); not cached: the knowledge base version could not be read")
+                return CacheDecision(outcome: "miss (\(reason)); not cached: the knowledge base version could not be read",
+                                     consulted: true, vector: vector)
             }
             return CacheDecision(plan: CachePlan(scope: scope, vector: vector, knowledgeBaseGeneration: generation),
-                                 outcome: "miss (\(reason))")
+                                 outcome: "miss (\(reason))", consulted: true, vector: vector)
         }
     }
 

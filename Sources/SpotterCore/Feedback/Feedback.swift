@@ -98,9 +98,13 @@ public struct FeedbackService: Sendable {
     public let store: any FeedbackStore
     public let cache: SemanticCache?
     let metrics: any MetricsFactory
+    /// Told about each new or changed rating (the negative-feedback signal).
+    let drift: DriftMonitor?
 
-    public init(answers: AnswerPipeline, store: any FeedbackStore, cache: SemanticCache?, metrics: any MetricsFactory = MetricsSystem.factory) {
+    public init(answers: AnswerPipeline, store: any FeedbackStore, cache: SemanticCache?, metrics: any MetricsFactory = MetricsSystem.factory,
+                drift: DriftMonitor? = nil) {
         self.answers = answers
+        self.drift = drift
         self.store = store
         self.cache = cache
         self.metrics = metrics
@@ -136,6 +140,7 @@ public struct FeedbackService: Sendable {
             }
             if previous != rating {
                 Counter(label: "spotter_feedback_total", dimensions: [("rating", rating.rawValue)], factory: metrics).increment()
+                drift?.observeFeedback(rating)
             }
             return Receipt(feedback: stored, previousRating: previous, cache: outcome)
         } catch {

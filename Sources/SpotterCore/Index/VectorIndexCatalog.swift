@@ -61,6 +61,8 @@ public final class VectorIndexCatalog: Sendable {
     private let exactIndexes = Mutex<[Int64: (generation: Int64, index: ExactVectorIndex)]>([:])
     /// One sync at a time, so that two first searches do not both build the same graph.
     private let syncLock = Mutex(())
+    /// Knowledge bases a refresh is changing: their searches use the current graph instead of waiting for the sync.
+    private let refreshing = Mutex<Set<Int64>>([])
 
     public init(store: any Store, embedder: any Embedder, directory: URL?, parameters: HNSWParameters = .init(),
                 threads: Int? = nil, logger: Logger = Logger(label: "spotter.index")) {
@@ -78,8 +80,13 @@ public final class VectorIndexCatalog: Sendable {
     public func index(for knowledgeBase: KnowledgeBase, exact: Bool) throws(VectorIndexCatalogError) -> any VectorIndex {
         if exact { return try exactIndex(for: knowledgeBase) }
         let generation = try wrap { () throws(StoreError) in try store.generation(of: knowledgeBase) }
-        if let cached = graphs.withLock({ $0[knowledgeBase.id] }), cached.generation == generation {
-            return ConfiguredSearch(index: cached.index, efSearch: parameters.efSearch)
+        if let cached = graphs.withLock({ $0[knowledgeBase.id] }) {
+            if cached.generation == generation { return ConfiguredSearch(index: cached.index, efSearch: parameters.efSearch) }
+            // A refresh is bringing the change: search the current graph rather than wait behind it; the new one is
+            // swapped in when it is ready. (After an ingest or upload, a search waits, so that it sees what was added.)
+            if refreshing.withLock({ $0.contains(knowledgeBase.id) }) {
+                return ConfiguredSearch(index: cached.index, efSearch: parameters.efSearch)
+            }
         }
         try synchronize(knowledgeBase)
         return ConfiguredSearch(index: graphs.withLock { $0[knowledgeBase.id]! }.index, efSearch: parameters.efSearch)
@@ -88,6 +95,14 @@ public final class VectorIndexCatalog: Sendable {
     /// The file that holds `knowledgeBase`'s graph.
     public func fileURL(for knowledgeBase: KnowledgeBase) -> URL? {
         directory?.appendingPathComponent("kb-\(knowledgeBase.id).hnsw")
+    }
+
+    /// Runs `body` (a refresh's changes and sync of the knowledge base) while searches of the knowledge base keep
+    /// using its current graph instead of waiting for the sync.
+    public func refreshing<T, E: Error>(_ knowledgeBase: KnowledgeBase, _ body: () async throws(E) -> T) async throws(E) -> T {
+        refreshing.withLock { _ = $0.insert(knowledgeBase.id) }
+        defer { refreshing.withLock { _ = $0.remove(knowledgeBase.id) } }
+        return try await body()
     }
 
     /// Brings the knowledge base's graph in step with the store: load, update in place, or rebuild; then save.

@@ -49,6 +49,18 @@ public struct IngestService: Sendable {
         summary.files = scan.files.count
         progress(.started(files: scan.files.count))
 
+        // Remembered for refresh (uploads excepted: their scratch folder is gone after the request).
+        if options.sourceLabel == nil {
+            let remembered = IngestSource.Options(options)
+            for path in absolute where FileManager.default.fileExists(atPath: path) {
+                do {
+                    try store.recordIngestSource(IngestSource(path: path, options: remembered, ingestedAt: Date()), in: knowledgeBase)
+                } catch {
+                    throw .store(error)
+                }
+            }
+        }
+
         let chunker = Chunker(options: options.chunking, tokenCount: { [embedder] in embedder.tokenCount($0) })
         let modelTag = "\(embedder.modelID)@\(embedder.modelVersion)"
         var pending: [PendingDocument] = []

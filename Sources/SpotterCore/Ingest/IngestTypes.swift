@@ -115,3 +115,55 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// A file or folder given to ingest, with the options it was read with, so that a refresh reads it again the same way.
+public struct IngestSource: Sendable, Equatable {
+    /// The options of ``IngestOptions`` that decide what the documents are (not the batch size or the label).
+    public struct Options: Sendable, Equatable, Codable {
+        public var format: String
+        public var idField: String
+        public var textFields: [String]
+        public var titleField: String?
+        public var metadataFields: [String]
+        public var maxFileBytes: Int
+        public var maxTokens: Int
+        public var targetTokens: Int
+        public var overlapFraction: Double
+        public var allowedGroups: [String]
+
+        public init(_ options: IngestOptions) {
+            format = options.reader.format.rawValue
+            idField = options.reader.records.idField
+            textFields = options.reader.records.textFields
+            titleField = options.reader.records.titleField
+            metadataFields = options.reader.records.metadataFields
+            maxFileBytes = options.reader.maxFileBytes
+            maxTokens = options.chunking.maxTokens
+            targetTokens = options.chunking.targetTokens
+            overlapFraction = options.chunking.overlapFraction
+            allowedGroups = options.allowedGroups
+        }
+
+        /// The ingest options these stand for, into `knowledgeBase`.
+        public func ingestOptions(knowledgeBase: String) -> IngestOptions {
+            IngestOptions(knowledgeBase: knowledgeBase,
+                          reader: ReaderOptions(format: DocumentFormat(rawValue: format) ?? .auto,
+                                                records: RecordFieldOptions(idField: idField, textFields: textFields,
+                                                                            titleField: titleField, metadataFields: metadataFields),
+                                                maxFileBytes: maxFileBytes),
+                          chunking: ChunkingOptions(maxTokens: maxTokens, targetTokens: targetTokens, overlapFraction: overlapFraction),
+                          allowedGroups: allowedGroups)
+        }
+    }
+
+    /// Absolute, standardised.
+    public var path: String
+    public var options: Options
+    public var ingestedAt: Date
+
+    public init(path: String, options: Options, ingestedAt: Date) {
+        self.path = path
+        self.options = options
+        self.ingestedAt = ingestedAt
+    }
+}

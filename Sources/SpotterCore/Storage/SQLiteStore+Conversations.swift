@@ -123,3 +123,24 @@ extension SQLiteStore: ConversationStore {
                       updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 }
+
+extension SQLiteStore {
+    /// The standalone questions answered "not covered" (no passage relevant enough) since `date`, newest first, at
+    /// most `limit`: the material of the knowledge-gap report.
+    public func unansweredQuestions(since date: Date, knowledgeBase: String? = nil, limit: Int = 5_000) throws(StoreError) -> [UnansweredQuestion] {
+        try read("list unanswered questions") { db in
+            var sql = "SELECT standalone_question, kb, created_at FROM answers WHERE grounded = 0 AND model = 'none' AND created_at >= ?"
+            var arguments: StatementArguments = [date.timeIntervalSince1970]
+            if let knowledgeBase {
+                sql += " AND kb = ?"
+                _ = arguments.append(contentsOf: [knowledgeBase])
+            }
+            sql += " ORDER BY created_at DESC LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                UnansweredQuestion(question: row["standalone_question"], knowledgeBase: row["kb"],
+                                   askedAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
+    }
+}

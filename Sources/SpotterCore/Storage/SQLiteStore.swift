@@ -346,3 +346,39 @@ enum VectorCoding {
         }
     }
 }
+
+extension SQLiteStore {
+    public func recordIngestSource(_ source: IngestSource, in knowledgeBase: KnowledgeBase) throws(StoreError) {
+        let options: String
+        do {
+            options = String(decoding: try JSONEncoder().encode(source.options), as: UTF8.self)
+        } catch {
+            throw StoreError.corruptRow(table: "ingest_sources", reason: "cannot encode the options of \(source.path): \(error)")
+        }
+        try write("remember ingest source \(source.path)") { db in
+            try db.execute(sql: """
+                INSERT INTO ingest_sources (kb_id, path, options, ingested_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (kb_id, path) DO UPDATE SET options = excluded.options, ingested_at = excluded.ingested_at
+                """, arguments: [knowledgeBase.id, source.path, options, source.ingestedAt.timeIntervalSince1970])
+        }
+    }
+
+    public func ingestSources(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [IngestSource] {
+        let rows = try read("list ingest sources") { db in
+            try Row.fetchAll(db, sql: "SELECT path, options, ingested_at FROM ingest_sources WHERE kb_id = ? ORDER BY path",
+                             arguments: [knowledgeBase.id])
+        }
+        var sources: [IngestSource] = []
+        for row in rows {
+            let path: String = row["path"]
+            let text: String = row["options"]
+            do {
+                let options = try JSONDecoder().decode(IngestSource.Options.self, from: Data(text.utf8))
+                sources.append(IngestSource(path: path, options: options, ingestedAt: Date(timeIntervalSince1970: row["ingested_at"])))
+            } catch {
+                throw StoreError.corruptRow(table: "ingest_sources", reason: "the options of \(path) cannot be read: \(error)")
+            }
+        }
+        return sources
+    }
+}

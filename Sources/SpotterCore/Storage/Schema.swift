@@ -208,6 +208,18 @@ enum Schema {
                 ALTER TABLE answers ADD COLUMN retrieved TEXT NOT NULL DEFAULT '[]';
                 """)
         }
+        migrator.registerMigration("v7-ingest-sources") { db in
+            try db.execute(sql: """
+                -- Each file or folder given to ingest, with the options it was read with: what a refresh re-reads.
+                CREATE TABLE ingest_sources (
+                    kb_id INTEGER NOT NULL REFERENCES knowledge_bases(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    options TEXT NOT NULL,
+                    ingested_at DOUBLE NOT NULL,
+                    PRIMARY KEY (kb_id, path)
+                );
+                """)
+        }
         return migrator
     }
 }

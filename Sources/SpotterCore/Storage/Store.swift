@@ -47,6 +47,11 @@ public protocol Store: Sendable {
     func generation(of knowledgeBase: KnowledgeBase) throws(StoreError) -> Int64
     /// Checks that the store opens and answers.
     func ping() throws(StoreError)
+
+    /// Remembers a file or folder given to ingest, with its options, replacing what was remembered for that path.
+    func recordIngestSource(_ source: IngestSource, in knowledgeBase: KnowledgeBase) throws(StoreError)
+    /// The files and folders ingested into a knowledge base, by path: what a refresh reads again.
+    func ingestSources(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [IngestSource]
 }
 
 /// A named collection of documents; searches run inside one.

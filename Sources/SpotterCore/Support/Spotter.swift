@@ -21,8 +21,14 @@ public struct Spotter: Sendable {
     public let feedback: FeedbackService
     /// What every part records, exposed at `GET /metrics`.
     public let metrics: SpotterMetrics
+    /// Watches answers and feedback for drift and acts on it.
+    public let drift: DriftMonitor
+    /// Re-reads the knowledge bases' sources, by hand (`POST /admin/refresh`) or when drift asks.
+    public let refresh: RefreshCoordinator
     /// The client the remote language models share; nil when answering offline.
     private let httpClient: HTTPClient?
+    /// The drift webhook's client; nil without a webhook.
+    private let webhookClient: HTTPClient?
 
     /// Opens the store and loads the model named by `configuration`.
     public init(configuration: SpotterConfiguration, logger: Logger = Logger(label: "spotter")) throws {
@@ -65,6 +71,26 @@ public struct Spotter: Sendable {
         cacheLogger.logLevel = configuration.logLevel
         cache = SemanticCache(store: store, embedder: embedder, settings: configuration.cache, judge: condensingModel,
                               logger: cacheLogger, metrics: metrics.factory)
+        var driftLogger = Logger(label: "spotter.drift")
+        driftLogger.logLevel = configuration.logLevel
+        var refreshLogger = Logger(label: "spotter.refresh")
+        refreshLogger.logLevel = configuration.logLevel
+        refresh = RefreshCoordinator(service: RefreshService(store: store, ingest: ingest, indexes: indexes, cache: cache),
+                                     logger: refreshLogger, metrics: metrics.factory)
+        var webhook: DriftWebhook? = nil
+        if let url = configuration.drift.webhook {
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            webhookClient = client
+            webhook = DriftWebhook(url: url, client: client, logger: driftLogger, metrics: metrics.factory)
+        } else {
+            webhookClient = nil
+        }
+        let gapStore = store, gapEmbedder = embedder
+        let responder = DriftResponder(settings: configuration.drift, webhook: webhook, refresh: refresh, gaps: {
+            try? await Spotter.knowledgeGaps(store: gapStore, embedder: gapEmbedder, since: Date().addingTimeInterval(-86_400))
+        }, logger: driftLogger)
+        drift = DriftMonitor(settings: configuration.drift, store: store, embedder: embedder, logger: driftLogger,
+                             metrics: metrics.factory, onChange: { responder.respond(to: $0) })
         let remoteConfigured = configuration.languageModel != nil
         answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: model,
                                  condenser: QuestionCondenser(model: condensingModel), cache: cache,
@@ -75,17 +101,40 @@ public struct Spotter: Sendable {
                                      // Producers are named `host/model` (`#2` for a second endpoint of the same model).
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
                                      return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
-                                 }, logger: logger, metrics: metrics.factory)
-        feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory)
+                                 }, logger: logger, metrics: metrics.factory, drift: drift)
+        feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory, drift: drift)
     }
 
     /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then
     /// the language models' connections and the store are closed.
     public func shutdown() async {
         await answers.log.settle()
+        await drift.settle()
+        _ = await refresh.finished()
         cache.writeHitCounts()
         try? await httpClient?.shutdown()
+        try? await webhookClient?.shutdown()
         store.close()
+    }
+}
+
+extension Spotter {
+    /// The questions answered "not covered" since `since`, grouped by topic (`spotter drift gaps`, `GET /admin/drift/gaps`).
+    public func knowledgeGaps(since: Date, knowledgeBase: String? = nil, maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
+        await answers.log.settle()
+        return try await Self.knowledgeGaps(store: store, embedder: embedder, since: since, knowledgeBase: knowledgeBase, maximumGaps: maximumGaps)
+    }
+
+    static func knowledgeGaps(store: SQLiteStore, embedder: any Embedder, since: Date, knowledgeBase: String? = nil,
+                              maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
+        let questions = try store.unansweredQuestions(since: since, knowledgeBase: knowledgeBase)
+        return try await KnowledgeGapReport.build(questions, since: since, embedder: embedder, maximumGaps: maximumGaps)
+    }
+
+    /// Drift detection as it stands, with the latest refresh.
+    public func driftReport() -> DriftReport {
+        DriftReport(enabled: configuration.drift.enabled, window: configuration.drift.window, signals: drift.statuses(),
+                    referenceSamples: drift.referenceSamples, refresh: refresh.latest)
     }
 }
 

@@ -27,6 +27,8 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_CACHE`, `SPOTTER_CACHE_THRESHOLD`, `SPOTTER_CACHE_TTL`, `SPOTTER_CACHE_MAX_ENTRIES`,
     /// `SPOTTER_CACHE_LLM_VERIFY`: the semantic cache.
     public var cache = SemanticCache.Settings()
+    /// `SPOTTER_DRIFT*`: drift detection's windows, thresholds, actions and webhook.
+    public var drift = DriftSettings()
     /// `SPOTTER_PROMPTS`: a prompt registry folder replacing the built-in one.
     public var promptsDirectory: URL?
     /// `SPOTTER_MAX_CHAT_SIZE`: the largest chat request body in bytes (`1MB` style in the variable) (larger bodies get 413).
@@ -164,6 +166,32 @@ public struct SpotterConfiguration: Sendable {
         if let judge = try flag("SPOTTER_CACHE_LLM_VERIFY") { configuration.cache.judgeWithModel = judge }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
         if let answers = try whole("SPOTTER_MAX_CONCURRENT_ANSWERS", 1...100_000) { configuration.maximumConcurrentAnswers = answers }
+        if let enabled = try flag("SPOTTER_DRIFT") { configuration.drift.enabled = enabled }
+        if let window = try whole("SPOTTER_DRIFT_WINDOW", 10...1_000_000) { configuration.drift.window = window }
+        if let samples = try whole("SPOTTER_DRIFT_MIN_SAMPLES", 1...1_000_000) { configuration.drift.minimumSamples = samples }
+        guard configuration.drift.minimumSamples <= configuration.drift.window else {
+            throw .invalid("SPOTTER_DRIFT_MIN_SAMPLES", "\(configuration.drift.minimumSamples)",
+                           expected: "at most SPOTTER_DRIFT_WINDOW (\(configuration.drift.window)): a window never holds more")
+        }
+        if let rate = try number("SPOTTER_DRIFT_MISS_RATE", 0...1) { configuration.drift.missRateTrigger = rate }
+        if let rate = try number("SPOTTER_DRIFT_NEGATIVE_FEEDBACK", 0...1) { configuration.drift.negativeFeedbackTrigger = rate }
+        if let rate = try number("SPOTTER_DRIFT_GAP_RATE", 0...1) { configuration.drift.knowledgeGapTrigger = rate }
+        if let p = try number("SPOTTER_DRIFT_SHIFT_P", 0.000001...0.5) {
+            configuration.drift.shiftPValue = p
+            configuration.drift.shiftClearPValue = max(configuration.drift.shiftClearPValue, min(0.5, p * 5))
+        }
+        if let text = value("SPOTTER_DRIFT_ACTIONS") {
+            switch DriftSettings.parseActions(text, defaults: configuration.drift.actions) {
+            case .success(let actions): configuration.drift.actions = actions
+            case .failure(let error): throw .invalid("SPOTTER_DRIFT_ACTIONS", text, expected: error.description)
+            }
+        }
+        if let text = value("SPOTTER_DRIFT_WEBHOOK") {
+            guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+                throw .invalid("SPOTTER_DRIFT_WEBHOOK", text, expected: "an http:// or https:// URL")
+            }
+            configuration.drift.webhook = url
+        }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
@@ -175,6 +203,17 @@ public struct SpotterConfiguration: Sendable {
         return Double(text)
     }
 
+    /// A moment given as a date (`2026-11-01`, or ISO 8601 with a time) or as a span back from `now` (`30d`, `12h`, `45m`).
+    public static func pointInTime(_ text: String, now: Date) -> Date? {
+        if let unit = text.last, "dhm".contains(unit), let seconds = duration(text), seconds >= 0 {
+            return now.addingTimeInterval(-seconds)
+        }
+        if let date = ISO8601DateFormatter().date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: text)
+    }
+
     /// Every setting name Spotter reads, so that a typo in a config file is caught instead of ignored.
     public static let settingNames: Set<String> = [
         "SPOTTER_DATA_DIR", "SPOTTER_MODEL_DIR", "SPOTTER_HOST", "SPOTTER_PORT", "SPOTTER_KB", "SPOTTER_EMBED_THREADS",
@@ -183,6 +222,9 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
         "SPOTTER_MAX_CONCURRENT_ANSWERS", "SPOTTER_CACHE", "SPOTTER_CACHE_THRESHOLD", "SPOTTER_CACHE_TTL",
         "SPOTTER_CACHE_MAX_ENTRIES", "SPOTTER_CACHE_LLM_VERIFY",
+        "SPOTTER_DRIFT", "SPOTTER_DRIFT_WINDOW", "SPOTTER_DRIFT_MIN_SAMPLES", "SPOTTER_DRIFT_MISS_RATE",
+        "SPOTTER_DRIFT_NEGATIVE_FEEDBACK", "SPOTTER_DRIFT_GAP_RATE", "SPOTTER_DRIFT_SHIFT_P", "SPOTTER_DRIFT_ACTIONS",
+        "SPOTTER_DRIFT_WEBHOOK",
         "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
         "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",

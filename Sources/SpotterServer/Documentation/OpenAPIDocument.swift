@@ -1665,6 +1665,386 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/admin/drift": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "getDrift",
+        "summary": "Drift signals",
+        "description": "Each drift signal over its rolling window: the cache-miss rate, the negative-feedback rate, the query shift (two-sample Kolmogorov–Smirnov p-value of the questions' similarity to the knowledge base's centroids, against the first `window` questions after start) and the share of not-covered answers. Each is `ok`, `warning` or `drifting`, with hysteresis; `value` is null before the first evaluation. Also the latest refresh. Not yet behind authentication.",
+        "responses": {
+          "200": {
+            "description": "The signals.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DriftReport"
+                },
+                "examples": {
+                  "example": {
+                    "value": {
+                      "enabled": true,
+                      "window": 200,
+                      "signals": [
+                        {
+                          "signal": "cache_miss_rate",
+                          "state": "drifting",
+                          "value": 0.62,
+                          "samples": 200,
+                          "minimum_samples": 50,
+                          "trigger": 0.5,
+                          "clear_at": 0.4,
+                          "since": "2026-11-25T14:00:00Z",
+                          "actions": [
+                            "alert",
+                            "refresh"
+                          ]
+                        },
+                        {
+                          "signal": "negative_feedback_rate",
+                          "state": "ok",
+                          "value": 0.08,
+                          "samples": 75,
+                          "minimum_samples": 50,
+                          "trigger": 0.3,
+                          "clear_at": 0.24,
+                          "since": "2026-11-25T14:00:00Z",
+                          "actions": [
+                            "alert"
+                          ]
+                        },
+                        {
+                          "signal": "query_shift",
+                          "state": "warning",
+                          "value": 0.03,
+                          "samples": 200,
+                          "minimum_samples": 50,
+                          "trigger": 0.01,
+                          "clear_at": 0.05,
+                          "since": "2026-11-25T14:00:00Z",
+                          "actions": [
+                            "alert",
+                            "refresh"
+                          ]
+                        },
+                        {
+                          "signal": "knowledge_gaps",
+                          "state": "ok",
+                          "value": null,
+                          "samples": 0,
+                          "minimum_samples": 50,
+                          "trigger": 0.3,
+                          "clear_at": 0.24,
+                          "since": "2026-11-25T14:00:00Z",
+                          "actions": [
+                            "alert",
+                            "gaps"
+                          ]
+                        }
+                      ],
+                      "reference_samples": 200,
+                      "refresh": {
+                        "id": "ref_1f2e3d4c5b6a7980",
+                        "trigger": "drift:cache_miss_rate",
+                        "state": "succeeded",
+                        "started_at": "2026-11-25T14:00:00Z",
+                        "finished_at": "2026-11-25T14:00:04Z",
+                        "sources_done": 2,
+                        "sources_total": 2,
+                        "documents_read": 886,
+                        "summary": {
+                          "kbs": [
+                            {
+                              "kb": "default",
+                              "sources": 2,
+                              "added": 0,
+                              "updated": 1,
+                              "unchanged": 885,
+                              "deleted": 0,
+                              "missing_sources": [],
+                              "problems": [],
+                              "index": "updated: 2 inserted, 2 removed"
+                            }
+                          ],
+                          "cache_entries_dropped": 3,
+                          "seconds": 3.9
+                        },
+                        "error": null
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A parameter was given (the route takes none).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/admin/drift/gaps": {
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "getKnowledgeGaps",
+        "summary": "Knowledge gaps",
+        "description": "The questions answered \"not covered\" since a moment, grouped by meaning (spherical k-means on their embeddings), largest group first: the documents someone should write.",
+        "parameters": [
+          {
+            "name": "since",
+            "in": "query",
+            "description": "A date (2026-11-01) or a span back from now (7d, 12h, 45m). Default 7d.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "7d"
+          },
+          {
+            "name": "kb",
+            "in": "query",
+            "description": "Only questions to this knowledge base.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "gaps",
+            "in": "query",
+            "description": "At most this many groups (1–50, default 10).",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 50
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The report.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/KnowledgeGapReport"
+                },
+                "examples": {
+                  "example": {
+                    "value": {
+                      "since": "2026-11-18T14:00:00Z",
+                      "questions": 14,
+                      "distinct_questions": 9,
+                      "gaps": [
+                        {
+                          "count": 8,
+                          "representative": "Is intermittent fasting good for muscle gain?",
+                          "examples": [
+                            "Is intermittent fasting good for muscle gain?",
+                            "Should I fast before lifting?"
+                          ],
+                          "kbs": [
+                            "default"
+                          ]
+                        }
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "An unknown parameter or a bad value.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/UnavailableOrNotReady"
+          }
+        }
+      }
+    },
+    "/admin/refresh": {
+      "post": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "startRefresh",
+        "summary": "Refresh the knowledge bases from their sources",
+        "description": "Reads every ingested file and folder again with the options it was ingested with: changed documents are re-embedded (unchanged ones skipped by content hash), documents whose file is gone are deleted, the dense index is brought in step and cached answers citing a changed passage are dropped. Answering goes on meanwhile. One refresh runs at a time: asking while one runs returns that one. Drift signals with the `refresh` action start the same refresh.",
+        "parameters": [
+          {
+            "name": "wait",
+            "in": "query",
+            "description": "true waits for the refresh to finish and answers 200 with its outcome; otherwise 202 at once.",
+            "schema": {
+              "type": "boolean"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The finished refresh (wait=true).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RefreshReply"
+                },
+                "examples": {
+                  "example": {
+                    "value": {
+                      "refresh": {
+                        "id": "ref_1f2e3d4c5b6a7980",
+                        "trigger": "drift:cache_miss_rate",
+                        "state": "succeeded",
+                        "started_at": "2026-11-25T14:00:00Z",
+                        "finished_at": "2026-11-25T14:00:04Z",
+                        "sources_done": 2,
+                        "sources_total": 2,
+                        "documents_read": 886,
+                        "summary": {
+                          "kbs": [
+                            {
+                              "kb": "default",
+                              "sources": 2,
+                              "added": 0,
+                              "updated": 1,
+                              "unchanged": 885,
+                              "deleted": 0,
+                              "missing_sources": [],
+                              "problems": [],
+                              "index": "updated: 2 inserted, 2 removed"
+                            }
+                          ],
+                          "cache_entries_dropped": 3,
+                          "seconds": 3.9
+                        },
+                        "error": null
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "The refresh, started or already running.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RefreshReply"
+                },
+                "examples": {
+                  "example": {
+                    "value": {
+                      "refresh": {
+                        "id": "ref_1f2e3d4c5b6a7980",
+                        "trigger": "manual",
+                        "state": "running",
+                        "started_at": "2026-11-25T14:00:00Z",
+                        "finished_at": null,
+                        "sources_done": 1,
+                        "sources_total": 2,
+                        "documents_read": 886,
+                        "summary": null,
+                        "error": null
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "An unknown parameter or a bad value.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      },
+      "get": {
+        "tags": [
+          "Operations"
+        ],
+        "operationId": "getRefresh",
+        "summary": "The latest refresh",
+        "description": "The latest refresh since the server started, running or finished, with its progress; null when none ran.",
+        "responses": {
+          "200": {
+            "description": "The latest refresh.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RefreshReply"
+                },
+                "examples": {
+                  "example": {
+                    "value": {
+                      "refresh": {
+                        "id": "ref_1f2e3d4c5b6a7980",
+                        "trigger": "drift:cache_miss_rate",
+                        "state": "succeeded",
+                        "started_at": "2026-11-25T14:00:00Z",
+                        "finished_at": "2026-11-25T14:00:04Z",
+                        "sources_done": 2,
+                        "sources_total": 2,
+                        "documents_read": 886,
+                        "summary": {
+                          "kbs": [
+                            {
+                              "kb": "default",
+                              "sources": 2,
+                              "added": 0,
+                              "updated": 1,
+                              "unchanged": 885,
+                              "deleted": 0,
+                              "missing_sources": [],
+                              "problems": [],
+                              "index": "updated: 2 inserted, 2 removed"
+                            }
+                          ],
+                          "cache_entries_dropped": 3,
+                          "seconds": 3.9
+                        },
+                        "error": null
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A parameter was given (the route takes none).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3080,6 +3460,348 @@ enum OpenAPIDocument {
           "feedback",
           "tenant",
           "retrieved"
+        ],
+        "additionalProperties": false
+      },
+      "DriftSignalStatus": {
+        "type": "object",
+        "properties": {
+          "signal": {
+            "type": "string",
+            "enum": [
+              "cache_miss_rate",
+              "negative_feedback_rate",
+              "query_shift",
+              "knowledge_gaps"
+            ]
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "ok",
+              "warning",
+              "drifting"
+            ]
+          },
+          "value": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "description": "The rate, or the KS p-value for query_shift; null before the first evaluation."
+          },
+          "samples": {
+            "type": "integer",
+            "description": "Observations in the current window."
+          },
+          "minimum_samples": {
+            "type": "integer",
+            "description": "Observations needed before the state may change."
+          },
+          "trigger": {
+            "type": "number",
+            "description": "Where the signal drifts: above it for rates, below it for the p-value."
+          },
+          "clear_at": {
+            "type": "number",
+            "description": "Where a drifting signal returns to ok (and a quiet one starts to warn)."
+          },
+          "since": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "actions": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "enum": [
+                "alert",
+                "refresh",
+                "gaps"
+              ]
+            }
+          }
+        },
+        "required": [
+          "signal",
+          "state",
+          "value",
+          "samples",
+          "minimum_samples",
+          "trigger",
+          "clear_at",
+          "since",
+          "actions"
+        ],
+        "additionalProperties": false
+      },
+      "RefreshSummary": {
+        "type": "object",
+        "properties": {
+          "kbs": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "kb": {
+                  "type": "string"
+                },
+                "sources": {
+                  "type": "integer"
+                },
+                "added": {
+                  "type": "integer"
+                },
+                "updated": {
+                  "type": "integer"
+                },
+                "unchanged": {
+                  "type": "integer"
+                },
+                "deleted": {
+                  "type": "integer"
+                },
+                "missing_sources": {
+                  "type": "array",
+                  "items": {
+                    "type": "string"
+                  },
+                  "description": "Sources that no longer exist; their documents are kept."
+                },
+                "problems": {
+                  "type": "array",
+                  "items": {
+                    "type": "object",
+                    "properties": {
+                      "path": {
+                        "type": "string"
+                      },
+                      "line": {
+                        "type": "integer"
+                      },
+                      "reason": {
+                        "type": "string"
+                      }
+                    },
+                    "required": [
+                      "path",
+                      "reason"
+                    ],
+                    "additionalProperties": false
+                  }
+                },
+                "index": {
+                  "type": "string",
+                  "description": "What happened to the dense index."
+                }
+              },
+              "required": [
+                "kb",
+                "sources",
+                "added",
+                "updated",
+                "unchanged",
+                "deleted",
+                "missing_sources",
+                "problems",
+                "index"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "cache_entries_dropped": {
+            "type": "integer"
+          },
+          "seconds": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "kbs",
+          "cache_entries_dropped",
+          "seconds"
+        ],
+        "additionalProperties": false
+      },
+      "RefreshStatus": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "trigger": {
+            "type": "string",
+            "description": "manual, or drift:<signal>."
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "running",
+              "succeeded",
+              "failed"
+            ]
+          },
+          "started_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finished_at": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "sources_done": {
+            "type": "integer"
+          },
+          "sources_total": {
+            "type": "integer"
+          },
+          "documents_read": {
+            "type": "integer"
+          },
+          "summary": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/RefreshSummary"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "error": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        },
+        "required": [
+          "id",
+          "trigger",
+          "state",
+          "started_at",
+          "finished_at",
+          "sources_done",
+          "sources_total",
+          "documents_read",
+          "summary",
+          "error"
+        ],
+        "additionalProperties": false
+      },
+      "RefreshReply": {
+        "type": "object",
+        "properties": {
+          "refresh": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/RefreshStatus"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          }
+        },
+        "required": [
+          "refresh"
+        ],
+        "additionalProperties": false
+      },
+      "DriftReport": {
+        "type": "object",
+        "properties": {
+          "enabled": {
+            "type": "boolean"
+          },
+          "window": {
+            "type": "integer"
+          },
+          "signals": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/DriftSignalStatus"
+            }
+          },
+          "reference_samples": {
+            "type": "integer",
+            "description": "Questions in the query-shift reference; complete at `window`."
+          },
+          "refresh": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/RefreshStatus"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          }
+        },
+        "required": [
+          "enabled",
+          "window",
+          "signals",
+          "reference_samples",
+          "refresh"
+        ],
+        "additionalProperties": false
+      },
+      "KnowledgeGapReport": {
+        "type": "object",
+        "properties": {
+          "since": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "questions": {
+            "type": "integer"
+          },
+          "distinct_questions": {
+            "type": "integer"
+          },
+          "gaps": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "count": {
+                  "type": "integer"
+                },
+                "representative": {
+                  "type": "string"
+                },
+                "examples": {
+                  "type": "array",
+                  "items": {
+                    "type": "string"
+                  }
+                },
+                "kbs": {
+                  "type": "array",
+                  "items": {
+                    "type": "string"
+                  }
+                }
+              },
+              "required": [
+                "count",
+                "representative",
+                "examples",
+                "kbs"
+              ],
+              "additionalProperties": false
+            }
+          }
+        },
+        "required": [
+          "since",
+          "questions",
+          "distinct_questions",
+          "gaps"
         ],
         "additionalProperties": false
       }
