@@ -61,6 +61,9 @@ struct RefreshCommand: AsyncParsableCommand {
         if json { return JSONLine.print(summary) }
         for kb in summary.knowledgeBases {
             print("\(kb.knowledgeBase): \(kb.sources) sources; \(kb.added) added, \(kb.updated) updated, \(kb.unchanged) unchanged, \(kb.deleted) deleted; index \(kb.index)")
+            if kb.sources == 0 {
+                print("  no sources remembered: documents ingested before sources were recorded (or uploaded) are not re-read; run `spotter ingest` on their files once")
+            }
             for missing in kb.missingSources { print("  missing source (documents kept): \(missing)") }
             for problem in kb.problems { print("  skipped \(problem)") }
         }
