@@ -5,8 +5,8 @@ import Synchronization
 
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure quality: retrieval on a BEIR-layout dataset; the answer pipeline's relevance threshold.",
-        subcommands: [Retrieval.self, Relevance.self])
+        abstract: "Measure quality: retrieval on a BEIR-layout dataset; answers on a QA set; the answer pipeline's relevance threshold.",
+        subcommands: [Retrieval.self, Answers.self, Relevance.self])
 
     enum ModeChoice: String, ExpressibleByArgument, CaseIterable {
         case bm25, dense, hybrid, all
@@ -259,6 +259,81 @@ extension Eval {
             }
             print(String(format: "configured threshold %.3f: balanced accuracy %.3f", report.configuredThreshold, report.configuredBalancedAccuracy))
             print(String(format: "best threshold on this set %.3f: balanced accuracy %.3f", report.bestThreshold, report.bestBalancedAccuracy))
+        }
+    }
+
+    struct Answers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every question of a QA set through the full pipeline and score the answers.",
+            discussion: """
+                FILE is JSONL {"question", "reference_answer"?, "relevant_document_ids"?, "answerable"?} \
+                (bench/qa/fitness.jsonl is a set for the demo guides). Relevant ids match a document id or the end of a \
+                source path (a file name). Reports context precision and recall (with relevant ids), faithfulness (the \
+                share of answer sentences supported by a cited passage, judged by embedding similarity), answer \
+                relevance, citation correctness, similarity to the reference answer, refusal rates, latency and cost. \
+                The cache is bypassed, so every answer is produced afresh and recorded like any other.
+                """)
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "The QA set (JSONL).")
+        var qa: String
+
+        @Option(help: "Knowledge base (default: $SPOTTER_KB or 'default').")
+        var kb: String?
+
+        @Option(help: "Also write an HTML report with per-question rows and summary plots.")
+        var report: String?
+
+        @Flag(help: "Print the report as JSON.")
+        var json = false
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            let items = try QAItem.load(URL(fileURLWithPath: qa))
+            let spotter = try Spotter(configuration: configuration, logger: common.logger(configuration))
+            let showBar = !json && isatty(STDERR_FILENO) != 0
+            let started = ContinuousClock.now
+            let result: AnswerEvaluationReport
+            do {
+                result = try await AnswerEvaluator(spotter: spotter).evaluate(items, knowledgeBase: kb) { done, total in
+                    guard showBar else { return }
+                    let seconds = (ContinuousClock.now - started).inSeconds
+                    let eta = done > 0 ? Int(seconds / Double(done) * Double(total - done)) : 0
+                    FileHandle.standardError.write(Data("\r\u{1B}[2K\(progressBar(Double(done) / Double(max(total, 1)))) \(done)/\(total) questions, ETA \(eta / 60):\(String(format: "%02d", eta % 60))".utf8))
+                }
+            } catch {
+                await spotter.shutdown()
+                throw error
+            }
+            await spotter.shutdown()
+            if showBar { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            if let report {
+                do {
+                    try Data(AnswerReportPage.html(result).utf8).write(to: URL(fileURLWithPath: report))
+                } catch {
+                    throw ValidationError("cannot write the report to \(report): \(error.localizedDescription)")
+                }
+            }
+            if json { return JSONLine.print(result) }
+            let s = result.summary
+            func show(_ name: String, _ value: Double?) {
+                print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + (value.map { String(format: "%.3f", $0) } ?? "n/a"))
+            }
+            print("\(s.questions) questions, kb \(result.knowledgeBase), model \(result.model)")
+            show("context precision", s.contextPrecision)
+            show("context recall", s.contextRecall)
+            show("faithfulness", s.faithfulness)
+            show("answer relevance", s.answerRelevance)
+            show("citation correctness", s.citationCorrectness)
+            show("reference similarity", s.referenceSimilarity)
+            show("refusal rate", s.refusalRate)
+            show("answered when answerable", s.answeredWhenAnswerable)
+            show("refused when unanswerable", s.refusedWhenUnanswerable)
+            print(String(format: "latency p50 %.0f ms, p95 %.0f ms; cost %@", s.latencyP50Milliseconds, s.latencyP95Milliseconds,
+                         s.totalCostUSD.map { String(format: "$%.4f", $0) } ?? "not priced"))
+            print("faithfulness judged by \(result.faithfulnessMethod)")
+            if let report { print("report: \(report)") }
         }
     }
 }

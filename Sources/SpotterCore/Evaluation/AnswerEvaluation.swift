@@ -1,0 +1,276 @@
+import Foundation
+
+/// One question of an answer-evaluation set (`bench/qa/*.jsonl`).
+public struct QAItem: Sendable, Codable, Equatable {
+    public var question: String
+    /// What a right answer says; compared with the answer by embedding similarity when given.
+    public var referenceAnswer: String?
+    /// The documents that answer the question: a document id, or the end of a source path (a file name, or `#id` of a
+    /// record), so that a set does not depend on where the files were ingested from.
+    public var relevantDocumentIDs: [String]?
+    /// False for a question the knowledge base does not answer: the right response is a refusal ("not covered").
+    public var answerable: Bool?
+
+    public init(question: String, referenceAnswer: String? = nil, relevantDocumentIDs: [String]? = nil, answerable: Bool? = nil) {
+        self.question = question
+        self.referenceAnswer = referenceAnswer
+        self.relevantDocumentIDs = relevantDocumentIDs
+        self.answerable = answerable
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case question, answerable
+        case referenceAnswer = "reference_answer"
+        case relevantDocumentIDs = "relevant_document_ids"
+    }
+
+    /// Reads a JSONL set; every error names the file and line.
+    public static func load(_ url: URL) throws(EvaluationError) -> [QAItem] {
+        let items: [QAItem] = try JSONLines.read(url, expected: #"{"question": "...", "reference_answer"?: "...", "relevant_document_ids"?: [...], "answerable"?: true}"#) { item in
+            item.question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "question must not be empty" : nil
+        }
+        guard !items.isEmpty else { throw .malformed(url.path, line: nil, reason: "no questions") }
+        return items
+    }
+}
+
+/// How one answer scored.
+public struct AnswerEvaluationRow: Sendable, Codable, Equatable {
+    public var question: String
+    public var answer: String
+    public var answerID: String
+    public var model: String
+    /// True when the answer said the knowledge base does not cover the question.
+    public var refused: Bool
+    public var answerable: Bool?
+    /// Share of the retrieved passages that come from a relevant document (needs relevant ids).
+    public var contextPrecision: Double?
+    /// Share of the relevant documents that some retrieved passage comes from (needs relevant ids).
+    public var contextRecall: Double?
+    /// Share of the answer's sentences supported by a cited passage; nil for a refusal.
+    public var faithfulness: Double?
+    /// Cosine of the answer to the question; nil for a refusal.
+    public var answerRelevance: Double?
+    /// Share of the citations that point at a retrieved passage that supports a sentence of the answer.
+    public var citationCorrectness: Double?
+    /// Cosine of the answer to the reference answer, when one is given and the answer is not a refusal.
+    public var referenceSimilarity: Double?
+    public var citations: Int
+    public var latencyMilliseconds: Double
+    public var costUSD: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case question, answer, model, refused, answerable, faithfulness, citations
+        case answerID = "answer_id"
+        case contextPrecision = "context_precision"
+        case contextRecall = "context_recall"
+        case answerRelevance = "answer_relevance"
+        case citationCorrectness = "citation_correctness"
+        case referenceSimilarity = "reference_similarity"
+        case latencyMilliseconds = "latency_ms"
+        case costUSD = "cost_usd"
+    }
+}
+
+/// The whole evaluation: means over the questions each metric applies to.
+public struct AnswerEvaluationReport: Sendable, Codable, Equatable {
+    public struct Summary: Sendable, Codable, Equatable {
+        public var questions: Int
+        public var contextPrecision: Double?
+        public var contextRecall: Double?
+        public var faithfulness: Double?
+        public var answerRelevance: Double?
+        public var citationCorrectness: Double?
+        public var referenceSimilarity: Double?
+        /// Share of all answers that were refusals.
+        public var refusalRate: Double
+        /// Of the questions labelled answerable, the share answered (not refused).
+        public var answeredWhenAnswerable: Double?
+        /// Of the questions labelled unanswerable, the share refused.
+        public var refusedWhenUnanswerable: Double?
+        public var latencyP50Milliseconds: Double
+        public var latencyP95Milliseconds: Double
+        /// Nil when no answer had a price (offline answering, or no `SPOTTER_LLM_PRICES`).
+        public var totalCostUSD: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case questions, faithfulness
+            case contextPrecision = "context_precision"
+            case contextRecall = "context_recall"
+            case answerRelevance = "answer_relevance"
+            case citationCorrectness = "citation_correctness"
+            case referenceSimilarity = "reference_similarity"
+            case refusalRate = "refusal_rate"
+            case answeredWhenAnswerable = "answered_when_answerable"
+            case refusedWhenUnanswerable = "refused_when_unanswerable"
+            case latencyP50Milliseconds = "latency_p50_ms"
+            case latencyP95Milliseconds = "latency_p95_ms"
+            case totalCostUSD = "total_cost_usd"
+        }
+    }
+
+    public var knowledgeBase: String
+    public var model: String
+    /// How faithfulness and citation support were judged (see ``AnswerEvaluator``).
+    public var faithfulnessMethod: String
+    public var summary: Summary
+    public var rows: [AnswerEvaluationRow]
+
+    enum CodingKeys: String, CodingKey {
+        case summary, rows, model
+        case knowledgeBase = "kb"
+        case faithfulnessMethod = "faithfulness_method"
+    }
+}
+
+/// Runs every question of a set through the full answering pipeline (the cache bypassed, so that each answer is
+/// produced afresh) and scores the answers.
+///
+/// Faithfulness is an embedding proxy for entailment: the answer is cut into sentences, each cited passage too, and a
+/// sentence counts as supported when some sentence of a cited passage has cosine ≥ ``supportThreshold`` to it with
+/// the same embedder that indexes the knowledge base. It catches answers that say things the passages do not (a
+/// paraphrase close in meaning still counts as supported, a contradiction with the same words may too). A citation is
+/// correct when it points at a passage retrieval returned for the question and that passage supports a sentence.
+public struct AnswerEvaluator: Sendable {
+    public static let supportThreshold: Float = 0.7
+    public static let faithfulnessMethod = "embedding: a sentence is supported when a cited passage's sentence has cosine >= 0.7 (all-MiniLM-L6-v2)"
+
+    let spotter: Spotter
+
+    public init(spotter: Spotter) {
+        self.spotter = spotter
+    }
+
+    /// Evaluates `items` against `knowledgeBase` (the configured default when nil); `progress(done, total)` after each.
+    public func evaluate(_ items: [QAItem], knowledgeBase: String?,
+                         progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> AnswerEvaluationReport {
+        var rows: [AnswerEvaluationRow] = []
+        var documents: [String: DocumentSummary] = [:]
+        var models: Set<String> = []
+        for (index, item) in items.enumerated() {
+            let started = ContinuousClock.now
+            let answer = try await spotter.answers.respond(AnswerRequest(message: item.question, knowledgeBase: knowledgeBase, useCache: false))
+            let latency = (ContinuousClock.now - started).inSeconds * 1000
+            let record = try await spotter.answers.recordedAnswer(id: answer.answerID)
+            let retrieved = record?.retrieved ?? []
+            for id in Set(retrieved.map(\.documentID)) where documents[id] == nil {
+                if let document = try spotter.store.document(id: id) { documents[id] = document }
+            }
+            models.insert(answer.model)
+            var row = AnswerEvaluationRow(question: item.question, answer: answer.answer, answerID: answer.answerID, model: answer.model,
+                                          refused: !answer.grounded, answerable: item.answerable, citations: answer.citations.count,
+                                          latencyMilliseconds: latency, costUSD: answer.costUSD)
+            if let relevant = item.relevantDocumentIDs, !relevant.isEmpty, !retrieved.isEmpty {
+                func matches(_ documentID: String, _ wanted: String) -> Bool {
+                    guard let document = documents[documentID] else { return documentID == wanted }
+                    return document.id == wanted || document.sourceURI.hasSuffix("/" + wanted) || document.sourceURI.hasSuffix("#" + wanted)
+                        || document.sourceURI == wanted
+                }
+                row.contextPrecision = Double(retrieved.count { chunk in relevant.contains { matches(chunk.documentID, $0) } }) / Double(retrieved.count)
+                row.contextRecall = Double(relevant.count { wanted in retrieved.contains { matches($0.documentID, wanted) } }) / Double(relevant.count)
+            } else if let relevant = item.relevantDocumentIDs, !relevant.isEmpty {
+                row.contextPrecision = 0
+                row.contextRecall = 0
+            }
+            if answer.grounded {
+                try await scoreAnswer(answer, question: item.question, reference: item.referenceAnswer,
+                                      retrieved: Set(retrieved.map(\.chunkID)), into: &row)
+            }
+            rows.append(row)
+            progress(index + 1, items.count)
+        }
+        return AnswerEvaluationReport(knowledgeBase: knowledgeBase ?? spotter.configuration.defaultKnowledgeBase,
+                                      model: models.sorted().joined(separator: ", "), faithfulnessMethod: Self.faithfulnessMethod,
+                                      summary: Self.summarise(rows), rows: rows)
+    }
+
+    private func scoreAnswer(_ answer: Answer, question: String, reference: String?, retrieved: Set<Int64>,
+                             into row: inout AnswerEvaluationRow) async throws {
+        let sentences = Self.sentences(answer.answer)
+        let chunks = try spotter.store.chunks(ids: answer.citations.map(\.chunkID))
+        let passages = chunks.map { (id: $0.chunkID, sentences: Self.sentences($0.text)) }
+        var texts = [question, answer.answer] + sentences + passages.flatMap(\.sentences)
+        if let reference { texts.append(reference) }
+        var vectors: [[Float]] = []
+        for start in stride(from: 0, to: texts.count, by: 32) {
+            vectors += try await spotter.embedder.embed(Array(texts[start..<min(start + 32, texts.count)]))
+        }
+        let unit = vectors.map(SphericalKMeans.normalised)
+        row.answerRelevance = Double(SphericalKMeans.dot(unit[0], unit[1]))
+        if reference != nil { row.referenceSimilarity = Double(SphericalKMeans.dot(unit[1], unit.last!)) }
+        let sentenceVectors = Array(unit[2..<(2 + sentences.count)])
+        var offset = 2 + sentences.count
+        var passageVectors: [Int64: [[Float]]] = [:]
+        for passage in passages {
+            passageVectors[passage.id] = Array(unit[offset..<(offset + passage.sentences.count)])
+            offset += passage.sentences.count
+        }
+        let cited = passageVectors.values.flatMap { $0 }
+        func supported(_ sentence: [Float], by candidates: [[Float]]) -> Bool {
+            candidates.contains { SphericalKMeans.dot(sentence, $0) >= Self.supportThreshold }
+        }
+        if !sentenceVectors.isEmpty {
+            row.faithfulness = Double(sentenceVectors.count { supported($0, by: cited) }) / Double(sentenceVectors.count)
+        }
+        if !answer.citations.isEmpty {
+            let correct = answer.citations.count { citation in
+                retrieved.contains(citation.chunkID)
+                    && sentenceVectors.contains { supported($0, by: passageVectors[citation.chunkID] ?? []) }
+            }
+            row.citationCorrectness = Double(correct) / Double(answer.citations.count)
+        }
+    }
+
+    /// Sentences worth judging: split at sentence ends and line breaks, list markers, emphasis, citation markers
+    /// and a `Title › Heading:` lead stripped; lead-in lines ending with a colon and fragments under four words left out.
+    public static func sentences(_ text: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() {
+            current.append(character)
+            let next = index + 1 < characters.count ? characters[index + 1] : " "
+            if character == "\n" || ((character == "." || character == "!" || character == "?") && (next == " " || next == "\n")) {
+                pieces.append(current)
+                current = ""
+            }
+        }
+        pieces.append(current)
+        return pieces.compactMap { piece in
+            var sentence = piece.replacingOccurrences(of: "**", with: "")
+                .replacing(/\[\d+\]/, with: "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            while let first = sentence.first, "-*#>•".contains(first) { sentence = String(sentence.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            // "Protein Basics › How much: 1.2–2.0 g per kg" judges the claim, not the heading that introduces it.
+            if let colon = sentence.firstIndex(of: ":"), sentence[..<colon].contains("›") {
+                sentence = String(sentence[sentence.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            }
+            // A line that introduces what follows ("From the knowledge base:") claims nothing.
+            if sentence.hasSuffix(":") { return nil }
+            return sentence.split(separator: " ").count >= 4 ? sentence : nil
+        }
+    }
+
+    static func summarise(_ rows: [AnswerEvaluationRow]) -> AnswerEvaluationReport.Summary {
+        func mean(_ values: [Double?]) -> Double? {
+            let present = values.compactMap { $0 }
+            return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
+        }
+        let latencies = rows.map(\.latencyMilliseconds).sorted()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((p * Double(latencies.count - 1)).rounded()))]
+        }
+        let answerable = rows.filter { $0.answerable == true }
+        let unanswerable = rows.filter { $0.answerable == false }
+        let costs = rows.compactMap(\.costUSD)
+        return .init(
+            questions: rows.count, contextPrecision: mean(rows.map(\.contextPrecision)), contextRecall: mean(rows.map(\.contextRecall)),
+            faithfulness: mean(rows.map(\.faithfulness)), answerRelevance: mean(rows.map(\.answerRelevance)),
+            citationCorrectness: mean(rows.map(\.citationCorrectness)), referenceSimilarity: mean(rows.map(\.referenceSimilarity)),
+            refusalRate: rows.isEmpty ? 0 : Double(rows.count { $0.refused }) / Double(rows.count),
+            answeredWhenAnswerable: answerable.isEmpty ? nil : Double(answerable.count { !$0.refused }) / Double(answerable.count),
+            refusedWhenUnanswerable: unanswerable.isEmpty ? nil : Double(unanswerable.count { $0.refused }) / Double(unanswerable.count),
+            latencyP50Milliseconds: percentile(0.5), latencyP95Milliseconds: percentile(0.95),
+            totalCostUSD: costs.isEmpty ? nil : costs.reduce(0, +))
+    }
+}
