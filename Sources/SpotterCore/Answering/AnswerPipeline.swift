@@ -54,6 +54,8 @@ public struct AnswerPipeline: Sendable {
     public let log: AnswerLog
     /// Told about every answer, behind it; nil watches nothing.
     public let drift: DriftMonitor?
+    /// Picks each answer's variant of its assistant and rolls canaries back.
+    public let variants: VariantRouter
     let sessionSweep = SessionSweep()
     /// Answer records deleted per sweep at most.
     static let retentionBatch = 5_000
@@ -65,7 +67,7 @@ public struct AnswerPipeline: Sendable {
                 defaultKnowledgeBase: String, settings: Settings = Settings(),
                 cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
                 logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory,
-                drift: DriftMonitor? = nil) {
+                drift: DriftMonitor? = nil, variants: VariantRouter? = nil) {
         self.search = search
         self.conversations = conversations
         self.registry = registry
@@ -79,6 +81,7 @@ public struct AnswerPipeline: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.drift = drift
+        self.variants = variants ?? VariantRouter(store: nil, metrics: metrics)
         log = AnswerLog(store: conversations, logger: logger)
         instruments = PipelineInstruments(factory: metrics)
     }
@@ -112,7 +115,7 @@ public struct AnswerPipeline: Sendable {
         if let requestID = request.requestID { logMetadata["request_id"] = "\(requestID)" }
 
         // 1. Validate: the message, the assistant, the knowledge base.
-        let valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
+        var valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
             () throws(AnswerError) in try validate(request)
         }
 
@@ -121,6 +124,12 @@ public struct AnswerPipeline: Sendable {
             try await resolveConversation(request, valid: valid, now: now)
         }
         if let sessionID = conversation.sessionID { logMetadata["session_id"] = "\(sessionID)" }
+        // The assistant's variant, sticky per user (else per session); it settles the prompt and retrieval settings.
+        let variant = try variants.choose(for: valid.assistant, key: request.user ?? conversation.sessionID ?? answerID,
+                                          requested: request.variant)
+        let baseAssistant = valid.assistant
+        valid.assistant = baseAssistant.applying(variant)
+        valid.variant = variant.name
         emit(.started(AnswerStart(answerID: answerID, sessionID: conversation.sessionID, traceID: trace.id)))
 
         // 3. Condense a follow-up into a standalone question.
@@ -161,10 +170,16 @@ public struct AnswerPipeline: Sendable {
 
             // 8. Generate, streaming tokens; 9. the output check runs on the stream (invalid citation markers dropped).
             var check = CitationMarkerFilter(valid: Set(retrieved.passages.map(\.grounding.number)))
-            let generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
-                () throws(AnswerError) in
-                try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
-                                   check: &check, emit: emit)
+            let generated: Generated
+            do {
+                generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
+                    () throws(AnswerError) in
+                    try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
+                                       check: &check, emit: emit)
+                }
+            } catch {
+                if error != .cancelled { variants.observeAnswer(assistant: baseAssistant, variant: variant.name, failed: true) }
+                throw error
             }
             let citations = try await trace.run(.outputCheck, outcome: {
                 "\($0.count) cited" + (check.removed > 0 ? ", \(check.removed) invalid markers removed" : "")
@@ -197,6 +212,7 @@ public struct AnswerPipeline: Sendable {
         }
         answer.trace = trace
         measure(answer, produced: produced, latency: latency)
+        variants.observeAnswer(assistant: baseAssistant, variant: variant.name, failed: false)
         drift?.observe(QuestionObservation(question: standalone.question, knowledgeBase: valid.resolvedKnowledgeBase,
                                            vector: cached.vector, cacheHit: cached.consulted ? cached.hit != nil : nil,
                                            covered: produced.grounded))
@@ -220,6 +236,8 @@ public struct AnswerPipeline: Sendable {
         /// The knowledge base as stored, resolved once here.
         var resolvedKnowledgeBase: KnowledgeBase
         var filters: [MetadataFilter]
+        /// Chosen after the conversation is known (assignment is sticky per user or session).
+        var variant = "control"
     }
 
     func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
@@ -368,7 +386,7 @@ public struct AnswerPipeline: Sendable {
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
-            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved)
+            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved, variant: valid.variant)
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
         if sessionSweep.isDue(now) {

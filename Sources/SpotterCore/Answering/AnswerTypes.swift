@@ -23,12 +23,15 @@ public struct AnswerRequest: Sendable {
     /// The caller's ACL groups; cached answers are shared only between callers with the same groups.
     public var groups: [String]
     /// False skips the semantic cache both ways: no cached answer is served and the new one is not stored.
+    /// The assistant's variant to use, instead of the sticky assignment (for testing a variant).
+    public var variant: String?
     public var useCache: Bool
 
     public init(message: String, sessionID: String? = nil, history: [ChatMessage]? = nil, knowledgeBase: String? = nil,
                 filters: [MetadataFilter] = [], assistant: String? = nil, temperature: Double? = nil,
                 maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil, tenant: String? = nil,
-                groups: [String] = [], useCache: Bool = true) {
+                groups: [String] = [], useCache: Bool = true, variant: String? = nil) {
+        self.variant = variant
         self.tenant = tenant
         self.groups = groups
         self.useCache = useCache

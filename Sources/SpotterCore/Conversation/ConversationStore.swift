@@ -85,12 +85,15 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var tenant: String
     /// Every passage retrieval returned for the question, best first, with its score; empty for a cached answer.
     public var retrieved: [RetrievedChunk]
+    /// The assistant's variant that wrote it (`control` when the assistant has none).
+    public var variant: String
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,
                 grounded: Bool, usage: TokenUsage, costUSD: Double?, latencyMilliseconds: Double, trace: AnswerTrace,
-                createdAt: Date, tenant: String = "default", retrieved: [RetrievedChunk] = []) {
+                createdAt: Date, tenant: String = "default", retrieved: [RetrievedChunk] = [], variant: String = "control") {
         self.tenant = tenant
+        self.variant = variant
         self.retrieved = retrieved
         self.id = id
         self.sessionID = sessionID
@@ -111,7 +114,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved
+        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved, variant
         case sessionID = "session_id"
         case knowledgeBase = "kb"
         case promptVersion = "prompt_version"

@@ -141,6 +141,9 @@ public struct FeedbackService: Sendable {
             if previous != rating {
                 Counter(label: "spotter_feedback_total", dimensions: [("rating", rating.rawValue)], factory: metrics).increment()
                 drift?.observeFeedback(rating)
+                if let assistant = answers.registry.assistant(named: record.assistant) {
+                    answers.variants.observeFeedback(assistant: assistant, variant: record.variant, rating: rating)
+                }
             }
             return Receipt(feedback: stored, previousRating: previous, cache: outcome)
         } catch {

@@ -26,6 +26,30 @@ public struct PromptRegistry: Sendable {
         public var passages: Int
         /// Maximal-marginal-relevance weight for choosing passages (1 = plain ranking).
         public var mmr: Double
+        /// The variants answers are split between, by weight; the first is the control that canaries are compared
+        /// with. An assistant without variants in the registry has one, `control`, with its own settings.
+        public var variants: [Variant] = []
+
+        /// This assistant as `variant` configures it.
+        public func applying(_ variant: Variant) -> Assistant {
+            var assistant = self
+            assistant.prompt = variant.prompt
+            assistant.passages = variant.passages
+            assistant.mmr = variant.mmr
+            return assistant
+        }
+    }
+
+    /// One arm of an A/B test or a canary: the settings it changes, and its share of the traffic.
+    public struct Variant: Sendable, Equatable {
+        public var name: String
+        /// Relative share of assignments (weights need not add up to anything).
+        public var weight: Double
+        public var prompt: Prompt
+        public var passages: Int
+        public var mmr: Double
+        /// Rolled back automatically when its error or negative-feedback rate is significantly worse than the control's.
+        public var canary: Bool
     }
 
     public let assistants: [Assistant]
@@ -89,8 +113,35 @@ public struct PromptRegistry: Sendable {
             guard (0...1).contains(mmr) else {
                 throw .invalid(path: registryURL.path, reason: "assistant '\(entry.name)': mmr must be 0–1, got \(mmr)")
             }
-            assistants.append(Assistant(name: entry.name, description: entry.description ?? "", prompt: prompt,
-                                        knowledgeBase: entry.kb, passages: passages, mmr: mmr))
+            var assistant = Assistant(name: entry.name, description: entry.description ?? "", prompt: prompt,
+                                      knowledgeBase: entry.kb, passages: passages, mmr: mmr)
+            assistant.variants = [Variant(name: "control", weight: 1, prompt: prompt, passages: passages, mmr: mmr, canary: false)]
+            if let variants = entry.variants {
+                func invalid(_ reason: String) -> PromptRegistryError {
+                    .invalid(path: registryURL.path, reason: "assistant '\(entry.name)': \(reason)")
+                }
+                guard !variants.isEmpty else { throw invalid("variants, when given, list at least one") }
+                assistant.variants = []
+                for variant in variants {
+                    guard IngestService.isValidName(variant.name) else { throw invalid("variant name '\(variant.name)' must be 1–64 letters, digits, '-', '_' or '.'") }
+                    guard variant.weight >= 0, variant.weight.isFinite else { throw invalid("variant '\(variant.name)' weight must be 0 or more") }
+                    var variantPrompt = prompt
+                    if let id = variant.prompt {
+                        guard let found = prompts[id] else { throw invalid("variant '\(variant.name)' uses prompt '\(id)', which is not listed") }
+                        variantPrompt = found
+                    }
+                    let variantPassages = variant.passages ?? passages
+                    guard (1...20).contains(variantPassages) else { throw invalid("variant '\(variant.name)': passages must be 1–20") }
+                    let variantMMR = variant.mmr ?? mmr
+                    guard (0...1).contains(variantMMR) else { throw invalid("variant '\(variant.name)': mmr must be 0–1") }
+                    assistant.variants.append(Variant(name: variant.name, weight: variant.weight, prompt: variantPrompt,
+                                                      passages: variantPassages, mmr: variantMMR, canary: variant.canary ?? false))
+                }
+                guard Set(assistant.variants.map(\.name)).count == assistant.variants.count else { throw invalid("two variants share a name") }
+                guard assistant.variants.reduce(0, { $0 + $1.weight }) > 0 else { throw invalid("variant weights add up to 0") }
+                guard !assistant.variants[0].canary else { throw invalid("the first variant is the control and cannot be a canary") }
+            }
+            assistants.append(assistant)
         }
         guard !assistants.isEmpty else { throw .invalid(path: registryURL.path, reason: "no assistants are listed") }
         guard Set(assistants.map(\.name)).count == assistants.count else {
@@ -112,6 +163,15 @@ public struct PromptRegistry: Sendable {
             var kb: String?
             var passages: Int?
             var mmr: Double?
+            var variants: [VariantEntry]?
+        }
+        struct VariantEntry: Decodable {
+            var name: String
+            var weight: Double
+            var prompt: String?
+            var passages: Int?
+            var mmr: Double?
+            var canary: Bool?
         }
         var prompts: [PromptEntry]
         var assistants: [AssistantEntry]

@@ -63,3 +63,71 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func variantRollbacks() throws(StoreError) -> [VariantRollback] {
+        try read("list rolled-back variants") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM variant_rollbacks ORDER BY at").map { row in
+                VariantRollback(assistant: row["assistant"], variant: row["variant"], reason: row["reason"],
+                                at: Date(timeIntervalSince1970: row["at"]))
+            }
+        }
+    }
+
+    public func saveVariantRollback(_ rollback: VariantRollback) throws(StoreError) {
+        try write("remember a rolled-back variant") { db in
+            try db.execute(sql: """
+                INSERT INTO variant_rollbacks (assistant, variant, reason, at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (assistant, variant) DO UPDATE SET reason = excluded.reason, at = excluded.at
+                """, arguments: [rollback.assistant, rollback.variant, rollback.reason, rollback.at.timeIntervalSince1970])
+        }
+    }
+
+    /// Forgets a rollback, so that the variant gets traffic again; false when it was not rolled back.
+    public func clearVariantRollback(assistant: String, variant: String) throws(StoreError) -> Bool {
+        try write("restore a variant") { db in
+            try db.execute(sql: "DELETE FROM variant_rollbacks WHERE assistant = ? AND variant = ?", arguments: [assistant, variant])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Per assistant and variant since `date`: answers, refusals, latencies, cost and feedback.
+    public func variantTallies(since date: Date) throws(StoreError) -> [VariantTally] {
+        try read("tally variants") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.assistant, a.variant, COUNT(*) AS answers,
+                       SUM(CASE WHEN a.grounded = 0 AND a.model = 'none' THEN 1 ELSE 0 END) AS not_covered,
+                       AVG(a.latency_ms) AS mean_latency, SUM(a.cost_usd) AS cost, COUNT(a.cost_usd) AS priced,
+                       COALESCE(SUM(f.ups), 0) AS ups, COALESCE(SUM(f.downs), 0) AS downs
+                FROM answers a
+                LEFT JOIN (SELECT answer_id, SUM(rating = 'up') AS ups, SUM(rating = 'down') AS downs FROM feedback GROUP BY answer_id) f
+                    ON f.answer_id = a.id
+                WHERE a.created_at >= ?
+                GROUP BY a.assistant, a.variant ORDER BY a.assistant, a.variant
+                """, arguments: [date.timeIntervalSince1970])
+            var tallies: [VariantTally] = []
+            for row in rows {
+                let assistant: String = row["assistant"], variant: String = row["variant"]
+                let latencies = try Double.fetchAll(db, sql: "SELECT latency_ms FROM answers WHERE assistant = ? AND variant = ? AND created_at >= ? ORDER BY latency_ms",
+                                                    arguments: [assistant, variant, date.timeIntervalSince1970])
+                let priced: Int = row["priced"]
+                tallies.append(VariantTally(assistant: assistant, variant: variant, answers: row["answers"], notCovered: row["not_covered"],
+                                            latencies: latencies, costUSD: priced > 0 ? row["cost"] : nil, ups: row["ups"], downs: row["downs"]))
+            }
+            return tallies
+        }
+    }
+}
+
+/// What one variant of an assistant did over a period (`spotter variants report`).
+public struct VariantTally: Sendable, Equatable {
+    public var assistant: String
+    public var variant: String
+    public var answers: Int
+    public var notCovered: Int
+    /// Every answer's latency, ascending.
+    public var latencies: [Double]
+    public var costUSD: Double?
+    public var ups: Int
+    public var downs: Int
+}

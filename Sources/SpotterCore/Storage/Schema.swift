@@ -220,6 +220,19 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v8-variants") { db in
+            try db.execute(sql: """
+                -- The variant of the assistant that wrote each answer, and the canaries rolled back (they stay back).
+                ALTER TABLE answers ADD COLUMN variant TEXT NOT NULL DEFAULT 'control';
+                CREATE TABLE variant_rollbacks (
+                    assistant TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    at DOUBLE NOT NULL,
+                    PRIMARY KEY (assistant, variant)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -101,7 +101,8 @@ public struct Spotter: Sendable {
                                      // Producers are named `host/model` (`#2` for a second endpoint of the same model).
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
                                      return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
-                                 }, logger: logger, metrics: metrics.factory, drift: drift)
+                                 }, logger: logger, metrics: metrics.factory, drift: drift,
+                                 variants: VariantRouter(settings: configuration.canary, store: store, metrics: metrics.factory))
         feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory, drift: drift)
     }
 

@@ -27,6 +27,8 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_CACHE`, `SPOTTER_CACHE_THRESHOLD`, `SPOTTER_CACHE_TTL`, `SPOTTER_CACHE_MAX_ENTRIES`,
     /// `SPOTTER_CACHE_LLM_VERIFY`: the semantic cache.
     public var cache = SemanticCache.Settings()
+    /// `SPOTTER_CANARY_MIN_SAMPLES`, `SPOTTER_CANARY_P`: when a canary variant is rolled back.
+    public var canary = CanarySettings()
     /// `SPOTTER_DRIFT*`: drift detection's windows, thresholds, actions and webhook.
     public var drift = DriftSettings()
     /// `SPOTTER_PROMPTS`: a prompt registry folder replacing the built-in one.
@@ -166,6 +168,8 @@ public struct SpotterConfiguration: Sendable {
         if let judge = try flag("SPOTTER_CACHE_LLM_VERIFY") { configuration.cache.judgeWithModel = judge }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
         if let answers = try whole("SPOTTER_MAX_CONCURRENT_ANSWERS", 1...100_000) { configuration.maximumConcurrentAnswers = answers }
+        if let samples = try whole("SPOTTER_CANARY_MIN_SAMPLES", 1...1_000_000) { configuration.canary.minimumSamples = samples }
+        if let p = try number("SPOTTER_CANARY_P", 0.000001...0.5) { configuration.canary.pValue = p }
         if let enabled = try flag("SPOTTER_DRIFT") { configuration.drift.enabled = enabled }
         if let window = try whole("SPOTTER_DRIFT_WINDOW", 10...1_000_000) { configuration.drift.window = window }
         if let samples = try whole("SPOTTER_DRIFT_MIN_SAMPLES", 1...1_000_000) { configuration.drift.minimumSamples = samples }
@@ -224,7 +228,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_CACHE_MAX_ENTRIES", "SPOTTER_CACHE_LLM_VERIFY",
         "SPOTTER_DRIFT", "SPOTTER_DRIFT_WINDOW", "SPOTTER_DRIFT_MIN_SAMPLES", "SPOTTER_DRIFT_MISS_RATE",
         "SPOTTER_DRIFT_NEGATIVE_FEEDBACK", "SPOTTER_DRIFT_GAP_RATE", "SPOTTER_DRIFT_SHIFT_P", "SPOTTER_DRIFT_ACTIONS",
-        "SPOTTER_DRIFT_WEBHOOK",
+        "SPOTTER_DRIFT_WEBHOOK", "SPOTTER_CANARY_MIN_SAMPLES", "SPOTTER_CANARY_P",
         "SPOTTER_LLM_BASE_URL", "SPOTTER_LLM_API_KEY", "SPOTTER_LLM_MODEL", "SPOTTER_LLM_API_VERSION",
         "SPOTTER_LLM_FALLBACK_BASE_URL", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_LLM_FALLBACK_MODEL",
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",

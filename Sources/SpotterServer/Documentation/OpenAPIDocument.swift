@@ -1650,7 +1650,8 @@ enum OpenAPIDocument {
                           "created_at": "2026-11-25T06:21:00.123Z",
                           "updated_at": "2026-11-25T06:21:00.123Z"
                         }
-                      ]
+                      ],
+                      "variant": "control"
                     }
                   }
                 }
@@ -2562,6 +2563,14 @@ enum OpenAPIDocument {
             "type": "boolean",
             "default": true,
             "description": "false: the answer is neither served from nor stored in the semantic cache."
+          },
+          "variant": {
+            "type": "string",
+            "description": "Use this variant of the assistant instead of the sticky assignment (for testing a variant); 422 when the assistant has no such variant."
+          },
+          "user": {
+            "type": "string",
+            "description": "An opaque end-user id: keeps the user on one variant of the assistant (otherwise the session does), and is passed to the model upstream."
           }
         },
         "required": [
@@ -3439,6 +3448,10 @@ enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/Feedback"
             }
+          },
+          "variant": {
+            "type": "string",
+            "description": "The assistant's variant that wrote the answer (`control` when it has none)."
           }
         },
         "required": [
@@ -3459,7 +3472,8 @@ enum OpenAPIDocument {
           "cached",
           "feedback",
           "tenant",
-          "retrieved"
+          "retrieved",
+          "variant"
         ],
         "additionalProperties": false
       },

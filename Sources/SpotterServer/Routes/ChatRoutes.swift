@@ -21,9 +21,13 @@ struct ChatRoutes {
         var assistant: String?
         /// false: neither served from nor stored in the semantic cache.
         var cache: Bool?
+        /// The assistant's variant to use instead of the sticky assignment (testing a variant).
+        var variant: String?
+        /// An opaque end-user id: keeps the user on one variant, and is passed upstream.
+        var user: String?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case message, kb, filters, stream, assistant, cache
+            case message, kb, filters, stream, assistant, cache, variant, user
             case sessionID = "session_id"
         }
 
@@ -56,7 +60,7 @@ struct ChatRoutes {
             let ticket = try admission.admit()
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
-                assistant: body.assistant, requestID: context.id, useCache: body.cache ?? true)
+                assistant: body.assistant, user: body.user, requestID: context.id, useCache: body.cache ?? true, variant: body.variant)
             let wantsStream = body.stream ?? request.headers[.accept].map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {
