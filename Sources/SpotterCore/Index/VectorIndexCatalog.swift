@@ -37,7 +37,7 @@ public enum VectorIndexCatalogError: Error, Sendable, CustomStringConvertible {
 
 /// The dense indexes of every knowledge base: HNSW graphs kept in step with the store and persisted beside it.
 ///
-/// Each knowledge base has one file, `<data dir>/indexes/kb-<id>.hnsw`. On first use the file is loaded; it is rebuilt
+/// Each knowledge base has one file per model version, `<data dir>/indexes/kb-<id>-<version>.hnsw`. On first use the file is loaded; it is rebuilt
 /// from the stored embeddings when it is missing, corrupt (checksum), or stale (another model, other graph
 /// parameters). When the store changed since the file was written (its chunk set digest differs), the difference
 /// is applied in place: new chunks inserted, deleted ones tombstoned, and the graph compacted once tombstones pass a
@@ -92,9 +92,11 @@ public final class VectorIndexCatalog: Sendable {
         return ConfiguredSearch(index: graphs.withLock { $0[knowledgeBase.id]! }.index, efSearch: parameters.efSearch)
     }
 
-    /// The file that holds `knowledgeBase`'s graph.
+    /// The file that holds `knowledgeBase`'s graph for this catalog's model version: two models' graphs live side by
+    /// side while a reindex builds the standby one.
     public func fileURL(for knowledgeBase: KnowledgeBase) -> URL? {
-        directory?.appendingPathComponent("kb-\(knowledgeBase.id).hnsw")
+        let version = modelVersion.filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }.prefix(64)
+        return directory?.appendingPathComponent("kb-\(knowledgeBase.id)-\(version).hnsw")
     }
 
     /// Runs `body` (a refresh's changes and sync of the knowledge base) while searches of the knowledge base keep
@@ -205,6 +207,8 @@ public final class VectorIndexCatalog: Sendable {
                 throw .file(path: file.path, .io(error.localizedDescription))
             }
             progress(.saved(path: file.path))
+            // Files were named without the model version before blue-green migration; such a file is replaced by this one.
+            try? FileManager.default.removeItem(at: file.deletingLastPathComponent().appendingPathComponent("kb-\(knowledgeBase.id).hnsw"))
         }
         graphs.withLock { $0[knowledgeBase.id] = (generation, finished) }
         return action

@@ -92,7 +92,7 @@ public struct IngestService: Sendable {
                 } catch {
                     throw .store(error)
                 }
-                if let existing, existing.contentSHA256 == hash, existing.embeddingVersions == [modelTag] {
+                if let existing, existing.contentSHA256 == hash, existing.embeddingVersions.contains(modelTag) {
                     summary.unchanged += 1
                     progress(.document(sourceURI: document.sourceURI, outcome: .unchanged, chunks: 0))
                     continue

@@ -113,10 +113,12 @@ public final class SQLiteStore: Store {
             guard let row = try Row.fetchOne(db, sql: "SELECT id, content_sha256 FROM documents WHERE kb_id = ? AND source_uri = ?",
                                              arguments: [knowledgeBase.id, sourceURI]) else { return nil }
             let id: String = row["id"]
+            // The model versions that every chunk of the document has a vector from (a reindex adds a second one).
             let versions = try String.fetchAll(db, sql: """
-                SELECT DISTINCT e.model_id || '@' || e.model_version FROM chunks c
-                LEFT JOIN embeddings e ON e.chunk_id = c.id WHERE c.document_id = ?
-                """, arguments: [id])
+                SELECT e.model_id || '@' || e.model_version FROM chunks c JOIN embeddings e ON e.chunk_id = c.id
+                WHERE c.document_id = ? GROUP BY e.model_id, e.model_version
+                HAVING COUNT(*) = (SELECT COUNT(*) FROM chunks WHERE document_id = ?)
+                """, arguments: [id, id])
             return DocumentFingerprint(documentID: id, contentSHA256: row["content_sha256"], embeddingVersions: Set(versions))
         }
     }

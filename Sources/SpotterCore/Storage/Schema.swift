@@ -233,6 +233,32 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v9-embedding-versions") { db in
+            try db.execute(sql: """
+                -- A chunk may hold vectors from two models (or two versions of one) while a reindex builds the standby
+                -- index: the key becomes (chunk, model, version).
+                CREATE TABLE embeddings_versioned (
+                    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+                    model_id TEXT NOT NULL,
+                    model_version TEXT NOT NULL,
+                    dimension INTEGER NOT NULL,
+                    vector BLOB NOT NULL,
+                    PRIMARY KEY (chunk_id, model_id, model_version)
+                );
+                INSERT INTO embeddings_versioned SELECT chunk_id, model_id, model_version, dimension, vector FROM embeddings;
+                DROP TABLE embeddings;
+                ALTER TABLE embeddings_versioned RENAME TO embeddings;
+                CREATE INDEX embeddings_model ON embeddings(model_id, model_version);
+                -- The embedding models by role: active (what serves), standby (built by reindex), previous (for rollback).
+                CREATE TABLE embedding_models (
+                    role TEXT PRIMARY KEY NOT NULL CHECK (role IN ('active', 'standby', 'previous')),
+                    directory TEXT NOT NULL,
+                    model_id TEXT NOT NULL,
+                    model_version TEXT NOT NULL,
+                    at DOUBLE NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -69,7 +69,7 @@ public struct KnowledgeBase: Sendable, Hashable, Codable {
 public struct DocumentFingerprint: Sendable, Equatable {
     public var documentID: String
     public var contentSHA256: String
-    /// The model versions its chunks were embedded with (one element when the document is consistent).
+    /// The model versions every one of its chunks has a vector from (two while a reindex to another model runs).
     public var embeddingVersions: Set<String>
 
     public init(documentID: String, contentSHA256: String, embeddingVersions: Set<String>) {

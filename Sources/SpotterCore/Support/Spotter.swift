@@ -30,10 +30,11 @@ public struct Spotter: Sendable {
     /// The drift webhook's client; nil without a webhook.
     private let webhookClient: HTTPClient?
 
-    /// Opens the store and loads the model named by `configuration`.
+    /// Opens the store and loads the embedding model: the one promoted in the store (`spotter index promote`), else the
+    /// one `configuration` names.
     public init(configuration: SpotterConfiguration, logger: Logger = Logger(label: "spotter")) throws {
-        let embedder = try MiniLMEmbedder(modelDirectory: configuration.modelDirectory, threads: configuration.embedThreads)
-        try self.init(configuration: configuration, embedder: embedder, logger: logger)
+        // The promoted model when there is one (blue-green migration), else the configured one.
+        try self.init(configuration: configuration, embedder: try Spotter.activeEmbedder(configuration: configuration), logger: logger)
     }
 
     /// Opens the store with an embedder that is already loaded (tests share one; loading reads 90 MB).
