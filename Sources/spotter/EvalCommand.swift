@@ -285,6 +285,9 @@ extension Eval {
         @Option(help: "Also write an HTML report with per-question rows and summary plots.")
         var report: String?
 
+        @Option(help: "Evaluate this variant of the assistant (default: each question's sticky assignment).")
+        var variant: String?
+
         @Flag(help: "Print the report as JSON.")
         var json = false
 
@@ -296,7 +299,7 @@ extension Eval {
             let started = ContinuousClock.now
             let result: AnswerEvaluationReport
             do {
-                result = try await AnswerEvaluator(spotter: spotter).evaluate(items, knowledgeBase: kb) { done, total in
+                result = try await AnswerEvaluator(spotter: spotter).evaluate(items, knowledgeBase: kb, variant: variant) { done, total in
                     guard showBar else { return }
                     let seconds = (ContinuousClock.now - started).inSeconds
                     let eta = done > 0 ? Int(seconds / Double(done) * Double(total - done)) : 0

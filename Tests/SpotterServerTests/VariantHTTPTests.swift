@@ -53,6 +53,48 @@ import Testing
         #expect(brief["rolled_back"] is String && control["rolled_back"] == nil)
     }
 
+    @Test func aVariantMayAskAnotherModelAndIsPricedAndRecordedAsIt() async throws {
+        try await FakeOpenAIServer.with { llm in
+            await llm.setDefault(.answer("Rest two to five minutes between heavy sets [1].", usage: TokenUsage(promptTokens: 100, completionTokens: 10)))
+            let folder = try TestEnvironment.temporaryDirectory("variants-model")
+            try TestEnvironment.write([
+                "coach.md": "You are a fitness coach. Answer from the numbered passages and cite them.",
+                "registry.json": """
+                    {"prompts": [{"id": "coach", "version": "1", "file": "coach.md"}],
+                     "assistants": [{"name": "spotter", "prompt": "coach", "variants": [
+                         {"name": "control", "weight": 1}, {"name": "big", "weight": 0, "model": "fake-big"}]}]}
+                    """,
+            ], under: folder)
+            var configuration = TestEnvironment.configuration(dataDirectory: try TestEnvironment.temporaryDirectory("variants-model-data"))
+            configuration.promptsDirectory = folder
+            configuration.cache.enabled = true
+            configuration.languageModel = try LanguageModelConfiguration.fromEnvironment([
+                "SPOTTER_LLM_BASE_URL": llm.baseURL.absoluteString, "SPOTTER_LLM_MODEL": "fake-model",
+                "SPOTTER_LLM_PRICES": "fake-model=1/2,fake-big=10/20",
+            ])
+            let spotter = try Spotter(configuration: configuration, embedder: try TestEnvironment.embedder())
+            _ = try await spotter.ingest.ingest(paths: [TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "default"))
+            try await Loopback.withServer(spotter) { base in
+                let question = "How long should I rest between heavy sets?"
+                let control = try await Self.chat(base, #"{"message": "\#(question)"}"#)
+                #expect(control.json["model"] as? String == "127.0.0.1/fake-model")
+                #expect(await llm.requests.last?.chat?.model == "fake-model")
+                // Weight 0: never assigned, but reachable by name; it asks its own model, at its own price, and does
+                // not get the control's cached answer.
+                let big = try await Self.chat(base, #"{"message": "\#(question)", "variant": "big"}"#)
+                #expect(big.json["cached"] as? Bool == false)
+                #expect(big.json["model"] as? String == "127.0.0.1/fake-big")
+                #expect(await llm.requests.last?.chat?.model == "fake-big")
+                let controlCost = try #require(control.json["cost_usd"] as? Double)
+                let bigCost = try #require(big.json["cost_usd"] as? Double)
+                #expect(abs(bigCost - 10 * controlCost) < 1e-9, "\(bigCost) vs \(controlCost)")
+                let record = try await Loopback.get(base, "/v1/answers/\(try #require(big.json["answer_id"] as? String))")
+                #expect(record.json["variant"] as? String == "big" && record.json["model"] as? String == "127.0.0.1/fake-big")
+            }
+            await spotter.shutdown()
+        }
+    }
+
     /// Sticky assignment, override, then scripted feedback until the canary is rolled back.
     static func driveTraffic(_ base: URL, _ spotter: Spotter) async throws {
         // Sticky: one user always lands on the same variant.

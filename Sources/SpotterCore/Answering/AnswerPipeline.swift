@@ -175,7 +175,7 @@ public struct AnswerPipeline: Sendable {
                 generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
                     () throws(AnswerError) in
                     try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
-                                       check: &check, emit: emit)
+                                       upstreamModel: valid.assistant.model, check: &check, emit: emit)
                 }
             } catch {
                 if error != .cancelled { variants.observeAnswer(assistant: baseAssistant, variant: variant.name, failed: true) }
@@ -336,7 +336,7 @@ public struct AnswerPipeline: Sendable {
     }
 
     func generate(_ prompt: PromptBuilder.Built, question: String, retrieved: RetrievedPassages, request: AnswerRequest,
-                  check: inout CitationMarkerFilter, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Generated {
+                  upstreamModel: String? = nil, check: inout CitationMarkerFilter, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Generated {
         guard retrieved.grounded else {
             // Nothing relevant enough: say so, and offer the nearest topics the knowledge base does cover.
             let text = retrieved.notCoveredAnswer()
@@ -345,7 +345,8 @@ public struct AnswerPipeline: Sendable {
         }
         let modelRequest = ChatModelRequest(messages: prompt.messages, question: question,
                                             passages: retrieved.passages.map(\.grounding),
-                                            temperature: request.temperature, maxTokens: request.maxTokens, user: request.user)
+                                            temperature: request.temperature, maxTokens: request.maxTokens, user: request.user,
+                                            model: upstreamModel)
         var text = ""
         var producer = model.name
         var usage: TokenUsage? = nil
@@ -475,7 +476,9 @@ public struct AnswerPipeline: Sendable {
         }
         let scope = CacheScope(
             tenant: request.tenant ?? "default", knowledgeBase: valid.knowledgeBase, assistant: valid.assistant.name,
-            promptVersion: valid.assistant.prompt.reference, aclSignature: CacheScope.aclSignature(groups: request.groups),
+            // A variant that asks another model keeps its cached answers apart from the configured model's.
+            promptVersion: valid.assistant.prompt.reference + (valid.assistant.model.map { "+model=\($0)" } ?? ""),
+            aclSignature: CacheScope.aclSignature(groups: request.groups),
             embeddingModel: "\(cache.embedder.modelID)@\(cache.embedder.modelVersion)",
             filters: CacheScope.filterSignature(valid.filters))
         switch await cache.lookup(standalone.question, vector: vector, scope: scope) {

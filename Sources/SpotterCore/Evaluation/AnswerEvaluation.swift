@@ -142,14 +142,15 @@ public struct AnswerEvaluator: Sendable {
     }
 
     /// Evaluates `items` against `knowledgeBase` (the configured default when nil); `progress(done, total)` after each.
-    public func evaluate(_ items: [QAItem], knowledgeBase: String?,
+    public func evaluate(_ items: [QAItem], knowledgeBase: String?, variant: String? = nil,
                          progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> AnswerEvaluationReport {
         var rows: [AnswerEvaluationRow] = []
         var documents: [String: DocumentSummary] = [:]
         var models: Set<String> = []
         for (index, item) in items.enumerated() {
             let started = ContinuousClock.now
-            let answer = try await spotter.answers.respond(AnswerRequest(message: item.question, knowledgeBase: knowledgeBase, useCache: false))
+            let answer = try await spotter.answers.respond(AnswerRequest(message: item.question, knowledgeBase: knowledgeBase,
+                                                                         useCache: false, variant: variant))
             let latency = (ContinuousClock.now - started).inSeconds * 1000
             let record = try await spotter.answers.recordedAnswer(id: answer.answerID)
             let retrieved = record?.retrieved ?? []

@@ -90,9 +90,13 @@ public struct ChatModelRequest: Sendable, Equatable {
     public var maxTokens: Int?
     /// An opaque end-user id passed upstream for abuse monitoring (OpenAI's `user`).
     public var user: String?
+    /// The upstream model to ask instead of the endpoint's own (an assistant variant's `model`); models that are
+    /// not remote ignore it.
+    public var model: String?
 
     public init(messages: [ChatMessage], question: String? = nil, passages: [GroundingPassage] = [],
-                temperature: Double? = nil, maxTokens: Int? = nil, user: String? = nil) {
+                temperature: Double? = nil, maxTokens: Int? = nil, user: String? = nil, model: String? = nil) {
+        self.model = model
         self.messages = messages
         self.question = question
         self.passages = passages

@@ -70,6 +70,10 @@ public struct OpenAICompatibleChatModel: ChatModel {
     private func exchange(_ request: ChatModelRequest, _ continuation: AsyncThrowingStream<ChatModelEvent, any Error>.Continuation,
                           _ deadline: StreamDeadline) async throws {
         let started = ContinuousClock.now
+        // Another model than the endpoint's (a variant's) names the answer's producer, for the record and the price.
+        if let model = request.model, model != endpoint.model {
+            continuation.yield(.producer("\(endpoint.baseURL.host ?? "llm")/\(model)"))
+        }
         let response = try await httpClient.execute(
             try httpRequest(for: request),
             deadline: .now() + .milliseconds(Int64((timeouts.connect + timeouts.firstByte + 1) * 1000)),
@@ -112,7 +116,7 @@ public struct OpenAICompatibleChatModel: ChatModel {
 
     private func httpRequest(for request: ChatModelRequest) throws -> HTTPClientRequest {
         let body = OpenAIChatWireFormat.Request(
-            model: endpoint.model, messages: request.messages, stream: true,
+            model: request.model ?? endpoint.model, messages: request.messages, stream: true,
             streamOptions: .init(includeUsage: true), temperature: request.temperature,
             maxTokens: request.maxTokens, user: request.user)
         var http = HTTPClientRequest(url: endpoint.chatCompletionsURL)

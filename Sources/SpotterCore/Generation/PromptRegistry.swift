@@ -29,6 +29,8 @@ public struct PromptRegistry: Sendable {
         /// The variants answers are split between, by weight; the first is the control that canaries are compared
         /// with. An assistant without variants in the registry has one, `control`, with its own settings.
         public var variants: [Variant] = []
+        /// The upstream model to ask instead of the configured one (set by a variant); nil asks the configured one.
+        public var model: String? = nil
 
         /// This assistant as `variant` configures it.
         public func applying(_ variant: Variant) -> Assistant {
@@ -36,6 +38,7 @@ public struct PromptRegistry: Sendable {
             assistant.prompt = variant.prompt
             assistant.passages = variant.passages
             assistant.mmr = variant.mmr
+            assistant.model = variant.model
             return assistant
         }
     }
@@ -50,6 +53,8 @@ public struct PromptRegistry: Sendable {
         public var mmr: Double
         /// Rolled back automatically when its error or negative-feedback rate is significantly worse than the control's.
         public var canary: Bool
+        /// The upstream model this variant asks instead of the configured one (`SPOTTER_LLM_MODEL`); nil keeps it.
+        public var model: String? = nil
     }
 
     public let assistants: [Assistant]
@@ -134,8 +139,12 @@ public struct PromptRegistry: Sendable {
                     guard (1...20).contains(variantPassages) else { throw invalid("variant '\(variant.name)': passages must be 1–20") }
                     let variantMMR = variant.mmr ?? mmr
                     guard (0...1).contains(variantMMR) else { throw invalid("variant '\(variant.name)': mmr must be 0–1") }
+                    if let model = variant.model, model.isEmpty || model.count > 200 || model.contains(where: \.isNewline) {
+                        throw invalid("variant '\(variant.name)': model must be a model name of 1–200 characters")
+                    }
                     assistant.variants.append(Variant(name: variant.name, weight: variant.weight, prompt: variantPrompt,
-                                                      passages: variantPassages, mmr: variantMMR, canary: variant.canary ?? false))
+                                                      passages: variantPassages, mmr: variantMMR, canary: variant.canary ?? false,
+                                                      model: variant.model))
                 }
                 guard Set(assistant.variants.map(\.name)).count == assistant.variants.count else { throw invalid("two variants share a name") }
                 guard assistant.variants.reduce(0, { $0 + $1.weight }) > 0 else { throw invalid("variant weights add up to 0") }
@@ -172,6 +181,7 @@ public struct PromptRegistry: Sendable {
             var passages: Int?
             var mmr: Double?
             var canary: Bool?
+            var model: String?
         }
         var prompts: [PromptEntry]
         var assistants: [AssistantEntry]
