@@ -80,7 +80,8 @@ struct OpenAICompatibleChatModelTests {
                     Issue.record("expected a 503 with Retry-After")
                     return
                 }
-                #expect((25...31).contains(retryAfter))
+                // The date is 30 s ahead when sent; a loaded machine may take a while to read it.
+                #expect((10...31).contains(retryAfter))
                 guard case .status(_, 401, let message, nil) = await record(model).error else {
                     Issue.record("expected a 401")
                     return
@@ -120,11 +121,10 @@ struct OpenAICompatibleChatModelTests {
         try await FakeOpenAIServer.with { server in
             try await withHTTPClient { client in
                 await server.enqueue(.hangAfter(chunks: 2))
-                let started = ContinuousClock.now
                 let recording = await record(fakeModel(server, client, timeouts: LanguageModelTimeouts(connect: 2, firstByte: 5, idle: 0.5)))
                 #expect(recording.text == "word0 word1 ")
+                // The idle limit (0.5 s) ended it, not the first-byte one (5 s): the error names which.
                 #expect(recording.error == .timeout(upstream: server.baseURL.absoluteString, seconds: 0.5))
-                #expect(ContinuousClock.now - started < .seconds(4))
                 // Giving up closed the connection.
                 #expect(await server.waitForDisconnect() != nil)
             }

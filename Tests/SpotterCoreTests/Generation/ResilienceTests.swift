@@ -76,7 +76,7 @@ struct ResilienceTests {
                 await server.setDefault(.status(500))
                 let logs = LogRecorder()
                 let upstream = fakeModel(server, client, name: "primary")
-                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 3, coolDown: 2, logger: logs.logger)
+                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 3, coolDown: 5, logger: logs.logger)
                 let model = ResilientChatModel(upstream: upstream, retry: .none, breaker: breaker, logger: logs.logger)
                 for _ in 0..<3 {
                     guard case .status(_, 500, _, _) = await record(model).error else {
@@ -91,7 +91,7 @@ struct ResilienceTests {
                 }
                 #expect(await server.requestCount == 3)
 
-                try await Task.sleep(for: .milliseconds(2_100))
+                try await Task.sleep(for: .milliseconds(5_100))
                 await server.setDefault(.hello)
                 let probe = await record(model)
                 #expect(probe.error == nil)
@@ -111,7 +111,7 @@ struct ResilienceTests {
                 await server.enqueue(.status(503), .status(503))
                 let metrics = TestMetrics()
                 // A cool-down long enough that a busy machine cannot let it lapse between two retries.
-                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 2, coolDown: 2, metrics: metrics)
+                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 2, coolDown: 5, metrics: metrics)
                 let model = ResilientChatModel(upstream: fakeModel(server, client, name: "primary"), retry: quickRetries,
                                                breaker: breaker, metrics: metrics)
                 // Two 503s open the breaker between retries: the third attempt is refused.
@@ -119,7 +119,7 @@ struct ResilienceTests {
                     Issue.record("expected the breaker to refuse the third attempt")
                     return
                 }
-                try await Task.sleep(for: .milliseconds(2_100))
+                try await Task.sleep(for: .milliseconds(5_100))
                 #expect(await record(model).error == nil)
 
                 let upstream = [("upstream", "primary")]
@@ -137,11 +137,11 @@ struct ResilienceTests {
         try await FakeOpenAIServer.with { server in
             try await withHTTPClient { client in
                 await server.setDefault(.status(502))
-                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 1, coolDown: 2)
+                let breaker = CircuitBreaker(upstream: "primary", failureThreshold: 1, coolDown: 5)
                 let model = ResilientChatModel(upstream: fakeModel(server, client), retry: .none, breaker: breaker)
                 _ = await record(model)
                 #expect(breaker.state == .open)
-                try await Task.sleep(for: .milliseconds(2_100))
+                try await Task.sleep(for: .milliseconds(5_100))
                 guard case .status(_, 502, _, _) = await record(model).error else {
                     Issue.record("expected the probe to reach the upstream")
                     return
