@@ -299,7 +299,7 @@ extension Eval {
             let started = ContinuousClock.now
             let result: AnswerEvaluationReport
             do {
-                result = try await AnswerEvaluator(spotter: spotter).evaluate(items, knowledgeBase: kb, variant: variant) { done, total in
+                result = try await AnswerEvaluator(spotter: spotter, judge: spotter.remoteModel).evaluate(items, knowledgeBase: kb, variant: variant) { done, total in
                     guard showBar else { return }
                     let seconds = (ContinuousClock.now - started).inSeconds
                     let eta = done > 0 ? Int(seconds / Double(done) * Double(total - done)) : 0

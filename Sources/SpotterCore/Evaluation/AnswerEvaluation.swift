@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One question of an answer-evaluation set (`bench/qa/*.jsonl`).
 public struct QAItem: Sendable, Codable, Equatable {
@@ -126,7 +127,10 @@ public struct AnswerEvaluationReport: Sendable, Codable, Equatable {
 /// Runs every question of a set through the full answering pipeline (the cache bypassed, so that each answer is
 /// produced afresh) and scores the answers.
 ///
-/// Faithfulness is an embedding proxy for entailment: the answer is cut into sentences, each cited passage too, and a
+/// With a language model configured, faithfulness is judged by it: for each answer sentence the model is shown the
+/// cited passages and asked whether they support the sentence (yes or no); a sentence it cannot judge (the call
+/// failed, or the reply is neither) falls back to the embedding proxy, and the report says how many did.
+/// Without one, faithfulness is an embedding proxy for entailment: the answer is cut into sentences, each cited passage too, and a
 /// sentence counts as supported when some sentence of a cited passage has cosine ≥ ``supportThreshold`` to it with
 /// the same embedder that indexes the knowledge base. It catches answers that say things the passages do not (a
 /// paraphrase close in meaning still counts as supported, a contradiction with the same words may too). A citation is
@@ -135,16 +139,29 @@ public struct AnswerEvaluator: Sendable {
     public static let supportThreshold: Float = 0.7
     public static let faithfulnessMethod = "embedding: a sentence is supported when a cited passage's sentence has cosine >= 0.7 (all-MiniLM-L6-v2)"
 
-    let spotter: Spotter
+    public static let judgeInstructions = """
+        You check claims against sources. You are given numbered passages and one claim. Answer "yes" if the passages         state or directly imply the claim, and "no" otherwise. Answer with the single word yes or no.
+        """
 
-    public init(spotter: Spotter) {
+    let spotter: Spotter
+    /// The model that judges faithfulness; nil uses the embedding proxy.
+    let judge: (any ChatModel)?
+
+    public init(spotter: Spotter, judge: (any ChatModel)? = nil) {
         self.spotter = spotter
+        self.judge = judge
+    }
+
+    /// Sentences the judge could not rule on, left to the embedding proxy (counted across one evaluation).
+    final class JudgeFallbacks: Sendable {
+        let count = Mutex(0)
     }
 
     /// Evaluates `items` against `knowledgeBase` (the configured default when nil); `progress(done, total)` after each.
     public func evaluate(_ items: [QAItem], knowledgeBase: String?, variant: String? = nil,
                          progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> AnswerEvaluationReport {
         var rows: [AnswerEvaluationRow] = []
+        let fallbacks = JudgeFallbacks()
         var documents: [String: DocumentSummary] = [:]
         var models: Set<String> = []
         for (index, item) in items.enumerated() {
@@ -175,18 +192,22 @@ public struct AnswerEvaluator: Sendable {
             }
             if answer.grounded {
                 try await scoreAnswer(answer, question: item.question, reference: item.referenceAnswer,
-                                      retrieved: Set(retrieved.map(\.chunkID)), into: &row)
+                                      retrieved: Set(retrieved.map(\.chunkID)), fallbacks: fallbacks, into: &row)
             }
             rows.append(row)
             progress(index + 1, items.count)
         }
         return AnswerEvaluationReport(knowledgeBase: knowledgeBase ?? spotter.configuration.defaultKnowledgeBase,
-                                      model: models.sorted().joined(separator: ", "), faithfulnessMethod: Self.faithfulnessMethod,
+                                      model: models.sorted().joined(separator: ", "),
+                                      faithfulnessMethod: judge.map { judge in
+                                          "llm: \(judge.name) asked whether the cited passages support each sentence"
+                                              + (fallbacks.count.withLock { $0 } > 0 ? "; \(fallbacks.count.withLock { $0 }) sentences it could not judge fell back to embeddings" : "")
+                                      } ?? Self.faithfulnessMethod,
                                       summary: Self.summarise(rows), rows: rows)
     }
 
     private func scoreAnswer(_ answer: Answer, question: String, reference: String?, retrieved: Set<Int64>,
-                             into row: inout AnswerEvaluationRow) async throws {
+                             fallbacks: JudgeFallbacks, into row: inout AnswerEvaluationRow) async throws {
         let sentences = Self.sentences(answer.answer)
         let chunks = try spotter.store.chunks(ids: answer.citations.map(\.chunkID))
         let passages = chunks.map { (id: $0.chunkID, sentences: Self.sentences($0.text)) }
@@ -211,7 +232,16 @@ public struct AnswerEvaluator: Sendable {
             candidates.contains { SphericalKMeans.dot(sentence, $0) >= Self.supportThreshold }
         }
         if !sentenceVectors.isEmpty {
-            row.faithfulness = Double(sentenceVectors.count { supported($0, by: cited) }) / Double(sentenceVectors.count)
+            var supportedCount = 0
+            for (index, sentence) in sentences.enumerated() {
+                if let judge, let verdict = await Self.judgement(of: sentence, passages: chunks.map(\.text), by: judge) {
+                    if verdict { supportedCount += 1 }
+                } else {
+                    if judge != nil { fallbacks.count.withLock { $0 += 1 } }
+                    if supported(sentenceVectors[index], by: cited) { supportedCount += 1 }
+                }
+            }
+            row.faithfulness = Double(supportedCount) / Double(sentenceVectors.count)
         }
         if !answer.citations.isEmpty {
             let correct = answer.citations.count { citation in
@@ -220,6 +250,20 @@ public struct AnswerEvaluator: Sendable {
             }
             row.citationCorrectness = Double(correct) / Double(answer.citations.count)
         }
+    }
+
+    /// The judge's verdict on one sentence: true (supported), false, or nil when it failed or answered neither.
+    static func judgement(of sentence: String, passages: [String], by judge: any ChatModel) async -> Bool? {
+        let numbered = passages.enumerated().map { "[\($0.offset + 1)] \($0.element)" }.joined(separator: "\n\n")
+        let request = ChatModelRequest(messages: [
+            ChatMessage(role: .system, content: judgeInstructions),
+            ChatMessage(role: .user, content: "Passages:\n\(numbered)\n\nClaim: \(sentence)\n\nIs the claim supported by the passages? Answer yes or no."),
+        ], temperature: 0, maxTokens: 3)
+        guard let reply = try? await judge.complete(request) else { return nil }
+        let word = reply.text.trimmingCharacters(in: .whitespacesAndNewlines.union(.punctuationCharacters)).lowercased()
+        if word.hasPrefix("yes") { return true }
+        if word.hasPrefix("no") { return false }
+        return nil
     }
 
     /// Sentences worth judging: split at sentence ends and line breaks, list markers, emphasis, citation markers

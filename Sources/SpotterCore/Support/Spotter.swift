@@ -25,6 +25,9 @@ public struct Spotter: Sendable {
     public let drift: DriftMonitor
     /// Re-reads the knowledge bases' sources, by hand (`POST /admin/refresh`) or when drift asks.
     public let refresh: RefreshCoordinator
+    /// The remote language models (without the offline fallback); nil when answering offline. Evaluation asks it
+    /// to judge faithfulness.
+    public let remoteModel: (any ChatModel)?
     /// The client the remote language models share; nil when answering offline.
     private let httpClient: HTTPClient?
     /// The drift webhook's client; nil without a webhook.
@@ -67,6 +70,7 @@ public struct Spotter: Sendable {
         } else {
             httpClient = nil
         }
+        remoteModel = condensingModel
         let prices = configuration.languageModel?.prices ?? ModelPriceTable()
         var cacheLogger = Logger(label: "spotter.cache")
         cacheLogger.logLevel = configuration.logLevel
