@@ -74,16 +74,14 @@ struct VariantsCommand: AsyncParsableCommand {
                 let reference = tallies.first { $0.assistant == tally.assistant && $0.variant == control }
                 let ratings = tally.ups + tally.downs
                 let interval = Proportions.wilson(tally.downs, of: ratings)
-                func percentile(_ p: Double) -> Double {
-                    tally.latencies.isEmpty ? 0 : tally.latencies[min(tally.latencies.count - 1, Int((p * Double(tally.latencies.count - 1)).rounded()))]
-                }
                 var p: Double? = nil
                 if tally.variant != control, let reference, ratings > 0, reference.ups + reference.downs > 0 {
                     p = Proportions.oneSidedGreaterPValue(successes: tally.downs, of: ratings, against: reference.downs, of: reference.ups + reference.downs)
                 }
                 lines.append(Line(assistant: tally.assistant, variant: tally.variant, answers: tally.answers,
                                   notCoveredRate: Double(tally.notCovered) / Double(max(tally.answers, 1)),
-                                  latencyP50Milliseconds: percentile(0.5), latencyP95Milliseconds: percentile(0.95),
+                                  latencyP50Milliseconds: RetrievalMetrics.percentile(tally.latencies, 0.5) ?? 0,
+                                  latencyP95Milliseconds: RetrievalMetrics.percentile(tally.latencies, 0.95) ?? 0,
                                   meanCostUSD: tally.costUSD.map { $0 / Double(max(tally.answers, 1)) }, ratings: ratings,
                                   negativeRate: ratings > 0 ? Double(tally.downs) / Double(ratings) : nil,
                                   negativeRateLow: ratings > 0 ? interval.low : nil, negativeRateHigh: ratings > 0 ? interval.high : nil,

@@ -120,7 +120,7 @@ public final class DriftMonitor: Sendable {
                 let current = state.signals[signal]!
                 return DriftSignalStatus(signal: signal, state: current.state, value: current.value,
                                          samples: samples(of: signal, in: state), minimumSamples: settings.minimumSamples,
-                                         trigger: trigger(of: signal), clearAt: clearLevel(of: signal), since: current.since,
+                                         trigger: settings.trigger(of: signal), clearAt: settings.clearLevel(of: signal), since: current.since,
                                          actions: DriftAction.allCases.filter { settings.actions[signal]?.contains($0) == true })
             }
         }
@@ -227,12 +227,12 @@ public final class DriftMonitor: Sendable {
             let count = samples(of: signal, in: state)
             guard count >= settings.minimumSamples else { continue }
             let previous = state.signals[signal]!.state
-            let next = nextState(of: signal, from: previous, value: value)
+            let next = settings.nextState(of: signal, from: previous, value: value)
             guard next != previous else { continue }
             state.signals[signal]!.state = next
             state.signals[signal]!.since = now
             changes.append(DriftChange(signal: signal, state: next, previousState: previous, value: value, samples: count,
-                                       trigger: trigger(of: signal), at: now))
+                                       trigger: settings.trigger(of: signal), at: now))
         }
         return changes
     }
@@ -256,12 +256,6 @@ public final class DriftMonitor: Sendable {
         case .knowledgeGaps: state.gaps.items.count
         case .queryShift: state.current.items.count
         }
-    }
-
-    func trigger(of signal: DriftSignal) -> Double { settings.trigger(of: signal) }
-    func clearLevel(of signal: DriftSignal) -> Double { settings.clearLevel(of: signal) }
-    func nextState(of signal: DriftSignal, from current: DriftState, value: Double) -> DriftState {
-        settings.nextState(of: signal, from: current, value: value)
     }
 
     private func announce(_ change: DriftChange) {

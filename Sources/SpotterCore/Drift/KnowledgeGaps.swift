@@ -68,7 +68,8 @@ public struct KnowledgeGapReport: Sendable, Codable, Equatable {
             vectors += try await embedder.embed(Array(texts[start..<min(start + 64, texts.count)]))
         }
         let k = min(max(1, maximumGaps), max(1, Int(Double(texts.count).squareRoot().rounded(.up))))
-        let clusters = SphericalKMeans.cluster(vectors, k: k)
+        let unit = vectors.map(SphericalKMeans.normalised)
+        let clusters = SphericalKMeans.cluster(unit, k: k)
         // Each cluster joins the first earlier one whose centre is close enough.
         var target = Array(clusters.centroids.indices)
         for cluster in clusters.centroids.indices {
@@ -81,13 +82,10 @@ public struct KnowledgeGapReport: Sendable, Codable, Equatable {
         for cluster in clusters.centroids.indices where target[cluster] == cluster {
             let members = clusters.assignments.indices.filter { target[clusters.assignments[$0]] == cluster }
             guard !members.isEmpty else { continue }
-            let centre = SphericalKMeans.normalised(members.reduce(into: [Float](repeating: 0, count: vectors[0].count)) { sum, index in
-                let unit = SphericalKMeans.normalised(vectors[index])
-                for d in sum.indices { sum[d] += unit[d] }
+            let centre = SphericalKMeans.normalised(members.reduce(into: [Float](repeating: 0, count: unit[0].count)) { sum, index in
+                for d in sum.indices { sum[d] += unit[index][d] }
             })
-            let representative = members.max { a, b in
-                SphericalKMeans.dot(SphericalKMeans.normalised(vectors[a]), centre) < SphericalKMeans.dot(SphericalKMeans.normalised(vectors[b]), centre)
-            }!
+            let representative = members.max { SphericalKMeans.dot(unit[$0], centre) < SphericalKMeans.dot(unit[$1], centre) }!
             let byCount = members.sorted { distinct[order[$0]]!.count > distinct[order[$1]]!.count || (distinct[order[$0]]!.count == distinct[order[$1]]!.count && $0 < $1) }
             gaps.append(Gap(count: members.reduce(0) { $0 + distinct[order[$1]]!.count },
                             representative: texts[representative],

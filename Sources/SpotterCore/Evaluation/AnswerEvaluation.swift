@@ -301,10 +301,7 @@ public struct AnswerEvaluator: Sendable {
             let present = values.compactMap { $0 }
             return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
         }
-        let latencies = rows.map(\.latencyMilliseconds).sorted()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((p * Double(latencies.count - 1)).rounded()))]
-        }
+        let latencies = rows.map(\.latencyMilliseconds)
         let answerable = rows.filter { $0.answerable == true }
         let unanswerable = rows.filter { $0.answerable == false }
         let costs = rows.compactMap(\.costUSD)
@@ -315,7 +312,8 @@ public struct AnswerEvaluator: Sendable {
             refusalRate: rows.isEmpty ? 0 : Double(rows.count { $0.refused }) / Double(rows.count),
             answeredWhenAnswerable: answerable.isEmpty ? nil : Double(answerable.count { !$0.refused }) / Double(answerable.count),
             refusedWhenUnanswerable: unanswerable.isEmpty ? nil : Double(unanswerable.count { $0.refused }) / Double(unanswerable.count),
-            latencyP50Milliseconds: percentile(0.5), latencyP95Milliseconds: percentile(0.95),
+            latencyP50Milliseconds: RetrievalMetrics.percentile(latencies, 0.5) ?? 0,
+            latencyP95Milliseconds: RetrievalMetrics.percentile(latencies, 0.95) ?? 0,
             totalCostUSD: costs.isEmpty ? nil : costs.reduce(0, +))
     }
 }
