@@ -340,9 +340,17 @@ public final class SemanticCache: Sendable {
     /// Whether a question refers to the conversation itself ("what did I say my max was?"), so that its answer
     /// cannot be shared even when the words are the same.
     public static func refersToConversation(_ question: String) -> Bool {
-        let text = " " + QuestionAnalysis.normalised(question) + " "
-        return conversationPhrases.contains { text.contains(" \($0) ") }
+        let text = Array((" " + QuestionAnalysis.normalised(question) + " ").utf8)
+        // Bytes, not Foundation's `contains`, which goes through NSString on Linux and showed in cache-hit profiles.
+        return paddedConversationPhrases.contains { phrase in
+            guard phrase.count <= text.count else { return false }
+            return (0...(text.count - phrase.count)).contains { start in
+                text[start] == phrase[0] && text[start..<(start + phrase.count)].elementsEqual(phrase)
+            }
+        }
     }
+
+    private static let paddedConversationPhrases = conversationPhrases.map { Array(" \($0) ".utf8) }
 
     private static let conversationPhrases = [
         "i said", "i told", "i mentioned", "i asked", "did i say", "did i tell", "did i mention", "i just said",
