@@ -255,6 +255,13 @@ struct ChatHTTPTests {
                 // The invented [9] is dropped by the output check; [1] stays.
                 #expect(result.json["answer"] as? String == "Eat 1.4 to 2.0 g of protein per kg each day [1]. Beans help too .")
                 #expect((result.json["citations"] as? [[String: Any]])?.map { $0["n"] as? Int } == [1])
+                // The answer's record says that the citation check changed the answer.
+                let answerID = try #require(result.json["answer_id"] as? String)
+                let record = try await Loopback.get(base, "/v1/answers/\(answerID)")
+                let guards = try #require(record.json["guards"] as? [[String: Any]])
+                #expect(guards.map { $0["check"] as? String } == ["input", "grounding", "citations"])
+                #expect(guards.last?["action"] as? String == "modified")
+                #expect((guards.last?["detail"] as? String)?.hasPrefix("1 marker naming") == true)
                 #expect((result.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int == 1_000)
                 let cost = try #require(result.json["cost_usd"] as? Double)
                 #expect(abs(cost - (1_000 * 1 + 20 * 2) / 1_000_000) < 1e-12)

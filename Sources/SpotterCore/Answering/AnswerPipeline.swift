@@ -142,6 +142,7 @@ public struct AnswerPipeline: Sendable {
         try await trace.run(.inputGuard, outcome: { "passed" }) { () throws(AnswerError) in
             try inputGuard(standalone.question)
         }
+        var guards = [GuardDecision(.input, .passed)]
 
         // 5. Semantic cache: an earlier answer to a question that means the same, verified against look-alikes.
         let cached = try await trace.run(.cache, outcome: \.outcome) { () throws(AnswerError) in
@@ -152,12 +153,14 @@ public struct AnswerPipeline: Sendable {
         if let (entry, match) = cached.hit {
             // A hit streams and cites like a fresh answer; the trace names the question it was written for.
             trace.cache = match
+            guards.append(GuardDecision(.cacheVerification, .passed, detail: "similarity \(SemanticCache.format(match.similarity)) to '\(PromptBuilder.clip(match.matchedQuestion, words: 20))'"))
             produced = replay(entry, emit: emit)
         } else {
             // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
             let retrieved = try await trace.run(.retrieve, outcome: \.outcome) { () throws(AnswerError) in
                 try await retrieve(standalone.question, valid: valid)
             }
+            guards.append(retrieved.groundingDecision(minimumRelevance: settings.minimumRelevance))
 
             // 7. Build the prompt: system prompt, history within budget, numbered passages, question.
             let prompt = try await trace.run(.prompt, outcome: {
@@ -186,6 +189,9 @@ public struct AnswerPipeline: Sendable {
             }) { () throws(AnswerError) in
                 retrieved.citations(for: check.cited)
             }
+            guards.append(check.removed > 0
+                ? GuardDecision(.citations, .modified, detail: "\(check.removed) \(check.removed == 1 ? "marker" : "markers") naming no passage removed")
+                : GuardDecision(.citations, .passed))
             produced = Produced(text: generated.text, citations: citations, model: generated.model, usage: generated.usage,
                                 costUSD: cost(generated.usage, generated.model), grounded: retrieved.grounded,
                                 passageTexts: Dictionary(retrieved.passages.map { ($0.hit.chunkID, $0.hit.text) },
@@ -207,7 +213,7 @@ public struct AnswerPipeline: Sendable {
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
             // Queued: the answer does not wait for its bookkeeping (see AnswerLog).
             record(answer, valid: valid, standalone: standalone.question, tenant: request.tenant ?? "default",
-                   retrieved: produced.retrieved, latency: latency, trace: traceSoFar, now: now)
+                   retrieved: produced.retrieved, guards: guards, latency: latency, trace: traceSoFar, now: now)
             return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
         answer.trace = trace
@@ -381,13 +387,13 @@ public struct AnswerPipeline: Sendable {
     }
 
     func record(_ answer: Answer, valid: ValidRequest, standalone: String, tenant: String, retrieved: [RetrievedChunk],
-                latency: Double, trace: AnswerTrace, now: Date) {
+                guards: [GuardDecision], latency: Double, trace: AnswerTrace, now: Date) {
         let record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
-            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved, variant: valid.variant)
+            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
         if sessionSweep.isDue(now) {
@@ -567,6 +573,14 @@ struct RetrievedPassages {
 
     var outcome: String {
         "\(passages.count) passages, best similarity \(String(format: "%.2f", bestSimilarity))" + (grounded ? "" : ", not covered")
+    }
+
+    /// Refused when no passage is relevant enough: the answer then says the knowledge base does not cover it.
+    func groundingDecision(minimumRelevance: Double) -> GuardDecision {
+        let best = "best similarity \(String(format: "%.2f", bestSimilarity))"
+        return grounded
+            ? GuardDecision(.grounding, .passed, detail: best)
+            : GuardDecision(.grounding, .refused, detail: "\(best), below \(String(format: "%.2f", minimumRelevance)) or no passage kept")
     }
 
     /// The citations for the cited passage numbers; every passage given when the answer cited none.

@@ -195,3 +195,32 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// What one check on the way in or out decided about an answer, kept in the answer's record so that an audit can see
+/// which checks ran and what they did. The security guards (injection, PII) add their own checks here.
+public struct GuardDecision: Sendable, Equatable, Codable {
+    public enum Check: String, Sendable, Codable {
+        /// The question itself: empty or too long is refused (the request fails and nothing is recorded).
+        case input
+        /// Whether the knowledge base covers the question; when not, the answer says so instead of guessing.
+        case grounding
+        /// Citation markers in the written answer: markers naming no passage are removed.
+        case citations
+        /// A cached answer: served only after the look-alike check and with its cited passages unchanged.
+        case cacheVerification = "cache_verification"
+    }
+
+    public enum Action: String, Sendable, Codable {
+        case passed, modified, refused
+    }
+
+    public var check: Check
+    public var action: Action
+    public var detail: String?
+
+    public init(_ check: Check, _ action: Action, detail: String? = nil) {
+        self.check = check
+        self.action = action
+        self.detail = detail
+    }
+}

@@ -87,12 +87,16 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var retrieved: [RetrievedChunk]
     /// The assistant's variant that wrote it (`control` when the assistant has none).
     public var variant: String
+    /// What the input and output checks decided, in the order they ran.
+    public var guards: [GuardDecision]
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,
                 grounded: Bool, usage: TokenUsage, costUSD: Double?, latencyMilliseconds: Double, trace: AnswerTrace,
-                createdAt: Date, tenant: String = "default", retrieved: [RetrievedChunk] = [], variant: String = "control") {
+                createdAt: Date, tenant: String = "default", retrieved: [RetrievedChunk] = [], variant: String = "control",
+                guards: [GuardDecision] = []) {
         self.tenant = tenant
+        self.guards = guards
         self.variant = variant
         self.retrieved = retrieved
         self.id = id
@@ -114,7 +118,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved, variant
+        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved, variant, guards
         case sessionID = "session_id"
         case knowledgeBase = "kb"
         case promptVersion = "prompt_version"

@@ -98,7 +98,8 @@ extension SQLiteStore: ConversationStore {
                 costUSD: row["cost_usd"], latencyMilliseconds: row["latency_ms"],
                 trace: Self.decodeJSON(row["trace"]) ?? AnswerTrace(id: row["id"]),
                 createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                tenant: row["tenant"], retrieved: Self.decodeJSON(row["retrieved"]) ?? [], variant: row["variant"])
+                tenant: row["tenant"], retrieved: Self.decodeJSON(row["retrieved"]) ?? [], variant: row["variant"],
+                guards: Self.decodeJSON(row["guards"]) ?? [])
         }
     }
 
@@ -106,14 +107,15 @@ extension SQLiteStore: ConversationStore {
         try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
-                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 answer.id, answer.sessionID, answer.knowledgeBase, answer.assistant, answer.promptVersion,
                 answer.question, answer.standaloneQuestion, answer.answer, citations ?? encodeJSON(answer.citations), answer.model,
                 answer.grounded, answer.usage.promptTokens, answer.usage.completionTokens, answer.usage.estimated,
                 answer.costUSD, answer.latencyMilliseconds, encodeJSON(answer.trace),
                 answer.createdAt.timeIntervalSince1970, answer.tenant, encodeJSON(answer.retrieved), answer.variant,
+                encodeJSON(answer.guards),
             ])
     }
 

@@ -259,6 +259,10 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v10-guard-decisions") { db in
+            // What the input and output checks decided about each answer (JSON list); earlier answers have none.
+            try db.execute(sql: "ALTER TABLE answers ADD COLUMN guards TEXT NOT NULL DEFAULT '[]'")
+        }
         return migrator
     }
 }

@@ -1651,7 +1651,22 @@ enum OpenAPIDocument {
                           "updated_at": "2026-11-25T06:21:00.123Z"
                         }
                       ],
-                      "variant": "control"
+                      "variant": "control",
+                      "guards": [
+                        {
+                          "check": "input",
+                          "action": "passed"
+                        },
+                        {
+                          "check": "grounding",
+                          "action": "passed",
+                          "detail": "best similarity 0.71"
+                        },
+                        {
+                          "check": "citations",
+                          "action": "passed"
+                        }
+                      ]
                     }
                   }
                 }
@@ -3452,6 +3467,13 @@ enum OpenAPIDocument {
           "variant": {
             "type": "string",
             "description": "The assistant's variant that wrote the answer (`control` when it has none)."
+          },
+          "guards": {
+            "type": "array",
+            "description": "The input and output checks and what each decided, in the order they ran.",
+            "items": {
+              "$ref": "#/components/schemas/GuardDecision"
+            }
           }
         },
         "required": [
@@ -3473,7 +3495,8 @@ enum OpenAPIDocument {
           "feedback",
           "tenant",
           "retrieved",
-          "variant"
+          "variant",
+          "guards"
         ],
         "additionalProperties": false
       },
@@ -3818,6 +3841,36 @@ enum OpenAPIDocument {
           "gaps"
         ],
         "additionalProperties": false
+      },
+      "GuardDecision": {
+        "type": "object",
+        "description": "What one input or output check decided about the answer.",
+        "properties": {
+          "check": {
+            "type": "string",
+            "enum": [
+              "input",
+              "grounding",
+              "citations",
+              "cache_verification"
+            ]
+          },
+          "action": {
+            "type": "string",
+            "enum": [
+              "passed",
+              "modified",
+              "refused"
+            ]
+          },
+          "detail": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "check",
+          "action"
+        ]
       }
     },
     "responses": {

@@ -33,6 +33,10 @@ struct AnswerPipelineTests {
         #expect(record.trace.stages.allSatisfy { $0.milliseconds >= 0 && !$0.failed })
         #expect(record.promptVersion == "coach@1")
         #expect(record.trace.id == answer.traceID)
+        // The checks it passed, in order, are in the record.
+        #expect(record.guards.map(\.check) == [.input, .grounding, .citations])
+        #expect(record.guards.allSatisfy { $0.action == .passed })
+        #expect(record.guards[1].detail?.hasPrefix("best similarity 0.") == true)
     }
 
     @Test func offTopicQuestionSaysSoInsteadOfInventing() async throws {
@@ -42,6 +46,10 @@ struct AnswerPipelineTests {
         #expect(answer.model == "none")
         #expect(answer.answer.contains("couldn't find anything in the knowledge base"))
         #expect(!answer.answer.contains("Leonardo"))
+        // The grounding check's refusal is recorded.
+        let record = try #require(try await Self.shared.get().answers.recordedAnswer(id: answer.answerID))
+        #expect(record.guards.map(\.check) == [.input, .grounding, .citations])
+        #expect(record.guards[1].action == .refused)
     }
 
     @Test func followUpIsCondensedWithTheSessionHistory() async throws {

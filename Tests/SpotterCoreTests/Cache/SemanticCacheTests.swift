@@ -61,6 +61,8 @@ struct SemanticCacheTests {
         #expect(try await spotter.answers.recordedAnswer(id: first.answerID)?.retrieved.isEmpty == false)
         #expect(record.trace.record(for: .cache)?.outcome.hasPrefix("hit") == true)
         #expect(record.trace.record(for: .generate) == nil)
+        #expect(record.guards.map(\.check) == [.input, .cacheVerification])
+        #expect(record.guards.last?.action == .passed)
         // The citations of the cached answer still point at stored chunks with the same text.
         let chunks = try spotter.store.chunks(ids: second.citations.map(\.chunkID))
         #expect(chunks.map(\.chunkID) == second.citations.map(\.chunkID))
