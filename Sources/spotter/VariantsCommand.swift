@@ -10,11 +10,13 @@ struct VariantsCommand: AsyncParsableCommand {
 
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Answers, refusals, latency, cost and feedback per assistant variant, with 95% intervals.",
+            abstract: "Answers, refusals, latency, cost, feedback and faithfulness per assistant variant, with 95% intervals.",
             discussion: """
-                Read from the answer log. The negative-feedback rate has a Wilson 95% interval, and each variant is \
-                compared with its assistant's first (control) variant by a one-sided two-proportion test (p is the \
-                chance of a rate this much higher if the two were the same).
+                Read from the answer log. Latency quantiles have distribution-free intervals (order statistics), mean \
+                cost and faithfulness normal-approximation ones, and the negative-feedback rate a Wilson interval; each \
+                variant is compared with its assistant's first (control) variant by a one-sided two-proportion test (p \
+                is the chance of a rate this much higher if the two were the same). Faithfulness is shown for the \
+                answers `spotter eval answers` scored (run it with --variant for each variant).
                 """)
 
         @OptionGroup var common: CommonOptions
@@ -37,26 +39,37 @@ struct VariantsCommand: AsyncParsableCommand {
             var answers: Int
             var notCoveredRate: Double
             var latencyP50Milliseconds: Double
+            var latencyP50Interval: [Double]
             var latencyP95Milliseconds: Double
+            var latencyP95Interval: [Double]
             var meanCostUSD: Double?
+            var meanCostInterval: [Double]?
             var ratings: Int
             var negativeRate: Double?
             var negativeRateLow: Double?
             var negativeRateHigh: Double?
             /// One-sided p-value of this variant's negative rate being above the control's; nil for the control.
             var worseThanControlP: Double?
+            /// Answers scored by `spotter eval answers`, and their mean faithfulness with its interval.
+            var evaluated: Int
+            var faithfulness: Double?
+            var faithfulnessInterval: [Double]?
             var rolledBack: String?
 
             enum CodingKeys: String, CodingKey {
-                case assistant, variant, answers, ratings
+                case assistant, variant, answers, ratings, evaluated, faithfulness
                 case notCoveredRate = "not_covered_rate"
                 case latencyP50Milliseconds = "latency_p50_ms"
+                case latencyP50Interval = "latency_p50_ci_ms"
                 case latencyP95Milliseconds = "latency_p95_ms"
+                case latencyP95Interval = "latency_p95_ci_ms"
                 case meanCostUSD = "mean_cost_usd"
+                case meanCostInterval = "mean_cost_ci_usd"
                 case negativeRate = "negative_rate"
                 case negativeRateLow = "negative_rate_low"
                 case negativeRateHigh = "negative_rate_high"
                 case worseThanControlP = "worse_than_control_p"
+                case faithfulnessInterval = "faithfulness_ci"
                 case rolledBack = "rolled_back"
             }
         }
@@ -78,30 +91,44 @@ struct VariantsCommand: AsyncParsableCommand {
                 if tally.variant != control, let reference, ratings > 0, reference.ups + reference.downs > 0 {
                     p = Proportions.oneSidedGreaterPValue(successes: tally.downs, of: ratings, against: reference.downs, of: reference.ups + reference.downs)
                 }
+                let p50 = Proportions.quantileInterval(tally.latencies, 0.5), p95 = Proportions.quantileInterval(tally.latencies, 0.95)
+                let cost = tally.costs.flatMap { Proportions.meanInterval($0) }
+                let faithfulness = Proportions.meanInterval(tally.faithfulness)
                 lines.append(Line(assistant: tally.assistant, variant: tally.variant, answers: tally.answers,
                                   notCoveredRate: Double(tally.notCovered) / Double(max(tally.answers, 1)),
                                   latencyP50Milliseconds: RetrievalMetrics.percentile(tally.latencies, 0.5) ?? 0,
+                                  latencyP50Interval: p50.map { [$0.low, $0.high] } ?? [],
                                   latencyP95Milliseconds: RetrievalMetrics.percentile(tally.latencies, 0.95) ?? 0,
-                                  meanCostUSD: tally.costUSD.map { $0 / Double(max(tally.answers, 1)) }, ratings: ratings,
+                                  latencyP95Interval: p95.map { [$0.low, $0.high] } ?? [],
+                                  meanCostUSD: cost?.mean, meanCostInterval: cost.map { [max(0, $0.low), $0.high] },
+                                  ratings: ratings,
                                   negativeRate: ratings > 0 ? Double(tally.downs) / Double(ratings) : nil,
                                   negativeRateLow: ratings > 0 ? interval.low : nil, negativeRateHigh: ratings > 0 ? interval.high : nil,
-                                  worseThanControlP: p,
+                                  worseThanControlP: p, evaluated: tally.faithfulness.count, faithfulness: faithfulness?.mean,
+                                  faithfulnessInterval: faithfulness.map { [max(0, $0.low), min(1, $0.high)] },
                                   rolledBack: rollbacks.first { $0.assistant == tally.assistant && $0.variant == tally.variant }?.reason))
             }
             if json { return JSONLine.print(lines) }
             guard !lines.isEmpty else { return print("no answers since \(since)") }
-            print("assistant/variant            answers  not covered  p50 ms  p95 ms  cost/answer  ratings  thumbs-down (95% CI)      vs control")
+            // A block per variant: one line would not hold every interval.
             for line in lines {
-                let name = "\(line.assistant)/\(line.variant)"
-                let negative = line.negativeRate.map { String(format: "%.2f (%.2f–%.2f)", $0, line.negativeRateLow ?? 0, line.negativeRateHigh ?? 1) } ?? "-"
-                let cost = line.meanCostUSD.map { String(format: "$%.5f", $0) } ?? "-"
-                let versus = line.worseThanControlP.map { String(format: "p=%.3f", $0) } ?? "-"
-                print(name.padding(toLength: 28, withPad: " ", startingAt: 0)
-                      + String(format: " %7d  %11.2f  %6.0f  %6.0f  ", line.answers, line.notCoveredRate, line.latencyP50Milliseconds, line.latencyP95Milliseconds)
-                      + cost.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: "  %7d  ", line.ratings)
-                      + negative.padding(toLength: 24, withPad: " ", startingAt: 0) + "  " + versus)
-                if let reason = line.rolledBack { print("  rolled back: \(reason)") }
+                print("\(line.assistant)/\(line.variant): \(line.answers) answers, \(String(format: "%.2f", line.notCoveredRate)) not covered")
+                print("  latency       p50 \(Self.milliseconds(line.latencyP50Milliseconds, line.latencyP50Interval)), p95 \(Self.milliseconds(line.latencyP95Milliseconds, line.latencyP95Interval))")
+                print("  cost/answer   " + (line.meanCostUSD.map { String(format: "$%.5f ($%.5f–$%.5f)", $0, line.meanCostInterval?[0] ?? 0, line.meanCostInterval?[1] ?? 0) } ?? "not priced"))
+                print("  thumbs-down   " + (line.negativeRate.map { String(format: "%.2f (%.2f–%.2f) of %d ratings", $0, line.negativeRateLow ?? 0, line.negativeRateHigh ?? 1, line.ratings) } ?? "no ratings")
+                      + (line.worseThanControlP.map { String(format: "; worse than control: p = %.3f", $0) } ?? ""))
+                print("  faithfulness  " + (line.faithfulness.map { String(format: "%.3f (%.3f–%.3f) over %d evaluated answers", $0, line.faithfulnessInterval?[0] ?? 0, line.faithfulnessInterval?[1] ?? 1, line.evaluated) }
+                                           ?? "not evaluated (spotter eval answers --variant \(line.variant))"))
+                if let reason = line.rolledBack { print("  rolled back:  \(reason)") }
             }
+            print("(95% intervals: order statistics for latency quantiles, normal approximation for means, Wilson for thumbs-down)")
+        }
+
+        static func milliseconds(_ value: Double, _ interval: [Double]) -> String {
+            // Cache hits take well under a millisecond; generation seconds.
+            let digits = (interval.last ?? value) < 10 ? "%.2f" : "%.0f"
+            guard interval.count == 2 else { return String(format: "\(digits) ms", value) }
+            return String(format: "\(digits) ms (\(digits)–\(digits))", value, interval[0], interval[1])
         }
     }
 

@@ -41,6 +41,22 @@ struct EvalAnswersCommandTests {
             // A refusal has nothing to judge for faithfulness; an answer always has.
             #expect((row["refused"] as? Bool == true) == (row["faithfulness"] == nil || row["faithfulness"] is NSNull), "\(row)")
         }
+        // The scores stay with the answers: the variants report shows the same faithfulness for the control.
+        let variants = try ProcessRunner.run(TestEnvironment.spotterBinary, [
+            "variants", "report", "--json", "--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path,
+        ], environment: ["SPOTTER_LOG_LEVEL": "error"])
+        #expect(variants.status == 0, "\(variants.stderr)")
+        let lines = try #require(try JSONSerialization.jsonObject(with: Data(variants.stdout.utf8)) as? [[String: Any]])
+        let control = try #require(lines.first { $0["variant"] as? String == "control" })
+        let scored = rows.compactMap { $0["faithfulness"] as? Double }
+        #expect(control["evaluated"] as? Int == scored.count)
+        #expect(abs((control["faithfulness"] as? Double ?? -1) - value("faithfulness")) < 1e-9)
+        let interval = try #require(control["faithfulness_ci"] as? [Double])
+        #expect(interval.count == 2 && interval[0] <= value("faithfulness") && value("faithfulness") <= interval[1])
+        let p50 = try #require(control["latency_p50_ci_ms"] as? [Double])
+        let median = try #require(control["latency_p50_ms"] as? Double)
+        #expect(p50.count == 2 && p50[0] <= median && median <= p50[1] && p50[0] < p50[1])
+
         let html = try String(contentsOf: page, encoding: .utf8)
         #expect(html.components(separatedBy: "<tr").count - 1 == questions.count + 1)  // a row per question, and the header
         #expect(html.contains("<svg") && html.contains("faithfulness"))

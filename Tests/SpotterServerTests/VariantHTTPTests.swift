@@ -51,6 +51,12 @@ import Testing
         #expect((brief["worse_than_control_p"] as? Double ?? 1) < 0.001)
         #expect((brief["negative_rate_low"] as? Double ?? 0) > 0.5)
         #expect(brief["rolled_back"] is String && control["rolled_back"] == nil)
+        for line in [brief, control] {
+            let median = try #require(line["latency_p50_ms"] as? Double)
+            let interval = try #require(line["latency_p50_ci_ms"] as? [Double])
+            #expect(interval.count == 2 && interval[0] <= median && median <= interval[1], "\(line)")
+            #expect(line["evaluated"] as? Int == 0 && line["faithfulness"] == nil, "no evaluation ran: \(line)")
+        }
     }
 
     @Test func aVariantMayAskAnotherModelAndIsPricedAndRecordedAsIt() async throws {

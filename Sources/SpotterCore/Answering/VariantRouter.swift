@@ -178,4 +178,28 @@ public enum Proportions {
         let half = z * (p * (1 - p) / count + z * z / (4 * count * count)).squareRoot() / (1 + z * z / count)
         return (max(0, centre - half), min(1, centre + half))
     }
+
+    /// A 95% interval for the mean of `values` (normal approximation, fine for the tens to thousands of answers a
+    /// report covers); nil for no values.
+    public static func meanInterval(_ values: [Double], z: Double = 1.96) -> (mean: Double, low: Double, high: Double)? {
+        guard !values.isEmpty else { return nil }
+        let count = Double(values.count)
+        let mean = values.reduce(0, +) / count
+        guard values.count > 1 else { return (mean, mean, mean) }
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (count - 1)
+        let half = z * (variance / count).squareRoot()
+        return (mean, mean - half, mean + half)
+    }
+
+    /// A distribution-free 95% interval for the `q` quantile of a sample sorted ascending: the order statistics whose
+    /// ranks bound a binomial(n, q) count (normal approximation). Latencies are skewed, so no mean-based interval.
+    public static func quantileInterval(_ sorted: [Double], _ q: Double, z: Double = 1.96) -> (low: Double, high: Double)? {
+        guard !sorted.isEmpty, (0...1).contains(q) else { return nil }
+        let n = Double(sorted.count)
+        let spread = z * (n * q * (1 - q)).squareRoot()
+        // 1-based ranks, clamped to the sample.
+        let lower = min(max(Int((n * q - spread).rounded(.down)), 1), sorted.count)
+        let upper = min(max(Int((n * q + spread).rounded(.up)) + 1, 1), sorted.count)
+        return (sorted[lower - 1], sorted[upper - 1])
+    }
 }

@@ -197,12 +197,14 @@ public struct AnswerEvaluator: Sendable {
             rows.append(row)
             progress(index + 1, items.count)
         }
+        let method = judge.map { judge in
+            "llm: \(judge.name) asked whether the cited passages support each sentence"
+                + (fallbacks.count.withLock { $0 } > 0 ? "; \(fallbacks.count.withLock { $0 }) sentences it could not judge fell back to embeddings" : "")
+        } ?? Self.faithfulnessMethod
+        // Kept with the answers, so that `spotter variants report` shows faithfulness per variant.
+        try spotter.store.recordAnswerScores(rows.compactMap { row in row.faithfulness.map { (row.answerID, $0) } }, method: method)
         return AnswerEvaluationReport(knowledgeBase: knowledgeBase ?? spotter.configuration.defaultKnowledgeBase,
-                                      model: models.sorted().joined(separator: ", "),
-                                      faithfulnessMethod: judge.map { judge in
-                                          "llm: \(judge.name) asked whether the cited passages support each sentence"
-                                              + (fallbacks.count.withLock { $0 } > 0 ? "; \(fallbacks.count.withLock { $0 }) sentences it could not judge fell back to embeddings" : "")
-                                      } ?? Self.faithfulnessMethod,
+                                      model: models.sorted().joined(separator: ", "), faithfulnessMethod: method,
                                       summary: Self.summarise(rows), rows: rows)
     }
 

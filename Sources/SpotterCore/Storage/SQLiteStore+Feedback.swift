@@ -97,7 +97,7 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT a.assistant, a.variant, COUNT(*) AS answers,
                        SUM(CASE WHEN a.grounded = 0 AND a.model = 'none' THEN 1 ELSE 0 END) AS not_covered,
-                       AVG(a.latency_ms) AS mean_latency, SUM(a.cost_usd) AS cost, COUNT(a.cost_usd) AS priced,
+                       COUNT(a.cost_usd) AS priced,
                        COALESCE(SUM(f.ups), 0) AS ups, COALESCE(SUM(f.downs), 0) AS downs
                 FROM answers a
                 LEFT JOIN (SELECT answer_id, SUM(rating = 'up') AS ups, SUM(rating = 'down') AS downs FROM feedback GROUP BY answer_id) f
@@ -108,11 +108,19 @@ extension SQLiteStore {
             var tallies: [VariantTally] = []
             for row in rows {
                 let assistant: String = row["assistant"], variant: String = row["variant"]
-                let latencies = try Double.fetchAll(db, sql: "SELECT latency_ms FROM answers WHERE assistant = ? AND variant = ? AND created_at >= ? ORDER BY latency_ms",
-                                                    arguments: [assistant, variant, date.timeIntervalSince1970])
+                let arguments: StatementArguments = [assistant, variant, date.timeIntervalSince1970]
+                let answers = try Row.fetchAll(db, sql: "SELECT latency_ms, cost_usd FROM answers WHERE assistant = ? AND variant = ? AND created_at >= ? ORDER BY latency_ms",
+                                               arguments: arguments)
+                let faithfulness = try Double.fetchAll(db, sql: """
+                    SELECT s.faithfulness FROM answer_scores s JOIN answers a ON a.id = s.answer_id
+                    WHERE a.assistant = ? AND a.variant = ? AND a.created_at >= ?
+                    """, arguments: arguments)
                 let priced: Int = row["priced"]
                 tallies.append(VariantTally(assistant: assistant, variant: variant, answers: row["answers"], notCovered: row["not_covered"],
-                                            latencies: latencies, costUSD: priced > 0 ? row["cost"] : nil, ups: row["ups"], downs: row["downs"]))
+                                            latencies: answers.map { $0["latency_ms"] },
+                                            // An unpriced answer (a cache hit, a refusal) cost nothing upstream.
+                                            costs: priced > 0 ? answers.map { $0["cost_usd"] ?? 0 } : nil,
+                                            ups: row["ups"], downs: row["downs"], faithfulness: faithfulness))
             }
             return tallies
         }
@@ -127,7 +135,27 @@ public struct VariantTally: Sendable, Equatable {
     public var notCovered: Int
     /// Every answer's latency, ascending.
     public var latencies: [Double]
-    public var costUSD: Double?
+    /// Every answer's cost (0 when unpriced), in the latencies' order; nil when no answer was priced.
+    public var costs: [Double]?
     public var ups: Int
     public var downs: Int
+    /// The faithfulness of each answer an evaluation scored (`spotter eval answers`).
+    public var faithfulness: [Double]
+}
+
+extension SQLiteStore {
+    /// Keeps the faithfulness an evaluation gave each answer (replacing an earlier score of the same answer).
+    /// Answers whose records are not stored (yet) are skipped; the caller settles the answer log first.
+    public func recordAnswerScores(_ scores: [(answerID: String, faithfulness: Double)], method: String, at date: Date = Date()) throws(StoreError) {
+        try write("record answer scores") { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO answer_scores (answer_id, faithfulness, method, scored_at)
+                SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM answers WHERE id = ?)
+                ON CONFLICT (answer_id) DO UPDATE SET faithfulness = excluded.faithfulness, method = excluded.method, scored_at = excluded.scored_at
+                """)
+            for score in scores {
+                try insert.execute(arguments: [score.answerID, score.faithfulness, method, date.timeIntervalSince1970, score.answerID])
+            }
+        }
+    }
 }

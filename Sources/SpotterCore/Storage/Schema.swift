@@ -263,6 +263,18 @@ enum Schema {
             // What the input and output checks decided about each answer (JSON list); earlier answers have none.
             try db.execute(sql: "ALTER TABLE answers ADD COLUMN guards TEXT NOT NULL DEFAULT '[]'")
         }
+        migrator.registerMigration("v11-answer-scores") { db in
+            try db.execute(sql: """
+                -- Scores an evaluation gave an answer (`spotter eval answers`), so that the variants report can show
+                -- faithfulness per variant; gone with the answer.
+                CREATE TABLE answer_scores (
+                    answer_id TEXT PRIMARY KEY NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+                    faithfulness DOUBLE NOT NULL,
+                    method TEXT NOT NULL,
+                    scored_at DOUBLE NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -17,6 +17,26 @@ import Testing
         #expect(abs(half.low - 0.2366) < 0.0005 && abs(half.high - 0.7634) < 0.0005)
     }
 
+    @Test func meanAndQuantileIntervalsMatchTheirFormulas() throws {
+        // Mean of 1…5 is 3, standard deviation sqrt(2.5): 3 ± 1.96·sqrt(2.5/5) = 3 ± 1.386.
+        let mean = try #require(Proportions.meanInterval([1, 2, 3, 4, 5]))
+        #expect(mean.mean == 3 && abs(mean.low - 1.614) < 0.001 && abs(mean.high - 4.386) < 0.001)
+        #expect(Proportions.meanInterval([]) == nil)
+        #expect(try #require(Proportions.meanInterval([7])) == (7, 7, 7))
+        // Median of 1…100: ranks 50 ∓ 1.96·5 → 40 and 61 (1-based), so values 40 and 61.
+        let sample = (1...100).map(Double.init)
+        let median = try #require(Proportions.quantileInterval(sample, 0.5))
+        #expect(median == (40, 61))
+        // p95 of 1…100: ranks 95 ∓ 1.96·sqrt(4.75) → 90 and 100 (clamped).
+        let tail = try #require(Proportions.quantileInterval(sample, 0.95))
+        #expect(tail == (90, 100))
+        // More samples, a narrower interval around the same median.
+        let larger = try #require(Proportions.quantileInterval((1...10_000).map { Double($0) / 100 }, 0.5))
+        #expect(larger.low > 45 && larger.high < 55 && larger.high - larger.low < median.high - median.low)
+        #expect(Proportions.quantileInterval([], 0.5) == nil)
+        #expect(try #require(Proportions.quantileInterval([4], 0.5)) == (4, 4))
+    }
+
     static func registry(_ json: String) throws -> Result<PromptRegistry, PromptRegistryError> {
         let folder = try TestEnvironment.temporaryDirectory("registry")
         try TestEnvironment.write(["a.md": "Prompt A.", "b.md": "Prompt B.", "registry.json": json], under: folder)
