@@ -22,14 +22,21 @@ public struct SpotterHTTPServer: Sendable {
         }
     }
 
-    public let spotter: Spotter
+    /// The engine requests are answered with; it follows `spotter index promote` when ``run(host:port:gracePeriod:)``
+    /// is given a poll interval.
+    public let engine: LiveEngine
+    public var spotter: Spotter { engine.current }
     public let logger: Logger
     public let options: Options
     /// While not ready, `/v1/*` answers 503 `not_ready` (see ``ReadinessState``).
     public let readiness: ReadinessState
 
     public init(spotter: Spotter, logger: Logger, readiness: ReadinessState = ReadinessState(), options: Options = Options()) {
-        self.spotter = spotter
+        self.init(engine: LiveEngine(spotter), logger: logger, readiness: readiness, options: options)
+    }
+
+    public init(engine: LiveEngine, logger: Logger, readiness: ReadinessState = ReadinessState(), options: Options = Options()) {
+        self.engine = engine
         self.logger = logger
         self.readiness = readiness
         self.options = options
@@ -42,15 +49,15 @@ public struct SpotterHTTPServer: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(factory: spotter.metrics.factory))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
-        HealthRoutes(spotter: spotter, readiness: readiness).register(on: router)
-        MetricsRoutes(spotter: spotter).register(on: router)
-        SearchRoutes(spotter: spotter).register(on: router)
+        HealthRoutes(engine: engine, readiness: readiness).register(on: router)
+        MetricsRoutes(engine: engine).register(on: router)
+        SearchRoutes(engine: engine).register(on: router)
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
-        ChatRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
-        FeedbackRoutes(spotter: spotter).register(on: router)
-        AdminRoutes(spotter: spotter).register(on: router)
-        OpenAIRoutes(spotter: spotter, options: options, admission: admission).register(on: router)
-        DocumentRoutes(spotter: spotter, logger: logger).register(on: router)
+        ChatRoutes(engine: engine, options: options, admission: admission).register(on: router)
+        FeedbackRoutes(engine: engine).register(on: router)
+        AdminRoutes(engine: engine).register(on: router)
+        OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: router)
+        DocumentRoutes(engine: engine, logger: logger).register(on: router)
         APIDocumentationRoutes().register(on: router)
         // Keep last: it wraps only the not-found responder and needs every route above.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.method, $0.path.description) }))
@@ -73,16 +80,27 @@ public struct SpotterHTTPServer: Sendable {
 
     /// Serves until the process receives SIGINT or SIGTERM, then shuts down gracefully: stop accepting
     /// connections, let in-flight requests (streams included) finish for up to `gracePeriod` seconds, cancel what is
-    /// left, and close the store.
-    public func run(host: String, port: Int, gracePeriod: Double) async throws {
+    /// left, and close the store. Meanwhile the store's active embedding model is checked every `modelPollInterval`
+    /// (nil: never), and the engine switches when `spotter index promote` or `rollback` changed it.
+    public func run(host: String, port: Int, gracePeriod: Double, modelPollInterval: Duration? = nil) async throws {
         let logger = self.logger
         let app = application(host: host, port: port) { actualPort in
             logger.notice("serving", metadata: ["address": "http://\(host):\(actualPort)"])
         }
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gracePeriod * 1000))
-        try await ServiceGroup(configuration: configuration).run()
-        await spotter.shutdown()
+        let engine = self.engine
+        let follower = modelPollInterval.map { interval in Task { await engine.followPromotions(every: interval) } }
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            follower?.cancel()
+            await engine.shutdown()
+            throw error
+        }
+        follower?.cancel()
+        _ = await follower?.value
+        await engine.shutdown()
         logger.notice("stopped")
     }
 }

@@ -76,7 +76,7 @@ struct IndexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "The embedding models behind the dense indexes: status, promote the standby, roll back.",
-        discussion: "Promote and rollback switch the model in one transaction; processes started afterwards (restart the server) serve with it.",
+        discussion: "Promote and rollback switch the model in one transaction; a running server notices within SPOTTER_MODEL_POLL seconds (5 by default), builds its engine around the new model beside the serving one and switches in one step.",
         subcommands: [Status.self, Promote.self, Rollback.self])
 
     struct Status: AsyncParsableCommand {
@@ -140,7 +140,7 @@ struct IndexCommand: AsyncParsableCommand {
             let activeDirectory = (try store.embeddingModel(.active))?.directory ?? configuration.modelDirectory.standardizedFileURL.path
             let promoted = try store.promoteStandbyModel(current: EmbeddingModelRecord(
                 directory: activeDirectory, modelID: current.modelID, modelVersion: current.modelVersion))
-            print("active model: \(promoted?.tag ?? standby.tag) (previous: \(current.modelID)@\(current.modelVersion)); restart the server to serve with it")
+            print("active model: \(promoted?.tag ?? standby.tag) (previous: \(current.modelID)@\(current.modelVersion)); running servers switch to it within SPOTTER_MODEL_POLL seconds (5 by default)")
         }
     }
 
@@ -155,7 +155,7 @@ struct IndexCommand: AsyncParsableCommand {
             guard let active = try store.rollbackEmbeddingModel() else {
                 throw ValidationError("nothing to roll back to: no model was promoted")
             }
-            print("active model: \(active.tag) again; restart the server to serve with it")
+            print("active model: \(active.tag) again; running servers switch back within SPOTTER_MODEL_POLL seconds (5 by default)")
         }
     }
 }

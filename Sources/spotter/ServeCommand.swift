@@ -47,7 +47,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { loader.cancel() }
-        try await SpotterHTTPServer(spotter: spotter, logger: logger, readiness: readiness)
-            .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod)
+        let engine = LiveEngine(spotter, logger: logger)
+        try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness)
+            .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod,
+                 modelPollInterval: configuration.modelPollInterval > 0 ? .milliseconds(Int64(configuration.modelPollInterval * 1000)) : nil)
     }
 }

@@ -28,10 +28,24 @@ public struct Spotter: Sendable {
     /// The remote language models (without the offline fallback); nil when answering offline. Evaluation asks it
     /// to judge faithfulness.
     public let remoteModel: (any ChatModel)?
-    /// The client the remote language models share; nil when answering offline.
-    private let httpClient: HTTPClient?
-    /// The drift webhook's client; nil without a webhook.
-    private let webhookClient: HTTPClient?
+    /// What an embedding-model switch keeps: the store, the metrics, the prompts and the language models' clients.
+    private let shared: Shared
+    private let logger: Logger
+
+    /// The parts that do not depend on the embedding model.
+    struct Shared: Sendable {
+        let configuration: SpotterConfiguration
+        let store: SQLiteStore
+        let metrics: SpotterMetrics
+        let prompts: PromptRegistry
+        /// The client the remote language models share; nil when answering offline.
+        let httpClient: HTTPClient?
+        /// The remote chain (one breaker per upstream), shared so that a switch keeps the breakers' state.
+        let remoteModel: (any ChatModel)?
+        /// The drift webhook and its client; nil without a webhook.
+        let webhookClient: HTTPClient?
+        let webhook: DriftWebhook?
+    }
 
     /// Opens the store and loads the embedding model: the one promoted in the store (`spotter index promote`), else the
     /// one `configuration` names.
@@ -42,39 +56,57 @@ public struct Spotter: Sendable {
 
     /// Opens the store with an embedder that is already loaded (tests share one; loading reads 90 MB).
     public init(configuration: SpotterConfiguration, embedder: any Embedder, logger: Logger = Logger(label: "spotter")) throws {
-        self.configuration = configuration
+        let store = try SQLiteStore(directory: configuration.dataDirectory)
         let metrics = SpotterMetrics()
+        let prompts = try configuration.promptsDirectory.map { url throws(PromptRegistryError) in try PromptRegistry.load(folder: url) }
+            ?? PromptRegistry.builtIn()
+        var httpClient: HTTPClient? = nil
+        var remote: (any ChatModel)? = nil
+        if let languageModel = configuration.languageModel {
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: languageModel.httpClientConfiguration)
+            httpClient = client
+            // One remote chain (one breaker per upstream) serves both answering, where the offline answerer follows
+            // it, and condensing, where a failure falls back to the deterministic rule instead.
+            remote = ChatModelChain.make(configuration: languageModel, offline: NoModel(), httpClient: client,
+                                         logger: Logger(label: "spotter.llm"), metrics: metrics.factory)
+        }
+        var webhookClient: HTTPClient? = nil
+        var webhook: DriftWebhook? = nil
+        if let url = configuration.drift.webhook {
+            var driftLogger = Logger(label: "spotter.drift")
+            driftLogger.logLevel = configuration.logLevel
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            webhookClient = client
+            webhook = DriftWebhook(url: url, client: client, logger: driftLogger, metrics: metrics.factory)
+        }
+        self.init(shared: Shared(configuration: configuration, store: store, metrics: metrics, prompts: prompts, httpClient: httpClient,
+                                 remoteModel: remote, webhookClient: webhookClient, webhook: webhook),
+                  embedder: embedder, logger: logger)
+    }
+
+    /// Builds every part that embeds around `shared`.
+    private init(shared: Shared, embedder: any Embedder, logger: Logger) {
+        let configuration = shared.configuration, store = shared.store, metrics = shared.metrics
+        self.shared = shared
+        self.logger = logger
+        self.configuration = configuration
         self.metrics = metrics
         self.embedder = embedder
-        store = try SQLiteStore(directory: configuration.dataDirectory)
+        self.store = store
+        prompts = shared.prompts
+        remoteModel = shared.remoteModel
         var indexLogger = Logger(label: "spotter.index")
         indexLogger.logLevel = configuration.logLevel
         let indexes = VectorIndexCatalog(store: store, embedder: embedder, directory: configuration.indexDirectory,
                                          parameters: configuration.hnsw, threads: configuration.embedThreads, logger: indexLogger)
         search = SearchService(store: store, embedder: embedder, indexes: indexes)
         ingest = IngestService(store: store, embedder: embedder)
-        prompts = try configuration.promptsDirectory.map { url throws(PromptRegistryError) in try PromptRegistry.load(folder: url) }
-            ?? PromptRegistry.builtIn()
         let offline = ExtractiveAnswerer(embedder: embedder)
-        var model: any ChatModel = offline
-        var condensingModel: (any ChatModel)? = nil
-        if let languageModel = configuration.languageModel {
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: languageModel.httpClientConfiguration)
-            httpClient = client
-            // One remote chain (one breaker per upstream) serves both answering, where the offline answerer follows
-            // it, and condensing, where a failure falls back to the deterministic rule instead.
-            let remote = ChatModelChain.make(configuration: languageModel, offline: NoModel(), httpClient: client,
-                                             logger: Logger(label: "spotter.llm"), metrics: metrics.factory)
-            model = FallbackChatModel([remote, offline])
-            condensingModel = remote
-        } else {
-            httpClient = nil
-        }
-        remoteModel = condensingModel
+        let model: any ChatModel = shared.remoteModel.map { FallbackChatModel([$0, offline]) } ?? offline
         let prices = configuration.languageModel?.prices ?? ModelPriceTable()
         var cacheLogger = Logger(label: "spotter.cache")
         cacheLogger.logLevel = configuration.logLevel
-        cache = SemanticCache(store: store, embedder: embedder, settings: configuration.cache, judge: condensingModel,
+        cache = SemanticCache(store: store, embedder: embedder, settings: configuration.cache, judge: shared.remoteModel,
                               logger: cacheLogger, metrics: metrics.factory)
         var driftLogger = Logger(label: "spotter.drift")
         driftLogger.logLevel = configuration.logLevel
@@ -82,23 +114,15 @@ public struct Spotter: Sendable {
         refreshLogger.logLevel = configuration.logLevel
         refresh = RefreshCoordinator(service: RefreshService(store: store, ingest: ingest, indexes: indexes, cache: cache),
                                      logger: refreshLogger, metrics: metrics.factory)
-        var webhook: DriftWebhook? = nil
-        if let url = configuration.drift.webhook {
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            webhookClient = client
-            webhook = DriftWebhook(url: url, client: client, logger: driftLogger, metrics: metrics.factory)
-        } else {
-            webhookClient = nil
-        }
         let gapStore = store, gapEmbedder = embedder
-        let responder = DriftResponder(settings: configuration.drift, webhook: webhook, refresh: refresh, gaps: {
+        let responder = DriftResponder(settings: configuration.drift, webhook: shared.webhook, refresh: refresh, gaps: {
             try? await Spotter.knowledgeGaps(store: gapStore, embedder: gapEmbedder, since: Date().addingTimeInterval(-86_400))
         }, logger: driftLogger)
         drift = DriftMonitor(settings: configuration.drift, store: store, embedder: embedder, logger: driftLogger,
                              metrics: metrics.factory, onChange: { responder.respond(to: $0) })
         let remoteConfigured = configuration.languageModel != nil
         answers = AnswerPipeline(search: search, conversations: store, registry: prompts, model: model,
-                                 condenser: QuestionCondenser(model: condensingModel), cache: cache,
+                                 condenser: QuestionCondenser(model: shared.remoteModel), cache: cache,
                                  // With a remote model configured, an offline answer is a fallback's stop-gap: not cached.
                                  isCacheable: { model in !(remoteConfigured && model == "offline") },
                                  defaultKnowledgeBase: configuration.defaultKnowledgeBase,
@@ -111,15 +135,29 @@ public struct Spotter: Sendable {
         feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory, drift: drift)
     }
 
-    /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then
-    /// the language models' connections and the store are closed.
-    public func shutdown() async {
+    /// The same engine around another embedding model (after `spotter index promote` or `rollback`): the store,
+    /// metrics, prompts and language-model clients are kept; the index catalog, cache memos, drift reference,
+    /// answer log and the services over them are new. Nothing is shared with this engine's embedding state, so a
+    /// request runs wholly on one model or the other.
+    public func switchingEmbedder(to embedder: any Embedder) -> Spotter {
+        Spotter(shared: shared, embedder: embedder, logger: logger)
+    }
+
+    /// Writes what an engine replaced by ``switchingEmbedder(to:)`` still holds in memory (answer records, drift
+    /// observations, cache hit counts), without closing what it shares with its successor.
+    public func retire() async {
         await answers.log.settle()
         await drift.settle()
         _ = await refresh.finished()
         cache.writeHitCounts()
-        try? await httpClient?.shutdown()
-        try? await webhookClient?.shutdown()
+    }
+
+    /// Releases what the engine holds: the answers' records and cache hit counts still in memory are written, then
+    /// the language models' connections and the store are closed.
+    public func shutdown() async {
+        await retire()
+        try? await shared.httpClient?.shutdown()
+        try? await shared.webhookClient?.shutdown()
         store.close()
     }
 }

@@ -41,6 +41,8 @@ public struct SpotterConfiguration: Sendable {
     public var maximumConcurrentAnswers = 32
     /// `SPOTTER_SHUTDOWN_GRACE`: seconds in-flight answers get to finish after SIGTERM.
     public var shutdownGracePeriod: Double = 30
+    /// `SPOTTER_MODEL_POLL`: seconds between a server's checks for a promoted (or rolled-back) embedding model; 0 never.
+    public var modelPollInterval: Double = 5
     /// `SPOTTER_MAX_UPLOAD_SIZE`: the largest request body `POST /v1/documents` accepts (bytes; `50MB` style in
     /// the variable). Larger bodies get 413.
     public var maxUploadBytes = 50 * 1024 * 1024
@@ -167,6 +169,7 @@ public struct SpotterConfiguration: Sendable {
         if let entries = try whole("SPOTTER_CACHE_MAX_ENTRIES", 1...10_000_000) { configuration.cache.maximumEntries = entries }
         if let judge = try flag("SPOTTER_CACHE_LLM_VERIFY") { configuration.cache.judgeWithModel = judge }
         if let seconds = try number("SPOTTER_SHUTDOWN_GRACE", 0...3600) { configuration.shutdownGracePeriod = seconds }
+        if let seconds = try number("SPOTTER_MODEL_POLL", 0...86_400) { configuration.modelPollInterval = seconds }
         if let answers = try whole("SPOTTER_MAX_CONCURRENT_ANSWERS", 1...100_000) { configuration.maximumConcurrentAnswers = answers }
         if let samples = try whole("SPOTTER_CANARY_MIN_SAMPLES", 1...1_000_000) { configuration.canary.minimumSamples = samples }
         if let p = try number("SPOTTER_CANARY_P", 0.000001...0.5) { configuration.canary.pValue = p }
@@ -223,7 +226,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_DATA_DIR", "SPOTTER_MODEL_DIR", "SPOTTER_HOST", "SPOTTER_PORT", "SPOTTER_KB", "SPOTTER_EMBED_THREADS",
         "SPOTTER_LOG_LEVEL", "SPOTTER_HNSW_M", "SPOTTER_HNSW_EF_CONSTRUCTION", "SPOTTER_HNSW_EF_SEARCH",
         "SPOTTER_MAX_MESSAGE_CHARS", "SPOTTER_SESSION_TTL", "SPOTTER_ANSWER_RETENTION", "SPOTTER_MIN_RELEVANCE", "SPOTTER_HISTORY_TOKENS",
-        "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE",
+        "SPOTTER_PROMPTS", "SPOTTER_MAX_CHAT_SIZE", "SPOTTER_MAX_UPLOAD_SIZE", "SPOTTER_SHUTDOWN_GRACE", "SPOTTER_MODEL_POLL",
         "SPOTTER_MAX_CONCURRENT_ANSWERS", "SPOTTER_CACHE", "SPOTTER_CACHE_THRESHOLD", "SPOTTER_CACHE_TTL",
         "SPOTTER_CACHE_MAX_ENTRIES", "SPOTTER_CACHE_LLM_VERIFY",
         "SPOTTER_DRIFT", "SPOTTER_DRIFT_WINDOW", "SPOTTER_DRIFT_MIN_SAMPLES", "SPOTTER_DRIFT_MISS_RATE",

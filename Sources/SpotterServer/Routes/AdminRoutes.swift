@@ -7,7 +7,9 @@ import SpotterCore
 ///
 /// Not yet behind authentication: the security work puts every `/admin` route behind an admin key.
 struct AdminRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
 
     static let purgeParameters = ["tenant", "kb", "assistant", "prompt_version", "all"]
 

@@ -6,7 +6,9 @@ import SpotterCore
 /// `POST /v1/chat` (JSON, or Server-Sent Events with `stream: true` / `Accept: text/event-stream`), and the
 /// sessions it keeps: `GET` / `DELETE /v1/sessions/{id}`.
 struct ChatRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
     let options: SpotterHTTPServer.Options
     let admission: AnswerAdmission
 

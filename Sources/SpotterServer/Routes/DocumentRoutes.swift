@@ -13,12 +13,14 @@ import SpotterCore
 ///
 /// After a change the dense index is brought up to date in the background (``BackgroundIndexSync``).
 struct DocumentRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
     let indexSync: BackgroundIndexSync
 
-    init(spotter: Spotter, logger: Logger) {
-        self.spotter = spotter
-        indexSync = BackgroundIndexSync(spotter: spotter, logger: logger)
+    init(engine: LiveEngine, logger: Logger) {
+        self.engine = engine
+        indexSync = BackgroundIndexSync(engine: engine, logger: logger)
     }
 
     static let uploadParameters: Set<String> = ["kb", "filename", "id_field", "text_field", "title_field", "metadata_field"]

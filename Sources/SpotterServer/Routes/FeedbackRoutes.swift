@@ -5,7 +5,9 @@ import SpotterCore
 /// `POST /v1/feedback` (a user's verdict on an answer) and `GET /v1/answers/{id}` (an answer's record, with the
 /// feedback on it).
 struct FeedbackRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
 
     struct FeedbackBody: StrictDecodable, Sendable {
         static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))

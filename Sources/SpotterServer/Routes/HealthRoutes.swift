@@ -3,7 +3,9 @@ import SpotterCore
 
 /// `GET /healthz` (the process answers) and `GET /readyz` (the store answers and the model is loaded).
 struct HealthRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
     let readiness: ReadinessState
 
     func register(on router: Router<BasicRequestContext>) {

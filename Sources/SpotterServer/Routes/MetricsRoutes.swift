@@ -6,7 +6,9 @@ import SpotterCore
 /// `GET /metrics`: everything the engine recorded, in Prometheus' text format, with the knowledge bases' sizes
 /// counted at scrape time.
 struct MetricsRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/metrics") { _, _ -> Response in

@@ -8,7 +8,9 @@ import SpotterCore
 /// configuration. The client sends the whole conversation each time, so nothing is kept in a session.
 /// Citations appear as footnotes at the end of the text and, structured, in an extra `spotter` field.
 struct OpenAIRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
     let options: SpotterHTTPServer.Options
     let admission: AnswerAdmission
     /// Reported as every model's creation time: when this server started.

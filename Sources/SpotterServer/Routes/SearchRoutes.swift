@@ -4,7 +4,9 @@ import SpotterCore
 /// `GET /v1/search?q=...&k=10&mode=hybrid&kb=...&filter=key=value&alpha=0.5&mmr=0.7&exact=false`: the same JSON as
 /// `spotter search --json`.
 struct SearchRoutes {
-    let spotter: Spotter
+    let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    var spotter: Spotter { engine.current }
     static let parameters: Set<String> = ["q", "k", "mode", "kb", "filter", "alpha", "mmr", "exact"]
 
     func register(on router: Router<BasicRequestContext>) {

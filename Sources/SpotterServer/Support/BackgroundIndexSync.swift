@@ -10,13 +10,15 @@ import Synchronization
 /// for a knowledge base whose sync is already running are folded into one more pass after it. Searches never
 /// depend on this: the catalog also syncs lazily on the first search after a change.
 final class BackgroundIndexSync: Sendable {
-    private let spotter: Spotter
+    private let engine: LiveEngine
+    /// The engine for this request (another after an embedding-model switch).
+    private var spotter: Spotter { engine.current }
     private let logger: Logger
     /// Knowledge bases with a pass running, and whether another pass was asked for meanwhile.
     private let running = Mutex<[String: Bool]>([:])
 
-    init(spotter: Spotter, logger: Logger) {
-        self.spotter = spotter
+    init(engine: LiveEngine, logger: Logger) {
+        self.engine = engine
         self.logger = logger
     }
 
