@@ -7,7 +7,7 @@ struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Drift detection: the signals of a running server, and the questions the knowledge base cannot answer.",
-        subcommands: [Status.self, Gaps.self])
+        subcommands: [Status.self, Rebaseline.self, Gaps.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -26,27 +26,7 @@ struct DriftCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let configuration = try common.configuration()
-            let base = (url ?? "http://\(configuration.host):\(configuration.port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            var clientConfiguration = HTTPClient.Configuration()
-            clientConfiguration.timeout = .init(connect: .seconds(3), read: .seconds(30))
-            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-            let body: Data
-            do {
-                let response = try await client.execute(HTTPClientRequest(url: base + "/admin/drift"), timeout: .seconds(30))
-                let bytes = try await response.body.collect(upTo: 4 << 20)
-                body = Data(buffer: bytes)
-                guard response.status.code == 200 else {
-                    try? await client.shutdown()
-                    throw ValidationError("\(base)/admin/drift answered \(response.status.code): \(String(decoding: body, as: UTF8.self))")
-                }
-            } catch let error as ValidationError {
-                throw error
-            } catch {
-                try? await client.shutdown()
-                throw ValidationError("cannot reach a Spotter server at \(base) (\(error)); start one with `spotter serve` or pass --url")
-            }
-            try? await client.shutdown()
+            let (base, body) = try await DriftCommand.ask(post: false, "/admin/drift", url: url, common: common)
             if json { return print(String(decoding: body, as: UTF8.self)) }
             guard let report = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
                   let signals = report["signals"] as? [[String: Any]] else {
@@ -71,6 +51,55 @@ struct DriftCommand: AsyncParsableCommand {
             let text = value.map { "\($0)" } ?? "-"
             return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
         }
+    }
+
+    struct Rebaseline: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a new query-shift baseline in a running server (POST /admin/drift/rebaseline).",
+            discussion: """
+                The centroids are computed again from the knowledge bases as they are now, and the next window of \
+                questions becomes the reference: after documents were added on purpose, the questions they answer \
+                then stop counting as a shift. The query-shift signal returns to ok; the other signals are untouched.
+                """)
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "The server's address (default: http://$SPOTTER_HOST:$SPOTTER_PORT).")
+        var url: String?
+
+        func run() async throws {
+            let (base, body) = try await DriftCommand.ask(post: true, "/admin/drift/rebaseline", url: url, common: common)
+            let window = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["window"] as? Int
+            print("\(base): query-shift baseline cleared; the next \(window.map(String.init) ?? "window of") questions form the new reference")
+        }
+    }
+
+    /// Sends one request to a running server's admin API; returns its address and the 200 body.
+    static func ask(post: Bool, _ path: String, url: String?, common: CommonOptions) async throws -> (base: String, body: Data) {
+        let configuration = try common.configuration()
+        let base = (url ?? "http://\(configuration.host):\(configuration.port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.timeout = .init(connect: .seconds(3), read: .seconds(30))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let body: Data
+        do {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = post ? .POST : .GET
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let bytes = try await response.body.collect(upTo: 4 << 20)
+            body = Data(buffer: bytes)
+            guard response.status.code == 200 else {
+                try? await client.shutdown()
+                throw ValidationError("\(base)\(path) answered \(response.status.code): \(String(decoding: body, as: UTF8.self))")
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            try? await client.shutdown()
+            throw ValidationError("cannot reach a Spotter server at \(base) (\(error)); start one with `spotter serve` or pass --url")
+        }
+        try? await client.shutdown()
+        return (base, body)
     }
 
     struct Gaps: AsyncParsableCommand {

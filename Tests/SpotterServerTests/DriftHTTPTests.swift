@@ -196,6 +196,40 @@ import Testing
         }
     }
 
+    @Test func rebaselineTakesANewQueryShiftReference() async throws {
+        var configuration = TestEnvironment.configuration(dataDirectory: try TestEnvironment.temporaryDirectory("drift-rebaseline"))
+        configuration.drift.enabled = true
+        configuration.drift.window = 10
+        configuration.drift.minimumSamples = 5
+        let spotter = try Spotter(configuration: configuration, embedder: try TestEnvironment.embedder())
+        _ = try await spotter.ingest.ingest(paths: [TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "default"))
+        try await Loopback.withServer(spotter) { base in
+            // The usual questions make the reference; a burst of others then drifts.
+            for question in Self.onTopic + Self.onTopic { _ = try await Self.chat(base, question) }
+            for question in Self.offTopic.prefix(10) { _ = try await Self.chat(base, question) }
+            #expect(Self.state(try await Self.signals(base), "query_shift") == "drifting")
+
+            // Say that the new questions are the traffic now (the CLI asks the running server).
+            let command = try ProcessRunner.run(TestEnvironment.spotterBinary, ["drift", "rebaseline", "--url", base.absoluteString],
+                                                environment: ["SPOTTER_LOG_LEVEL": "error"])
+            #expect(command.status == 0, "\(command.stderr)")
+            #expect(command.stdout.contains("next 10 questions form the new reference"), "\(command.stdout)")
+            let report = try await Loopback.get(base, "/admin/drift")
+            #expect(report.json["reference_samples"] as? Int == 0)
+            #expect(Self.state(try await Self.signals(base), "query_shift") == "ok")
+
+            // Questions like the new reference do not drift; the old usual ones now do.
+            for question in Self.offTopic.prefix(10) { _ = try await Self.chat(base, question) }
+            for question in Self.offTopic.dropFirst(10).prefix(10) { _ = try await Self.chat(base, question) }
+            #expect(try await Loopback.get(base, "/admin/drift").json["reference_samples"] as? Int == 10)
+            #expect(Self.state(try await Self.signals(base), "query_shift") != "drifting")
+            for question in Self.onTopic + Self.onTopic { _ = try await Self.chat(base, question) }
+            #expect(Self.state(try await Self.signals(base), "query_shift") == "drifting")
+            #expect(try await Loopback.send("POST", URL(string: base.absoluteString + "/admin/drift/rebaseline?now=1")!).status == 400)
+        }
+        await spotter.shutdown()
+    }
+
     @Test func driftAndRefreshRoutesRejectBadInput() async throws {
         let spotter = try Loopback.spotter { $0.drift.enabled = true }
         try await Loopback.withServer(spotter) { base in

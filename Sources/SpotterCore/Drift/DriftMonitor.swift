@@ -129,6 +129,26 @@ public final class DriftMonitor: Sendable {
     /// Questions in the query-shift reference so far.
     public var referenceSamples: Int { state.withLock { $0.reference.count } }
 
+    /// Takes a new query-shift baseline: the centroids are computed again from the knowledge bases as they are now,
+    /// and the next `window` questions become the reference (after documents were added on purpose, say, so that the
+    /// questions they answer stop counting as a shift). The query-shift signal returns to ok; the others are untouched.
+    public func rebaseline() async {
+        await settle()
+        let change: DriftChange? = state.withLock { state in
+            state.reference = []
+            state.current = RollingWindow(capacity: max(1, settings.window))
+            state.centroids = [:]
+            let previous = state.signals[.queryShift]!
+            let now = Date()
+            state.signals[.queryShift] = SignalState(state: .ok, since: now, value: nil)
+            guard previous.state != .ok else { return nil }
+            return DriftChange(signal: .queryShift, state: .ok, previousState: previous.state, value: previous.value ?? 1,
+                               samples: 0, trigger: settings.trigger(of: .queryShift), at: now)
+        }
+        logger.notice("query-shift baseline cleared; the next questions form the new reference", metadata: ["window": "\(settings.window)"])
+        if let change { announce(change) }
+    }
+
     private func submit(_ observation: Observation) {
         guard settings.enabled else { return }
         let startDrain = state.withLock { state in

@@ -62,6 +62,12 @@ struct AdminRoutes {
             return JSONBody.response(spotter.driftReport())
         }
 
+        router.post("/admin/drift/rebaseline") { request, _ -> Response in
+            try QueryString(request.uri.query).rejectAny()
+            await spotter.drift.rebaseline()
+            return JSONBody.response(spotter.driftReport())
+        }
+
         router.get("/admin/drift/gaps") { request, _ -> Response in
             let query = try QueryString(request.uri.query)
             if let unknown = query.names.first(where: { !["since", "kb", "gaps"].contains($0) }) {
