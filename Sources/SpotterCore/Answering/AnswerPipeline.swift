@@ -227,7 +227,7 @@ public struct AnswerPipeline: Sendable {
             "citations": "\(answer.citations.count)",
             "tokens_in": "\(answer.usage.promptTokens)", "tokens_out": "\(answer.usage.completionTokens)",
             "latency_ms": "\(Int(latency.rounded()))",
-            "stages": "\(trace.stages.map { "\($0.stage.rawValue)=\(String(format: "%.1f", $0.milliseconds))" }.joined(separator: " "))",
+            "stages": "\(trace.stages.map { "\($0.stage.rawValue)=\($0.milliseconds.fixed(1))" }.joined(separator: " "))",
         ]) { _, new in new })
         emit(.done(answer))
         return answer
@@ -247,7 +247,7 @@ public struct AnswerPipeline: Sendable {
     }
 
     func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
-        let message = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = request.message.trimmedWhitespace
         guard !message.isEmpty else { throw .invalidRequest(field: "message", reason: "must not be empty") }
         guard message.count <= settings.maximumMessageLength else {
             throw .messageTooLong(length: message.count, maximum: settings.maximumMessageLength)
@@ -312,7 +312,7 @@ public struct AnswerPipeline: Sendable {
     }
 
     func inputGuard(_ question: String) throws(AnswerError) {
-        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !question.allSatisfy(\.isWhitespace) else {
             throw .invalidRequest(field: "message", reason: "must not be empty")
         }
         guard question.count <= settings.maximumMessageLength * 2 else {

@@ -389,7 +389,7 @@ public final class SemanticCache: Sendable {
         }
     }
 
-    static func format(_ value: Double) -> String { String(format: "%.3f", value) }
+    static func format(_ value: Double) -> String { value.fixed(3) }
 }
 
 /// Entries known to be current at one cache version.

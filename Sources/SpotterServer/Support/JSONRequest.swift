@@ -79,10 +79,8 @@ public enum JSONRequest {
         let decoder = JSONDecoder()
         do {
             if let strict = type as? any StrictDecodable.Type {
-                let keys = try decoder.decode(TopLevelKeys.self, from: data).keys
-                if let unknown = keys.sorted().first(where: { !strict.allowedKeys.contains($0) }) {
-                    throw UnknownFieldError(path: unknown, allowed: strict.allowedKeys)
-                }
+                // Opened to a generic, so that the keys are checked in the same pass over the JSON as the decode.
+                return try decodeStrict(strict, decoder: decoder, data: data) as! T
             }
             return try decoder.decode(type, from: data)
         } catch let error as APIError {
@@ -157,12 +155,19 @@ public enum JSONRequest {
 }
 
 /// The keys of the top-level object, to check them against an allowed set.
-private struct TopLevelKeys: Decodable {
-    var keys: [String]
+/// A ``StrictDecodable`` body whose top-level keys are checked before its fields are decoded (an unknown key is
+/// reported before a missing or wrong field).
+private struct StrictBody<Body: StrictDecodable>: Decodable {
+    var body: Body
 
     init(from decoder: any Decoder) throws {
-        keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        try decoder.rejectUnknownKeys(allowed: Body.allowedKeys)
+        body = try Body(from: decoder)
     }
+}
+
+private func decodeStrict<Body: StrictDecodable>(_: Body.Type, decoder: JSONDecoder, data: Data) throws -> Body {
+    try decoder.decode(StrictBody<Body>.self, from: data).body
 }
 
 /// Any string or integer key.

@@ -87,3 +87,23 @@ import Testing
         #expect(throws: AnswerError.self) { try router.choose(for: assistant, key: "anyone", requested: "nope") }
     }
 }
+
+@Suite struct FixedDecimalTests {
+    @Test func fixedDecimalsMatchPrintfWithinTheLastDigit() {
+        #expect(0.87.fixed(3) == "0.870")
+        #expect(1.0.fixed(3) == "1.000")
+        #expect((-2.5).fixed(1) == "-2.5")
+        #expect(12.0.fixed(0) == "12")
+        #expect(0.9996.fixed(3) == "1.000")
+        // Values spread over ±1000 with every kind of fraction (fixed, so that a failure repeats).
+        for step in 0..<2_000 {
+            let value = Double(step) * 0.999_173 - 1_000 + Double(step % 97) * 0.000_013_7
+            for digits in [1, 2, 3, 4] {
+                let ours = Double(value.fixed(digits))!, printf = Double(String(format: "%.\(digits)f", value))!
+                var unit = 1.0
+                for _ in 0..<digits { unit /= 10 }
+                #expect(abs(ours - printf) <= unit * 1.0001, "\(value) to \(digits): \(value.fixed(digits)) vs \(String(format: "%.\(digits)f", value))")
+            }
+        }
+    }
+}
