@@ -2072,105 +2072,11 @@ enum OpenAPIDocument {
         "operationId": "rebaselineDrift",
         "responses": {
           "200": {
-            "description": "The signals.",
+            "description": "The drift report after the reset: `reference_samples` 0 and the query-shift signal ok.",
             "content": {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/DriftReport"
-                },
-                "examples": {
-                  "example": {
-                    "value": {
-                      "enabled": true,
-                      "window": 200,
-                      "signals": [
-                        {
-                          "signal": "cache_miss_rate",
-                          "state": "drifting",
-                          "value": 0.62,
-                          "samples": 200,
-                          "minimum_samples": 50,
-                          "trigger": 0.5,
-                          "clear_at": 0.4,
-                          "since": "2026-11-25T14:00:00Z",
-                          "actions": [
-                            "alert",
-                            "refresh"
-                          ]
-                        },
-                        {
-                          "signal": "negative_feedback_rate",
-                          "state": "ok",
-                          "value": 0.08,
-                          "samples": 75,
-                          "minimum_samples": 50,
-                          "trigger": 0.3,
-                          "clear_at": 0.24,
-                          "since": "2026-11-25T14:00:00Z",
-                          "actions": [
-                            "alert"
-                          ]
-                        },
-                        {
-                          "signal": "query_shift",
-                          "state": "warning",
-                          "value": 0.03,
-                          "samples": 200,
-                          "minimum_samples": 50,
-                          "trigger": 0.01,
-                          "clear_at": 0.05,
-                          "since": "2026-11-25T14:00:00Z",
-                          "actions": [
-                            "alert",
-                            "refresh"
-                          ]
-                        },
-                        {
-                          "signal": "knowledge_gaps",
-                          "state": "ok",
-                          "value": null,
-                          "samples": 0,
-                          "minimum_samples": 50,
-                          "trigger": 0.3,
-                          "clear_at": 0.24,
-                          "since": "2026-11-25T14:00:00Z",
-                          "actions": [
-                            "alert",
-                            "gaps"
-                          ]
-                        }
-                      ],
-                      "reference_samples": 200,
-                      "refresh": {
-                        "id": "ref_1f2e3d4c5b6a7980",
-                        "trigger": "drift:cache_miss_rate",
-                        "state": "succeeded",
-                        "started_at": "2026-11-25T14:00:00Z",
-                        "finished_at": "2026-11-25T14:00:04Z",
-                        "sources_done": 2,
-                        "sources_total": 2,
-                        "documents_read": 886,
-                        "summary": {
-                          "kbs": [
-                            {
-                              "kb": "default",
-                              "sources": 2,
-                              "added": 0,
-                              "updated": 1,
-                              "unchanged": 885,
-                              "deleted": 0,
-                              "missing_sources": [],
-                              "problems": [],
-                              "index": "updated: 2 inserted, 2 removed"
-                            }
-                          ],
-                          "cache_entries_dropped": 3,
-                          "seconds": 3.9
-                        },
-                        "error": null
-                      }
-                    }
-                  }
                 }
               }
             }
