@@ -153,7 +153,8 @@ public struct AnswerPipeline: Sendable {
         if let (entry, match) = cached.hit {
             // A hit streams and cites like a fresh answer; the trace names the question it was written for.
             trace.cache = match
-            guards.append(GuardDecision(.cacheVerification, .passed, detail: "similarity \(SemanticCache.format(match.similarity)) to '\(PromptBuilder.clip(match.matchedQuestion, words: 20))'"))
+            // The matched question is in the trace's cache match.
+            guards.append(GuardDecision(.cacheVerification, .passed, detail: "similarity \(SemanticCache.format(match.similarity))"))
             produced = replay(entry, emit: emit)
         } else {
             // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
