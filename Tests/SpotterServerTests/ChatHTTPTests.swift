@@ -81,6 +81,8 @@ struct ChatHTTPTests {
             let messages = try #require(session.json["messages"] as? [[String: Any]])
             #expect(messages.map { $0["role"] as? String } == ["user", "assistant", "user", "assistant"])
             #expect((messages[3]["citations"] as? [[String: Any]])?.isEmpty == false)
+            #expect(messages[3]["content"] as? String == second.json["answer"] as? String)
+            #expect(messages[2]["content"] as? String == "And what foods are good sources of it?")
             #expect(messages[3]["answer_id"] as? String == second.json["answer_id"] as? String)
             #expect(session.json["expires_at"] is String)
 
@@ -88,6 +90,21 @@ struct ChatHTTPTests {
             #expect(deleted.status == 204)
             #expect(try await Loopback.get(base, "/v1/sessions/\(sessionID)").status == 404)
             #expect(try await Loopback.send("DELETE", URL(string: base.absoluteString + "/v1/sessions/\(sessionID)")!).status == 404)
+        }
+    }
+
+    @Test func aMessageWithEscapesIsRecordedAsSent() async throws {
+        try await Self.withChatServer { base, _ in
+            // Escapes, a surrogate pair and a boolean: the quick reader's path, which must read it as JSONDecoder would.
+            let result = try await Self.post(base, "/v1/chat", #"{"message": "How much \"protein\" do I need\tper day \u2014 \ud83d\udcaa?", "cache": false}"#)
+            #expect(result.status == 200)
+            let answerID = try #require(result.json["answer_id"] as? String)
+            let record = try await Loopback.get(base, "/v1/answers/\(answerID)")
+            #expect(record.json["question"] as? String == "How much \"protein\" do I need\tper day \u{2014} \u{1F4AA}?")
+            // The same body with a number where a boolean belongs goes to JSONDecoder, which names the field.
+            let wrong = try await Self.post(base, "/v1/chat", #"{"message": "How much protein?", "cache": 1}"#)
+            #expect(wrong.status == 422)
+            #expect((wrong.json["error"] as? [String: Any])?["message"] as? String == "field 'cache' must be true or false")
         }
     }
 

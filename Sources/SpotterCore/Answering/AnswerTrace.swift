@@ -60,3 +60,24 @@ public struct AnswerTrace: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension AnswerTrace: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            if let cache { json.member("cache", cache) }
+            json.member("id", id)
+            json.member("stages", stages)
+        }
+    }
+}
+
+extension StageRecord: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("failed", failed)
+            json.member("ms", milliseconds)
+            json.member("outcome", outcome)
+            json.member("stage", stage.rawValue)
+        }
+    }
+}

@@ -224,3 +224,47 @@ public struct GuardDecision: Sendable, Equatable, Codable {
         self.detail = detail
     }
 }
+
+// Canonical JSON written by hand: these go out with every answer and into every answer record (see JSONWritable).
+
+extension Answer: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("answer", answer)
+            json.member("answer_id", answerID)
+            json.member("cache", cache)
+            json.member("cached", cached)
+            json.member("citations", citations)
+            json.member("cost_usd", costUSD)
+            json.member("grounded", grounded)
+            json.member("model", model)
+            json.member("session_id", sessionID)
+            json.member("trace_id", traceID)
+            json.member("usage", usage)
+        }
+    }
+}
+
+extension Citation: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("chunk_id", chunkID)
+            json.member("document_id", documentID)
+            json.member("n", n)
+            json.member("score", score)
+            json.member("snippet", snippet)
+            json.member("source", source)
+            json.member("title", title)
+        }
+    }
+}
+
+extension GuardDecision: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("action", action.rawValue)
+            json.member("check", check.rawValue)
+            json.memberIfPresent("detail", detail)
+        }
+    }
+}

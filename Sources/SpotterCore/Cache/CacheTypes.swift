@@ -244,3 +244,15 @@ public protocol CacheStore: Sendable {
     /// SHA-256 of the current text of each chunk that still exists.
     func chunkHashes(ids: [Int64]) throws(StoreError) -> [Int64: String]
 }
+
+extension CacheMatch: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("entry_id", entryID)
+            json.member("matched_question", matchedQuestion)
+            json.member("saved_cost_usd", savedCostUSD)
+            json.member("saved_tokens", savedTokens)
+            json.member("similarity", similarity)
+        }
+    }
+}

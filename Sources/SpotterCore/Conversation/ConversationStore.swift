@@ -148,3 +148,13 @@ public struct RetrievedChunk: Sendable, Equatable, Codable {
         case documentID = "document_id"
     }
 }
+
+extension RetrievedChunk: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("chunk_id", chunkID)
+            json.member("document_id", documentID)
+            json.member("score", score)
+        }
+    }
+}

@@ -231,3 +231,14 @@ public enum ChatModelError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 }
+
+extension TokenUsage: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.member("completion_tokens", completionTokens)
+            json.member("estimated", estimated)
+            json.member("prompt_tokens", promptTokens)
+            json.member("total_tokens", totalTokens)
+        }
+    }
+}

@@ -11,7 +11,7 @@ public final class SQLiteStore: Store {
     public static let fileName = "spotter.sqlite"
 
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Knowledge bases found by name. A knowledge base is never renamed or deleted, so a name found once keeps its
     /// id; every answer resolves one, and this spares it a read.
     private let knownKnowledgeBases = Mutex<[String: KnowledgeBase]>([:])

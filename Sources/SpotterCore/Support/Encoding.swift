@@ -4,6 +4,8 @@ import Foundation
 /// keys sorted, slashes unescaped, dates in ISO 8601, so that equal values give equal bytes.
 public enum CanonicalJSON {
     public static func data(_ value: some Encodable) throws -> Data {
+        // The hot types write themselves (see JSONWritable); the same bytes, several times faster.
+        if let writable = value as? any JSONWritable, let bytes = JSONWriter.encode(writable) { return Data(bytes) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

@@ -12,7 +12,7 @@ struct ChatRoutes {
     let options: SpotterHTTPServer.Options
     let admission: AnswerAdmission
 
-    struct ChatBody: StrictDecodable, Sendable {
+    struct ChatBody: StrictDecodable, FlatJSONDecodable, Sendable {
         static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
 
         var message: String
@@ -47,6 +47,25 @@ struct ChatRoutes {
                 switch self {
                 case .one(let value): [value]
                 case .any(let values): values
+                }
+            }
+        }
+
+        /// The usual body (`{"message": "…", "session_id": "…", "stream": true}`) without `JSONDecoder`.
+        init?(members: [String: FlatJSONObject.Value]) {
+            guard case .string(let message)? = members["message"] else { return nil }
+            self.message = message
+            for (key, value) in members {
+                switch (key, value) {
+                case ("message", _): continue
+                case ("session_id", .string(let text)): sessionID = text
+                case ("kb", .string(let text)): kb = text
+                case ("assistant", .string(let text)): assistant = text
+                case ("variant", .string(let text)): variant = text
+                case ("user", .string(let text)): user = text
+                case ("stream", .bool(let flag)): stream = flag
+                case ("cache", .bool(let flag)): cache = flag
+                default: return nil
                 }
             }
         }
@@ -129,8 +148,21 @@ struct ChatRoutes {
         session.expiry(idleTime: spotter.configuration.answering.sessionIdleTime) < Date()
     }
 
-    struct TokenEvent: Encodable { var text: String }
-    struct CitationsEvent: Encodable { var citations: [Citation] }
+    struct TokenEvent: Encodable, JSONWritable {
+        var text: String
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in json.member("text", text) }
+        }
+    }
+
+    struct CitationsEvent: Encodable, JSONWritable {
+        var citations: [Citation]
+
+        func write(to json: inout JSONWriter) {
+            json.object { json in json.member("citations", citations) }
+        }
+    }
 
     struct SessionView: Encodable {
         var sessionID: String

@@ -20,6 +20,13 @@ public protocol StrictDecodable: Decodable {
     static var allowedKeys: Set<String> { get }
 }
 
+/// A body that can also be read from a ``FlatJSONObject`` (every value a string or a boolean), the quick way.
+/// `init(members:)` returns nil for anything it does not accept as it is (an unknown key, a value of the wrong
+/// type, a required field missing): the body is then decoded with `JSONDecoder`, which reports the problem.
+public protocol FlatJSONDecodable: Decodable {
+    init?(members: [String: FlatJSONObject.Value])
+}
+
 /// A key outside the allowed set, found while decoding; ``JSONRequest`` turns it into 400 `unknown_field`.
 public struct UnknownFieldError: Error, Sendable {
     public var path: String
@@ -75,6 +82,9 @@ public enum JSONRequest {
         if String(validating: data, as: UTF8.self) == nil {
             let offset = UTF8Text.firstInvalidByteOffset(data) ?? 0
             throw APIError(.badRequest, code: "malformed_json", message: "the request body is not valid UTF-8 (first bad byte at offset \(offset))")
+        }
+        if let flat = type as? any FlatJSONDecodable.Type, let members = FlatJSONObject.parse(data), let body = flat.init(members: members) {
+            return body as! T
         }
         let decoder = JSONDecoder()
         do {

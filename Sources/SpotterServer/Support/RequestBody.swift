@@ -28,6 +28,12 @@ public struct MediaType: Sendable, Equatable {
     public var parameters: [String: String]
 
     public init(_ header: String?) {
+        // The header nearly every JSON client sends, without Foundation's trimming and lower-casing.
+        if header == "application/json" {
+            type = "application/json"
+            parameters = [:]
+            return
+        }
         let pieces = (header ?? "").split(separator: ";", omittingEmptySubsequences: false)
         type = pieces.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         var parameters: [String: String] = [:]

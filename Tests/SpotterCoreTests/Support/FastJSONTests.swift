@@ -1,0 +1,120 @@
+import Foundation
+import SpotterCore
+import Testing
+
+/// The hand-written JSON paths of the hot types: the writer must give `JSONEncoder`'s canonical bytes exactly, and the
+/// flat reader must read what `JSONDecoder` reads or step aside.
+@Suite("Fast JSON")
+struct FastJSONTests {
+    /// `JSONEncoder` with Spotter's canonical settings, the reference the writer is held to.
+    static func reference(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func written(_ value: some JSONWritable) throws -> String {
+        String(decoding: try #require(JSONWriter.encode(value)), as: UTF8.self)
+    }
+
+    /// Text that needs every kind of escape, and some that needs none: quotes, backslashes, slashes, each control
+    /// character, DEL, accents, a non-BMP emoji, a line separator.
+    static let awkward = "a \"quoted\" \\ back/slash\u{8}\u{c}\n\r\t\u{0}\u{1}\u{1f}\u{7f} é › 💪 \u{2028} end"
+
+    static let numbers: [Double] = [0, 1, -1, 0.5, 0.1 + 0.2, 1e-7, 3e-5, 1e16, 1e21, -0.0, 123_456.789, 0.55000001192092896, 2.5e-300]
+
+    @Test func answersWriteTheBytesJSONEncoderWrites() throws {
+        let trace = AnswerTrace(id: "trc_1", stages: [
+            StageRecord(stage: .validate, milliseconds: 0.013, outcome: "assistant spotter, kb default"),
+            StageRecord(stage: .cache, milliseconds: 1.5, outcome: Self.awkward, failed: true),
+        ], cache: CacheMatch(entryID: "ce_1", matchedQuestion: Self.awkward, similarity: 0.9123, savedTokens: 42, savedCostUSD: nil))
+        for (index, number) in Self.numbers.enumerated() {
+            let citation = Citation(n: index, documentID: "doc/\(index)", chunkID: Int64(index) - 3, title: Self.awkward,
+                                    source: "/data/guides/\(index).md", snippet: "… \(Self.awkward) …", score: number)
+            var answer = Answer(answerID: "ans_\(index)", sessionID: index % 2 == 0 ? nil : "ses_\(index)", answer: Self.awkward,
+                                citations: [citation, citation], usage: TokenUsage(promptTokens: index, completionTokens: 7, estimated: index % 2 == 0),
+                                costUSD: index % 3 == 0 ? nil : number, model: "gpt-4o-mini", cached: index % 2 == 1,
+                                grounded: index % 4 != 0, trace: index % 2 == 0 ? AnswerTrace(id: "trc_x") : trace)
+            #expect(try Self.written(answer) == Self.reference(answer))
+            answer.citations = []
+            #expect(try Self.written(answer) == Self.reference(answer))
+            #expect(try Self.written(answer.usage) == Self.reference(answer.usage))
+        }
+        #expect(try Self.written(trace) == Self.reference(trace))
+        #expect(try Self.written(AnswerTrace(id: "trc_empty")) == Self.reference(AnswerTrace(id: "trc_empty")))
+    }
+
+    @Test func recordColumnsWriteTheBytesJSONEncoderWrites() throws {
+        let guards = [GuardDecision(.input, .passed), GuardDecision(.grounding, .refused, detail: Self.awkward),
+                      GuardDecision(.cacheVerification, .passed, detail: "similarity 0.912")]
+        #expect(try Self.written(guards) == Self.reference(guards))
+        let retrieved = Self.numbers.enumerated().map { RetrievedChunk(chunkID: Int64($0.offset), documentID: "doc_\($0.offset)", score: $0.element) }
+        #expect(try Self.written(retrieved) == Self.reference(retrieved))
+        let match = CacheMatch(entryID: "ce_2", matchedQuestion: "How long should I rest?", similarity: 1, savedTokens: 0, savedCostUSD: 0.000123)
+        #expect(try Self.written(match) == Self.reference(match))
+        // CanonicalJSON takes the writer's path for these types and gives the same text.
+        #expect(CanonicalJSON.string(guards) == (try Self.reference(guards)))
+    }
+
+    @Test func aNumberJSONCannotHoldFailsAsJSONEncoderDoes() throws {
+        let usage = RetrievedChunk(chunkID: 1, documentID: "doc", score: .nan)
+        #expect(JSONWriter.encode(usage) == nil)
+        #expect(throws: (any Error).self) { try CanonicalJSON.data(usage) }
+        #expect(CanonicalJSON.string([usage], fallback: "unencodable") == "unencodable")
+    }
+
+    // MARK: The flat reader
+
+    static func decoded(_ body: String) throws -> [String: FlatJSONObject.Value] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        return object.mapValues { value in
+            if let text = value as? String { return .string(text) }
+            return .bool(value as! Bool)
+        }
+    }
+
+    @Test func theFlatReaderReadsWhatJSONSerializationReads() throws {
+        let bodies = [
+            #"{"message": "How much protein do I need?"}"#,
+            #"  {"message":"x","session_id":"ses_1","stream":true,"cache":false}  "#,
+            "{\n\t\"message\" : \"two\\nlines \\\"quoted\\\" back\\\\slash \\/ \\b\\f\\r\\t\",\r\n \"kb\": \"default\" }",
+            #"{"message": "\u00e9\u203a \ud83d\udcaa \u0000 é 💪", "user": "\u0041"}"#,
+            #"{"message": ""}"#,
+            "{}",
+        ]
+        for body in bodies {
+            let read = try #require(FlatJSONObject.parse(Array(body.utf8)), "\(body)")
+            #expect(read == (try Self.decoded(body)), "\(body)")
+        }
+        #expect(FlatJSONObject.parse(Array(#"{"message": "\ud83d\udcaa"}"#.utf8))?["message"] == .string("💪"))
+    }
+
+    @Test func theFlatReaderStepsAsideForAnythingElse() {
+        let declined = [
+            "", "[]", "\"text\"", "{", #"{"message": 3}"#, #"{"message": null}"#, #"{"message": "a", "filters": {"x": "y"}}"#,
+            #"{"message": ["a"]}"#, #"{"message": "a", "message": "b"}"#, #"{"mess\u0061ge": "a"}"#, #"{"message": "a",}"#,
+            #"{"message": "a"} x"#, #"{"message" "a"}"#, #"{"message": "\x"}"#, #"{"message": "\ud83d"}"#, #"{"message": "\udcaa"}"#,
+            #"{"message": "\u12G4"}"#, "{\"message\": \"raw\ttab\"}", #"{"message": tru}"#, #"{"message": "unterminated}"#,
+            #"{message: "a"}"#,
+        ]
+        for body in declined {
+            #expect(FlatJSONObject.parse(Array(body.utf8)) == nil, "\(body)")
+        }
+    }
+
+    // MARK: Identifiers
+
+    @Test func identifiersAreDistinctHexadecimalAcrossManyRefills() {
+        // 3,000 ids: the random pool (512 draws) is refilled several times.
+        let ids = (0..<3_000).map { _ in Identifier.make("ans") }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(600) {
+            #expect(id.hasPrefix("ans_") && id.count == 20)
+            #expect(id.dropFirst(4).allSatisfy { "0123456789abcdef".contains($0) })
+        }
+        // Not a counter: the ids share no long common prefix.
+        let digits = Set(ids.map { $0.dropFirst(4).prefix(2) })
+        #expect(digits.count > 200)
+    }
+}
