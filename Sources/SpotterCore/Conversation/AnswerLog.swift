@@ -13,7 +13,10 @@ public final class AnswerLog: Sendable {
     let store: any ConversationStore
     let logger: Logger
     private let state = Mutex(State())
-    static let gathering: Duration = .milliseconds(2)
+    /// The writer's own thread: SQLite writes block, and on the cooperative pool (one thread a core) a blocked writer
+    /// would leave the answers fewer threads to run on.
+    private let writer = DispatchQueue(label: "spotter.answer-log", qos: .utility)
+    static let gathering: DispatchTimeInterval = .milliseconds(10)
 
     struct State {
         var queue: [ConversationWrite] = []
@@ -45,10 +48,7 @@ public final class AnswerLog: Sendable {
         // The writer outlives the request that started it; it ends as soon as the queue is empty. It waits a moment
         // first, so that answers arriving together share a transaction.
         if startWriter {
-            Task.detached(priority: .utility) {
-                try? await Task.sleep(for: Self.gathering)
-                self.drain()
-            }
+            writer.asyncAfter(deadline: .now() + Self.gathering) { self.drain() }
         }
     }
 

@@ -10,7 +10,15 @@ extension SQLiteStore: ConversationStore {
 
     public func messages(inSession id: String) throws(StoreError) -> [StoredMessage] {
         try read("read session messages") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM messages WHERE session_id = ? ORDER BY id", arguments: [id]).map { row in
+            // A reply's text and citations are kept once, in its answer record (see recordTurn); replies stored
+            // before that, or whose record retention has deleted, keep their own.
+            try Row.fetchAll(db, sql: """
+                SELECT m.role, m.answer_id, m.created_at,
+                       CASE WHEN a.id IS NULL THEN m.content ELSE a.answer END AS content,
+                       CASE WHEN a.id IS NULL THEN m.citations ELSE a.citations END AS citations
+                FROM messages m LEFT JOIN answers a ON m.role = 'assistant' AND a.id = m.answer_id
+                WHERE m.session_id = ? ORDER BY m.id
+                """, arguments: [id]).map { row in
                 StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
                               answerID: row["answer_id"],
                               citations: Self.decodeJSON(row["citations"]) ?? [],
@@ -50,8 +58,16 @@ extension SQLiteStore: ConversationStore {
 
     @discardableResult
     private static func deleteAnswers(before date: Date, limit: Int, _ db: Database) throws -> Int {
+        // Replies that are read from their answer's record (recordTurn) take its text first, so that a session that
+        // outlives the record keeps its history.
         try db.execute(sql: """
-            DELETE FROM answers WHERE id IN (SELECT id FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?)
+            CREATE TEMP TABLE IF NOT EXISTS doomed_answers (id TEXT PRIMARY KEY);
+            DELETE FROM doomed_answers;
+            INSERT INTO doomed_answers SELECT id FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?;
+            UPDATE messages SET content = (SELECT answer FROM answers WHERE id = messages.answer_id),
+                                citations = (SELECT citations FROM answers WHERE id = messages.answer_id)
+                WHERE role = 'assistant' AND content = '' AND answer_id IN (SELECT id FROM doomed_answers);
+            DELETE FROM answers WHERE id IN (SELECT id FROM doomed_answers);
             """, arguments: [date.timeIntervalSince1970, limit])
         return db.changesCount
     }
@@ -68,10 +84,13 @@ extension SQLiteStore: ConversationStore {
             """)
         let citations = encodeJSON(answer.citations)
         for message in [question, reply] {
-            // The reply cites what the answer cites: encoded once.
-            let cited = message.citations.isEmpty ? "[]" : message.citations == answer.citations ? citations : encodeJSON(message.citations)
-            try insertMessage.execute(arguments: [sessionID, message.role.rawValue, message.content, message.answerID,
-                                                  cited, message.createdAt.timeIntervalSince1970])
+            // A reply that is the recorded answer is read back from the answer's record (messages(inSession:)):
+            // its text and citations, most of a turn's bytes, are written once instead of twice.
+            let inRecord = message.role == .assistant && message.answerID == answer.id
+                && message.content == answer.answer && message.citations == answer.citations
+            let cited = inRecord || message.citations.isEmpty ? "[]" : encodeJSON(message.citations)
+            try insertMessage.execute(arguments: [sessionID, message.role.rawValue, inRecord ? "" : message.content,
+                                                  message.answerID, cited, message.createdAt.timeIntervalSince1970])
         }
         try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?")
             .execute(arguments: [reply.createdAt.timeIntervalSince1970, sessionID])

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SpotterCore
 import SpotterTestSupport
 import Testing
@@ -90,5 +91,35 @@ struct AnswerLogTests {
         #expect(try store.deleteAnswers(before: now.addingTimeInterval(-90 * 86_400), batch: 1) == 2)
         #expect(try store.answer(id: "ans_old2") == nil)
         #expect(try store.answer(id: "ans_new") != nil)
+    }
+
+    @Test func aReplyIsStoredOnceInItsRecordAndKeptWhenTheRecordGoes() async throws {
+        let directory = try TestEnvironment.temporaryDirectory("answer-log-reply")
+        let store = try SQLiteStore(directory: directory)
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        let old = Date().addingTimeInterval(-100 * 86_400)
+        let citation = Citation(n: 1, documentID: "doc_1", chunkID: 7, title: "Protein", source: "protein.md", snippet: "1.2–2.0 g/kg", score: 0.8)
+        var answer = record("ans_cited", session: "ses_c", at: old)
+        answer.citations = [citation]
+        log.submit(.turn(answer, question: StoredMessage(role: .user, content: "question ans_cited", createdAt: old),
+                         reply: StoredMessage(role: .assistant, content: "answer ans_cited", answerID: "ans_cited",
+                                              citations: [citation], createdAt: old)))
+        await log.settle()
+
+        // Read back whole, though the reply's text and citations were written only in the answer's record.
+        var messages = try store.messages(inSession: "ses_c")
+        #expect(messages.map(\.content) == ["question ans_cited", "answer ans_cited"])
+        #expect(messages[1].citations == [citation])
+        let raw = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteStore.fileName).path)
+        let stored = try await raw.read { db in try String.fetchAll(db, sql: "SELECT content FROM messages WHERE session_id = 'ses_c' ORDER BY id") }
+        #expect(stored == ["question ans_cited", ""])
+
+        // Retention deletes the record; the session's history takes the reply's text and citations first.
+        #expect(try store.deleteAnswers(before: Date().addingTimeInterval(-90 * 86_400)) == 1)
+        #expect(try store.answer(id: "ans_cited") == nil)
+        messages = try store.messages(inSession: "ses_c")
+        #expect(messages.map(\.content) == ["question ans_cited", "answer ans_cited"])
+        #expect(messages[1].citations == [citation])
     }
 }
