@@ -46,6 +46,8 @@ public final class DriftMonitor: Sendable {
     private let state: Mutex<State>
     /// Centroids at most this many per knowledge base, from at most ``centroidSample`` chunk vectors.
     static let maximumCentroids = 16
+    /// How long observations gather before a drain processes them together.
+    static let gathering: Duration = .milliseconds(20)
     static let centroidSample = 4_000
 
     enum Observation: Sendable {
@@ -68,8 +70,10 @@ public final class DriftMonitor: Sendable {
         var misses: RollingWindow<Bool>
         var negatives: RollingWindow<Bool>
         var gaps: RollingWindow<Bool>
+        /// The reference similarities, and the current window's, each kept sorted for the KS test.
         var reference: [Double] = []
         var current: RollingWindow<Double>
+        var currentSorted: [Double] = []
         var signals: [DriftSignal: SignalState]
         var centroids: [Int64: [[Float]]] = [:]
     }
@@ -137,6 +141,7 @@ public final class DriftMonitor: Sendable {
         let change: DriftChange? = state.withLock { state in
             state.reference = []
             state.current = RollingWindow(capacity: max(1, settings.window))
+            state.currentSorted = []
             state.centroids = [:]
             let previous = state.signals[.queryShift]!
             let now = Date()
@@ -158,8 +163,14 @@ public final class DriftMonitor: Sendable {
             state.draining = true
             return true
         }
-        // Detached on purpose: the observation is processed behind the answer, which does not wait for it.
-        if startDrain { Task.detached(priority: .utility) { await self.drain() } }
+        // Detached on purpose: the observation is processed behind the answer, which does not wait for it. The
+        // drain waits a moment first, so that a busy server wakes it once for many answers, not once for each.
+        if startDrain {
+            Task.detached(priority: .utility) {
+                try? await Task.sleep(for: Self.gathering)
+                await self.drain()
+            }
+        }
     }
 
     private func drain() async {
@@ -197,11 +208,12 @@ public final class DriftMonitor: Sendable {
             return state.withLock { state in
                 if let hit = question.cacheHit { state.misses.append(!hit) }
                 if let covered = question.covered { state.gaps.append(!covered) }
-                if let similarity {
+                if let similarity, similarity.isFinite {
                     if state.reference.count < settings.window {
-                        state.reference.append(similarity)
+                        state.reference.insertSorted(similarity)
                     } else {
-                        state.current.append(similarity)
+                        if let evicted = state.current.append(similarity) { state.currentSorted.removeSorted(evicted) }
+                        state.currentSorted.insertSorted(similarity)
                     }
                 }
                 return evaluate([.cacheMissRate, .knowledgeGaps, .queryShift], in: &state)
@@ -265,7 +277,7 @@ public final class DriftMonitor: Sendable {
         case .queryShift:
             // Only against a complete reference: a half-built one would compare the start of traffic with itself.
             state.reference.count >= settings.window
-                ? KolmogorovSmirnov.twoSample(state.reference, state.current.items)?.pValue : nil
+                ? KolmogorovSmirnov.twoSample(sorted: state.reference, state.currentSorted)?.pValue : nil
         }
     }
 
@@ -305,13 +317,39 @@ struct RollingWindow<Element: Sendable>: Sendable {
         items.reserveCapacity(min(capacity, 4_096))
     }
 
-    mutating func append(_ element: Element) {
+    /// Adds the element; returns the one it overwrote once the window is full.
+    @discardableResult
+    mutating func append(_ element: Element) -> Element? {
         if items.count < capacity {
             items.append(element)
-        } else {
-            items[next] = element
-            next = (next + 1) % capacity
+            return nil
         }
+        let evicted = items[next]
+        items[next] = element
+        next = (next + 1) % capacity
+        return evicted
+    }
+}
+
+extension Array where Element == Double {
+    /// Inserts into an array sorted in ascending order, keeping it sorted.
+    mutating func insertSorted(_ value: Double) {
+        insert(value, at: firstIndex(notBelow: value))
+    }
+
+    /// Removes one occurrence of a value from an array sorted in ascending order.
+    mutating func removeSorted(_ value: Double) {
+        let index = firstIndex(notBelow: value)
+        if index < count, self[index] == value { remove(at: index) }
+    }
+
+    private func firstIndex(notBelow value: Double) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
 

@@ -15,8 +15,13 @@ public enum KolmogorovSmirnov {
 
     /// Tests `a` against `b`; nil when either is empty.
     public static func twoSample(_ a: [Double], _ b: [Double]) -> Result? {
-        guard !a.isEmpty, !b.isEmpty else { return nil }
-        let x = a.sorted(), y = b.sorted()
+        twoSample(sorted: a.sorted(), b.sorted())
+    }
+
+    /// The same test on samples already sorted in ascending order (kept sorted by a caller that tests after every
+    /// new value, instead of sorting both again each time).
+    public static func twoSample(sorted x: [Double], _ y: [Double]) -> Result? {
+        guard !x.isEmpty, !y.isEmpty else { return nil }
         let n = Double(x.count), m = Double(y.count)
         var i = 0, j = 0
         var distance = 0.0

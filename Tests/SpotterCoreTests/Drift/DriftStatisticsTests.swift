@@ -34,6 +34,16 @@ import Testing
         #expect(abs(moderate.pValue - 0.032) < 0.005, "\(moderate.pValue)")
     }
 
+    @Test func kolmogorovSmirnovOnSortedSamplesMatchesTheUnsortedTest() throws {
+        var generator = SplitMix64(seed: 3)
+        for size in [1, 5, 50, 200] {
+            // Rounded, so that ties occur within and across the samples.
+            let a = (0..<size).map { _ in (Double(generator.gaussian()) * 4).rounded() / 4 }
+            let b = (0..<(size + 7)).map { _ in (Double(generator.gaussian()) * 4).rounded() / 4 + 0.25 }
+            #expect(KolmogorovSmirnov.twoSample(sorted: a.sorted(), b.sorted()) == KolmogorovSmirnov.twoSample(a, b))
+        }
+    }
+
     @Test func sphericalKMeansFindsSeparatedDirectionsAndIsReproducible() {
         var generator = SplitMix64(seed: 11)
         // Three clouds around three orthogonal axes of an 8-dimensional space.
