@@ -74,11 +74,12 @@ extension SQLiteStore: ConversationStore {
 
     private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage, _ db: Database) throws {
         guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
-        // The first turn opens the session.
+        // The first turn opens the session; every turn moves its last use to the reply.
         try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at
             """).execute(arguments: [sessionID, answer.knowledgeBase, answer.assistant, question.createdAt.timeIntervalSince1970,
-                                     question.createdAt.timeIntervalSince1970])
+                                     reply.createdAt.timeIntervalSince1970])
         let insertMessage = try db.cachedStatement(sql: """
             INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -92,8 +93,6 @@ extension SQLiteStore: ConversationStore {
             try insertMessage.execute(arguments: [sessionID, message.role.rawValue, inRecord ? "" : message.content,
                                                   message.answerID, cited, message.createdAt.timeIntervalSince1970])
         }
-        try db.cachedStatement(sql: "UPDATE sessions SET updated_at = ? WHERE id = ?")
-            .execute(arguments: [reply.createdAt.timeIntervalSince1970, sessionID])
         try insert(answer, db, citations: citations)
     }
 
