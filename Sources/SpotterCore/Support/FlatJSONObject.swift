@@ -108,60 +108,13 @@ public enum FlatJSONObject {
                 case UInt8(ascii: "\""):
                     return String(decoding: text, as: UTF8.self)
                 case UInt8(ascii: "\\"):
-                    guard let escaped = peek else { return nil }
-                    position += 1
-                    switch escaped {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escaped)
-                    case UInt8(ascii: "b"): text.append(0x08)
-                    case UInt8(ascii: "f"): text.append(0x0C)
-                    case UInt8(ascii: "n"): text.append(0x0A)
-                    case UInt8(ascii: "r"): text.append(0x0D)
-                    case UInt8(ascii: "t"): text.append(0x09)
-                    case UInt8(ascii: "u"):
-                        guard let scalar = unicodeEscape() else { return nil }
-                        text.append(contentsOf: String(Character(scalar)).utf8)
-                    default: return nil
-                    }
+                    guard JSONStringEscape.decode(bytes, at: &position, into: &text) == .decoded else { return nil }
                 default:
                     guard byte >= 0x20 else { return nil }
                     text.append(byte)
                 }
             }
             return nil
-        }
-
-        /// The scalar of a `\uXXXX` escape (its `\u` already read), a surrogate pair included; nil for a lone surrogate.
-        private mutating func unicodeEscape() -> Unicode.Scalar? {
-            guard let first = hex4() else { return nil }
-            switch first {
-            case 0xD800...0xDBFF:
-                guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let second = hex4(), (0xDC00...0xDFFF).contains(second) else {
-                    return nil
-                }
-                return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
-            case 0xDC00...0xDFFF:
-                return nil
-            default:
-                return Unicode.Scalar(first)
-            }
-        }
-
-        private mutating func hex4() -> UInt32? {
-            guard position + 4 <= bytes.count else { return nil }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[position]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: return nil
-                }
-                value = value << 4 | UInt32(digit)
-                position += 1
-            }
-            return value
         }
     }
 }

@@ -246,6 +246,24 @@ struct DocumentReaderTests {
         #expect(H.documents(wrapped).map(\.key) == ["1", "2"])
     }
 
+    @Test func jsonStringEscapesAreDecodedAndBrokenOnesNamed() throws {
+        let dir = try IngestTempDir()
+        let file = try dir.write("esc.json", #"{"title": "Say \"quotes\" \u00e9 \ud83d\udcaa", "text": "lone \ud83d then \udcaa, slash \/"}"#)
+        let doc = try #require(H.documents(file).first)
+        #expect(doc.title == "Say \"quotes\" é 💪")
+        // A surrogate without its other half is kept readable as U+FFFD.
+        #expect(doc.text == "lone \u{FFFD} then \u{FFFD}, slash /")
+        for (name, body, expected) in [("bad-escape.json", #"{"text": "a\qb"}"#, "invalid escape `\\q`"),
+                                       ("bad-hex.json", #"{"text": "a\u12G4"}"#, "invalid \\u escape `\\u12G4`")] {
+            guard case .malformedJSON(_, let line, let detail)? = H.readError(try dir.write(name, body)) else {
+                Issue.record("expected malformedJSON for \(name)")
+                continue
+            }
+            #expect(line == 1)
+            #expect(detail.contains(expected), "\(detail)")
+        }
+    }
+
     @Test func malformedJSONReportsTheLine() throws {
         let dir = try IngestTempDir()
         let file = try dir.write("bad.json", "[\n  {\"id\": \"a\", \"text\": \"x\"},\n  {\"id\": \"b\" \"text\": \"y\"}\n]\n")

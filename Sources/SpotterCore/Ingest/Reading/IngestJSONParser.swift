@@ -218,37 +218,16 @@ struct IngestJSONParser {
             case UInt8(ascii: "\""):
                 return String(decoding: out, as: UTF8.self)
             case UInt8(ascii: "\\"):
-                guard let escape = peek else { throw fail("unterminated string (missing closing `\"`)") }
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C)
-                case UInt8(ascii: "/"): out.append(0x2F)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        if peek == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
-                            index += 2
-                            let low = try parseHex4()
-                            if (0xDC00...0xDFFF).contains(low) {
-                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                            } else {
-                                code = 0xFFFD
-                            }
-                        } else {
-                            code = 0xFFFD
-                        }
-                    } else if (0xDC00...0xDFFF).contains(code) {
-                        code = 0xFFFD
-                    }
-                    out.append(contentsOf: Array(String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8))
-                default:
-                    throw fail("invalid escape `\\\(Character(Unicode.Scalar(escape)))` in a string")
+                var position = index
+                let outcome = bytes.withUnsafeBufferPointer { JSONStringEscape.decode($0, at: &position, into: &out) }
+                index = position
+                switch outcome {
+                case .decoded: break
+                // Kept readable: a broken surrogate becomes U+FFFD, as a bad byte does in text files.
+                case .loneSurrogate: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                case .invalidEscape(nil): throw fail("unterminated string (missing closing `\"`)")
+                case .invalidEscape(let escape?): throw fail("invalid escape `\\\(Character(Unicode.Scalar(escape)))` in a string")
+                case .invalidUnicode(let digits): throw fail("invalid \\u escape `\\u\(String(decoding: digits, as: UTF8.self))`")
                 }
             case 0x0A:
                 throw fail("unterminated string (a line break inside a string must be written as \\n)")
@@ -258,13 +237,5 @@ struct IngestJSONParser {
                 out.append(byte)
             }
         }
-    }
-
-    private mutating func parseHex4() throws(Failure) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw fail("invalid \\u escape") }
-        let text = String(decoding: bytes[index..<(index + 4)], as: UTF8.self)
-        guard let value = UInt32(text, radix: 16) else { throw fail("invalid \\u escape `\\u\(text)`") }
-        index += 4
-        return value
     }
 }
