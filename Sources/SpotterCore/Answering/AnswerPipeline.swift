@@ -668,7 +668,7 @@ public enum Identifier {
 
     private static let randomBits = Mutex(RandomPool())
 
-    /// Bits from `SystemRandomNumberGenerator`, drawn in blocks and handed out once each.
+    /// Random bits read from the kernel in blocks, each handed out once.
     struct RandomPool: ~Copyable {
         private var block = [UInt64](repeating: 0, count: 512)
         private var position = 512

@@ -73,13 +73,9 @@ extension SQLiteStore: CacheStore {
     }
 
     public func cacheVersion() throws(StoreError) -> Int64 {
-        // Every cache hit asks: one statement, atomic on its own, so without the read transaction around it.
-        do {
-            return try pool.unsafeRead { db in
-                try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM cache_version WHERE id = 1")) ?? 0
-            }
-        } catch {
-            throw .database(operation: "read the cache version", reason: String(describing: error))
+        // Every cache hit asks.
+        try readStatement("read the cache version") { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM cache_version WHERE id = 1")) ?? 0
         }
     }
 

@@ -11,7 +11,7 @@ public final class SQLiteStore: Store {
     public static let fileName = "spotter.sqlite"
 
     public let path: String
-    let pool: DatabasePool
+    private let pool: DatabasePool
     /// Knowledge bases found by name. A knowledge base is never renamed or deleted, so a name found once keeps its
     /// id; every answer resolves one, and this spares it a read.
     private let knownKnowledgeBases = Mutex<[String: KnowledgeBase]>([:])
@@ -316,6 +316,12 @@ public final class SQLiteStore: Store {
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do { return try pool.read(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+    }
+
+    /// A read of a single statement, which SQLite makes atomic on its own: without the transaction `read` wraps
+    /// around its body (two more statements), for reads on every request.
+    func readStatement<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do { return try pool.unsafeRead(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
     }
 
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
