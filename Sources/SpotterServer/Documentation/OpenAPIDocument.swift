@@ -1472,7 +1472,7 @@ enum OpenAPIDocument {
               "examples": {
                 "down": {
                   "value": {
-                    "answer_id": "ans_5f0c2e9a7b1d3c48",
+                    "answer_id": "ans_019af232b2005f0c2e9a7b1d3c48",
                     "rating": "down",
                     "reason": "wrong",
                     "comment": "It said 5 sets; the guide says 3."
@@ -1480,7 +1480,7 @@ enum OpenAPIDocument {
                 },
                 "up": {
                   "value": {
-                    "answer_id": "ans_5f0c2e9a7b1d3c48",
+                    "answer_id": "ans_019af232b2005f0c2e9a7b1d3c48",
                     "rating": "up",
                     "user": "u_42"
                   }
@@ -1501,7 +1501,7 @@ enum OpenAPIDocument {
                   "evicted": {
                     "value": {
                       "feedback": {
-                        "answer_id": "ans_5f0c2e9a7b1d3c48",
+                        "answer_id": "ans_019af232b2005f0c2e9a7b1d3c48",
                         "user": "",
                         "rating": "down",
                         "reason": "wrong",
@@ -1513,7 +1513,7 @@ enum OpenAPIDocument {
                       "previous_rating": null,
                       "cache": {
                         "evicted_entries": [
-                          "ce_7666478e13c0613b"
+                          "ce_019af232b2007666478e13c0613b"
                         ],
                         "false_hit_recorded": true
                       }
@@ -1561,7 +1561,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string"
             },
-            "example": "ans_5f0c2e9a7b1d3c48"
+            "example": "ans_019af232b2005f0c2e9a7b1d3c48"
           }
         ],
         "responses": {
@@ -1575,8 +1575,8 @@ enum OpenAPIDocument {
                 "examples": {
                   "record": {
                     "value": {
-                      "id": "ans_5f0c2e9a7b1d3c48",
-                      "session_id": "ses_0a1b2c3d4e5f6a7b",
+                      "id": "ans_019af232b2005f0c2e9a7b1d3c48",
+                      "session_id": "ses_019af232b2000a1b2c3d4e5f6a7b",
                       "kb": "default",
                       "assistant": "spotter",
                       "prompt_version": "coach@1",
@@ -1605,7 +1605,7 @@ enum OpenAPIDocument {
                       "cost_usd": null,
                       "latency_ms": 0.8,
                       "trace": {
-                        "id": "trc_6f2ff34839157cc9",
+                        "id": "trc_019af232b2006f2ff34839157cc9",
                         "stages": [
                           {
                             "stage": "validate",
@@ -1621,7 +1621,7 @@ enum OpenAPIDocument {
                           }
                         ],
                         "cache": {
-                          "entry_id": "ce_7666478e13c0613b",
+                          "entry_id": "ce_019af232b2007666478e13c0613b",
                           "matched_question": "How many sets should a beginner do?",
                           "similarity": 0.912,
                           "saved_tokens": 1201,
@@ -1633,7 +1633,7 @@ enum OpenAPIDocument {
                       "retrieved": [],
                       "cached": true,
                       "cache": {
-                        "entry_id": "ce_7666478e13c0613b",
+                        "entry_id": "ce_019af232b2007666478e13c0613b",
                         "matched_question": "How many sets should a beginner do?",
                         "similarity": 0.912,
                         "saved_tokens": 1201,
@@ -1641,7 +1641,7 @@ enum OpenAPIDocument {
                       },
                       "feedback": [
                         {
-                          "answer_id": "ans_5f0c2e9a7b1d3c48",
+                          "answer_id": "ans_019af232b2005f0c2e9a7b1d3c48",
                           "user": "",
                           "rating": "down",
                           "reason": "wrong",

@@ -106,15 +106,27 @@ struct FastJSONTests {
     // MARK: Identifiers
 
     @Test func identifiersAreDistinctHexadecimalAcrossManyRefills() {
-        // 3,000 ids: the random pool (512 draws) is refilled several times.
-        let ids = (0..<3_000).map { _ in Identifier.make("ans") }
+        // 3,000 ids in the same millisecond: the random pool (512 draws) is refilled several times.
+        let now = Date()
+        let ids = (0..<3_000).map { _ in Identifier.make("ans", now: now) }
         #expect(Set(ids).count == ids.count)
         for id in ids.prefix(600) {
-            #expect(id.hasPrefix("ans_") && id.count == 20)
+            #expect(id.hasPrefix("ans_") && id.count == 4 + 12 + 16)
             #expect(id.dropFirst(4).allSatisfy { "0123456789abcdef".contains($0) })
         }
-        // Not a counter: the ids share no long common prefix.
-        let digits = Set(ids.map { $0.dropFirst(4).prefix(2) })
-        #expect(digits.count > 200)
+        // The time part is shared; after it the bits are random, not a counter.
+        #expect(Set(ids.map { $0.dropFirst(4).prefix(12) }).count == 1)
+        #expect(Set(ids.map { $0.dropFirst(16).prefix(2) }).count > 200)
+    }
+
+    @Test func identifiersMadeLaterSortLater() {
+        // So that new rows land at the end of a key index rather than on a random page of it.
+        let start = Date(timeIntervalSince1970: 1_765_000_000)
+        let times = (0..<500).map { start.addingTimeInterval(Double($0) * 0.0017) }
+        let ids = times.map { Identifier.make("ses", now: $0) }
+        #expect(ids == ids.sorted())
+        #expect(Identifier.make("ses", now: start).dropFirst(4).prefix(12) == "019af232b200")  // 1,765,000,000,000 ms
+        // Before 1970 the time part is zero rather than a crash.
+        #expect(Identifier.make("x", now: Date(timeIntervalSince1970: -5)).dropFirst(2).prefix(12) == "000000000000")
     }
 }
