@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -10,13 +11,14 @@ extension SQLiteStore: ConversationStore {
 
     public func messages(inSession id: String) throws(StoreError) -> [StoredMessage] {
         try read("read session messages") { db in
-            // A reply's text and citations are kept once, in its answer record (see recordTurn); replies stored
-            // before that, or whose record retention has deleted, keep their own.
+            // A reply's text and citations are kept once, with its answer record (see recordTurn: in `replies`, or
+            // in the record for older ones); replies stored before that, or whose record retention deleted, keep their own.
             try Row.fetchAll(db, sql: """
                 SELECT m.role, m.answer_id, m.created_at,
-                       CASE WHEN a.id IS NULL THEN m.content ELSE a.answer END AS content,
-                       CASE WHEN a.id IS NULL THEN m.citations ELSE a.citations END AS citations
+                       CASE WHEN a.id IS NULL THEN m.content ELSE COALESCE(r.answer, a.answer) END AS content,
+                       CASE WHEN a.id IS NULL THEN m.citations ELSE COALESCE(r.citations, a.citations) END AS citations
                 FROM messages m LEFT JOIN answers a ON m.role = 'assistant' AND a.id = m.answer_id
+                                LEFT JOIN replies r ON r.hash = a.reply_hash
                 WHERE m.session_id = ? ORDER BY m.id
                 """, arguments: [id]).map { row in
                 StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
@@ -61,15 +63,23 @@ extension SQLiteStore: ConversationStore {
         // Replies that are read from their answer's record (recordTurn) take its text first, so that a session that
         // outlives the record keeps its history.
         try db.execute(sql: """
-            CREATE TEMP TABLE IF NOT EXISTS doomed_answers (id TEXT PRIMARY KEY);
-            DELETE FROM doomed_answers;
-            INSERT INTO doomed_answers SELECT id FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?;
-            UPDATE messages SET content = (SELECT answer FROM answers WHERE id = messages.answer_id),
-                                citations = (SELECT citations FROM answers WHERE id = messages.answer_id)
+            DROP TABLE IF EXISTS temp.doomed_answers;
+            CREATE TEMP TABLE doomed_answers (id TEXT PRIMARY KEY, reply_hash TEXT);
+            INSERT INTO doomed_answers SELECT id, reply_hash FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?;
+            UPDATE messages SET content = (SELECT COALESCE(r.answer, a.answer) FROM answers a
+                                           LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = messages.answer_id),
+                                citations = (SELECT COALESCE(r.citations, a.citations) FROM answers a
+                                             LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = messages.answer_id)
                 WHERE role = 'assistant' AND content = '' AND answer_id IN (SELECT id FROM doomed_answers);
             DELETE FROM answers WHERE id IN (SELECT id FROM doomed_answers);
             """, arguments: [date.timeIntervalSince1970, limit])
-        return db.changesCount
+        let deleted = db.changesCount
+        // Replies no remaining record names go with their last record.
+        try db.execute(sql: """
+            DELETE FROM replies WHERE hash IN (SELECT reply_hash FROM doomed_answers WHERE reply_hash IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM answers WHERE reply_hash = replies.hash)
+            """)
+        return deleted
     }
 
     private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage, _ db: Database) throws {
@@ -105,12 +115,17 @@ extension SQLiteStore: ConversationStore {
 
     public func answer(id: String) throws(StoreError) -> AnswerRecord? {
         try read("read answer") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM answers WHERE id = ?", arguments: [id]) else { return nil }
+            // The reply's text and citations are in `replies`, or in the record's own columns for records older
+            // than that table.
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.*, COALESCE(r.answer, a.answer) AS reply_answer, COALESCE(r.citations, a.citations) AS reply_citations
+                FROM answers a LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = ?
+                """, arguments: [id]) else { return nil }
             return AnswerRecord(
                 id: row["id"], sessionID: row["session_id"], knowledgeBase: row["kb"], assistant: row["assistant"],
                 promptVersion: row["prompt_version"], question: row["question"],
-                standaloneQuestion: row["standalone_question"], answer: row["answer"],
-                citations: Self.decodeJSON(row["citations"]) ?? [], model: row["model"], grounded: row["grounded"],
+                standaloneQuestion: row["standalone_question"], answer: row["reply_answer"],
+                citations: Self.decodeJSON(row["reply_citations"]) ?? [], model: row["model"], grounded: row["grounded"],
                 usage: TokenUsage(promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                                   estimated: row["tokens_estimated"]),
                 costUSD: row["cost_usd"], latencyMilliseconds: row["latency_ms"],
@@ -122,20 +137,35 @@ extension SQLiteStore: ConversationStore {
     }
 
     private static func insert(_ answer: AnswerRecord, _ db: Database, citations: String? = nil) throws {
+        // The reply goes to `replies` once (a cache hit finds it there already); the record names it by hash.
+        let citations = citations ?? encodeJSON(answer.citations)
+        let hash = replyHash(answer: answer.answer, citations: citations)
+        try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
+            .execute(arguments: [hash, answer.answer, citations])
         try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
-                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards, reply_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 answer.id, answer.sessionID, answer.knowledgeBase, answer.assistant, answer.promptVersion,
-                answer.question, answer.standaloneQuestion, answer.answer, citations ?? encodeJSON(answer.citations), answer.model,
+                answer.question, answer.standaloneQuestion, answer.model,
                 answer.grounded, answer.usage.promptTokens, answer.usage.completionTokens, answer.usage.estimated,
                 answer.costUSD, answer.latencyMilliseconds, encodeJSON(answer.trace),
                 answer.createdAt.timeIntervalSince1970, answer.tenant, encodeJSON(answer.retrieved), answer.variant,
-                encodeJSON(answer.guards),
+                encodeJSON(answer.guards), hash,
             ])
     }
+
+    /// The key of a reply in `replies`: SHA-256 of its text and its citations' JSON, with a separator no text holds.
+    static func replyHash(answer: String, citations: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(answer.utf8))
+        hasher.update(data: Data([0]))
+        hasher.update(data: Data(citations.utf8))
+        return hasher.finalize().hexadecimal
+    }
+
 
     private static func sessionRecord(_ row: Row) -> SessionRecord {
         SessionRecord(id: row["id"], knowledgeBase: row["kb"], assistant: row["assistant"],

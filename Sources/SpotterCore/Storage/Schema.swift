@@ -275,6 +275,21 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v12-shared-replies") { db in
+            try db.execute(sql: """
+                -- An answer's text and citations, kept once however many answer records carry them: every cache hit
+                -- repeats its entry's reply, and those 4-5 KB were most of the bytes a hit wrote. Keyed by a hash of
+                -- both; records written before this migration keep theirs in their own columns (reply_hash NULL).
+                CREATE TABLE replies (
+                    hash TEXT PRIMARY KEY NOT NULL,
+                    answer TEXT NOT NULL,
+                    citations TEXT NOT NULL
+                );
+                ALTER TABLE answers ADD COLUMN reply_hash TEXT;
+                -- Retention deletes a reply when no record names it any more.
+                CREATE INDEX answers_reply ON answers(reply_hash) WHERE reply_hash IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -122,4 +122,44 @@ struct AnswerLogTests {
         #expect(messages.map(\.content) == ["question ans_cited", "answer ans_cited"])
         #expect(messages[1].citations == [citation])
     }
+
+    @Test func recordsWithTheSameReplyShareOneCopyUntilTheLastGoes() async throws {
+        // What every cache hit does: repeat its entry's reply, text and citations, in a record of its own.
+        let directory = try TestEnvironment.temporaryDirectory("answer-log-shared")
+        let store = try SQLiteStore(directory: directory)
+        defer { store.close() }
+        let log = AnswerLog(store: store)
+        let citation = Citation(n: 1, documentID: "doc_1", chunkID: 7, title: "Rest", source: "rest.md", snippet: "2–3 minutes", score: 0.9)
+        let older = Date().addingTimeInterval(-100 * 86_400), newer = Date().addingTimeInterval(-95 * 86_400)
+        for (id, date) in [("ans_first", older), ("ans_hit", newer), ("ans_other", newer)] {
+            var answer = record(id, session: nil, at: date)
+            answer.answer = id == "ans_other" ? "Rest 1–2 minutes." : "Rest 2–3 minutes between heavy sets."
+            answer.citations = [citation]
+            log.submit(.answer(answer))
+        }
+        // The same text with other citations is another reply.
+        var recited = record("ans_recited", session: nil, at: newer)
+        recited.answer = "Rest 2–3 minutes between heavy sets."
+        log.submit(.answer(recited))
+        await log.settle()
+
+        let raw = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteStore.fileName).path)
+        func replies() async throws -> Int { try await raw.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM replies") ?? -1 } }
+        #expect(try await replies() == 3)
+        for id in ["ans_first", "ans_hit"] {
+            let read = try #require(try store.answer(id: id))
+            #expect(read.answer == "Rest 2–3 minutes between heavy sets." && read.citations == [citation])
+        }
+        #expect(try store.answer(id: "ans_recited")?.citations == [])
+        #expect(try store.answer(id: "ans_other")?.answer == "Rest 1–2 minutes.")
+
+        // Retention takes the older record; the reply stays for the hit that still names it.
+        #expect(try store.deleteAnswers(before: older.addingTimeInterval(1)) == 1)
+        #expect(try store.answer(id: "ans_first") == nil)
+        #expect(try store.answer(id: "ans_hit")?.answer == "Rest 2–3 minutes between heavy sets.")
+        #expect(try await replies() == 3)
+        // Then the rest: no reply is left without a record.
+        #expect(try store.deleteAnswers(before: Date()) == 3)
+        #expect(try await replies() == 0)
+    }
 }
