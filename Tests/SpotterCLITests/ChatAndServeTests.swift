@@ -92,4 +92,31 @@ struct ChatAndServeTests {
             #expect(server.stderr.contains("stopped"))
         }
     }
+
+    @Test func benchHTTPMeasuresCacheHitsBesideHealthzOnARunningServer() async throws {
+        let data = try await Self.data.get()
+        let server = try RunningProcess(TestEnvironment.spotterBinary, ["serve", "--port", "0"] + Self.common(data))
+        let line = await server.errorLine { $0.contains("serving") }
+        let port = try #require(line?.firstMatch(of: /127\.0\.0\.1:(\d+)/).map { String($0.1) }, "\(server.stderr)")
+        _ = await server.errorLine { $0.hasSuffix("[spotter] ready") }
+
+        let bench = try ProcessRunner.run(TestEnvironment.spotterBinary, [
+            "bench", "http", "--url", "http://127.0.0.1:\(port)", "--duration", "0.4", "--rounds", "1", "--connections", "2", "--json",
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any], "\(bench.stdout)")
+        let hits = try #require(result["cache_hit"] as? [String: Any])
+        let health = try #require(result["healthz"] as? [String: Any])
+        // Every cache-hit response was checked to be a hit; none failed.
+        #expect((hits["requests"] as? Int ?? 0) > 0 && hits["failures"] as? Int == 0, "\(hits)")
+        #expect((health["requests"] as? Int ?? 0) > 0 && health["failures"] as? Int == 0, "\(health)")
+        #expect((result["throughput_ratio"] as? Double ?? 0) > 0)
+        server.signal(SIGTERM)
+        #expect(await server.waitForExit(timeout: 20) == 0, "\(server.stderr)")
+
+        // Nothing listening: a clear message, not a hang.
+        let refused = try ProcessRunner.run(TestEnvironment.spotterBinary, ["bench", "http", "--url", "http://127.0.0.1:\(port)", "--duration", "0.2"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("no server answers"), "\(refused.stderr)")
+    }
 }
