@@ -158,8 +158,19 @@ struct AnswerLogTests {
         #expect(try store.answer(id: "ans_first") == nil)
         #expect(try store.answer(id: "ans_hit")?.answer == "Rest 2–3 minutes between heavy sets.")
         #expect(try await replies() == 3)
+        // A record from before the replies table keeps its text in its own columns and reads as before.
+        try await raw.write { db in
+            try db.execute(sql: """
+                INSERT INTO answers (id, kb, assistant, prompt_version, question, standalone_question, answer, citations, model,
+                                     grounded, prompt_tokens, completion_tokens, tokens_estimated, latency_ms, trace, created_at)
+                VALUES ('ans_legacy', 'default', 'spotter', 'answer@1', 'q', 'q', 'Older text.', ?, 'offline', 1, 1, 1, 0, 1, '{}', ?)
+                """, arguments: [String(decoding: try JSONEncoder().encode([citation]), as: UTF8.self), newer.timeIntervalSince1970])
+        }
+        let legacy = try #require(try store.answer(id: "ans_legacy"))
+        #expect(legacy.answer == "Older text." && legacy.citations == [citation])
+
         // Then the rest: no reply is left without a record.
-        #expect(try store.deleteAnswers(before: Date()) == 3)
+        #expect(try store.deleteAnswers(before: Date()) == 4)
         #expect(try await replies() == 0)
     }
 }
