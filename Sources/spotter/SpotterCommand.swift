@@ -17,7 +17,8 @@ struct SpotterCommand: AsyncParsableCommand {
 
     /// Logs go to standard error, so that `--json` output on standard output stays machine-readable.
     static func main() async {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // StreamLogHandler's lines, one system call each (see LineLogHandler).
+        LoggingSystem.bootstrap { LineLogHandler(label: $0) }
         await main(nil)
     }
 }
