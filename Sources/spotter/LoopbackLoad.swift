@@ -232,6 +232,8 @@ struct LoopbackClient: Sendable {
             return Response(status: status, body: body)
         }
 
+        /// Where `needle` first starts in `haystack` at or after `start`. Written out rather than the standard
+        /// library's `firstRange(of:)`, which is not specialised here: with it the bench sent a third fewer hits a second.
         static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
             guard haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
             var index = start

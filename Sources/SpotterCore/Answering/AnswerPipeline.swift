@@ -667,19 +667,13 @@ final class SessionSweep: Sendable {
 public enum Identifier {
     /// `prefix_`, 12 hexadecimal digits of milliseconds since 1970, 16 of random bits.
     public static func make(_ prefix: String, now: Date = Date()) -> String {
+        // Big-endian, so that the digits read in time order; the top two of the eight bytes are always zero.
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
-        let random = randomBits.withLock { $0.next() }
-        let digits = hexadecimalDigits
-        let suffix = [UInt8](unsafeUninitializedCapacity: 28) { buffer, count in
-            for index in 0..<12 { buffer[index] = digits[Int(truncatingIfNeeded: milliseconds >> UInt64(44 - 4 * index)) & 0xF] }
-            for index in 0..<16 { buffer[12 + index] = digits[Int(truncatingIfNeeded: random >> UInt64(60 - 4 * index)) & 0xF] }
-            count = 28
-        }
-        return prefix + "_" + String(decoding: suffix, as: UTF8.self)
+        let time = withUnsafeBytes(of: milliseconds.bigEndian) { $0.dropFirst(2).hexadecimal }
+        return prefix + "_" + time + withUnsafeBytes(of: randomBits.withLock { $0.next() }) { $0.hexadecimal }
     }
 
     private static let randomBits = Mutex(RandomPool())
-    private static let hexadecimalDigits = Array("0123456789abcdef".utf8)
 
     /// Random bits read from the kernel in blocks, each handed out once.
     struct RandomPool: ~Copyable {

@@ -15,10 +15,9 @@ extension SQLiteStore: ConversationStore {
             // in the record for older ones); replies stored before that, or whose record retention deleted, keep their own.
             try Row.fetchAll(db, sql: """
                 SELECT m.role, m.answer_id, m.created_at,
-                       CASE WHEN a.id IS NULL THEN m.content ELSE COALESCE(r.answer, a.answer) END AS content,
-                       CASE WHEN a.id IS NULL THEN m.citations ELSE COALESCE(r.citations, a.citations) END AS citations
-                FROM messages m LEFT JOIN answers a ON m.role = 'assistant' AND a.id = m.answer_id
-                                LEFT JOIN replies r ON r.hash = a.reply_hash
+                       CASE WHEN a.id IS NULL THEN m.content ELSE \(Reply.text) END AS content,
+                       CASE WHEN a.id IS NULL THEN m.citations ELSE \(Reply.citations) END AS citations
+                FROM messages m LEFT JOIN answers a ON m.role = 'assistant' AND a.id = m.answer_id \(Reply.join)
                 WHERE m.session_id = ? ORDER BY m.id
                 """, arguments: [id]).map { row in
                 StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
@@ -66,11 +65,10 @@ extension SQLiteStore: ConversationStore {
             DROP TABLE IF EXISTS temp.doomed_answers;
             CREATE TEMP TABLE doomed_answers (id TEXT PRIMARY KEY, reply_hash TEXT);
             INSERT INTO doomed_answers SELECT id, reply_hash FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?;
-            UPDATE messages SET content = (SELECT COALESCE(r.answer, a.answer) FROM answers a
-                                           LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = messages.answer_id),
-                                citations = (SELECT COALESCE(r.citations, a.citations) FROM answers a
-                                             LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = messages.answer_id)
-                WHERE role = 'assistant' AND content = '' AND answer_id IN (SELECT id FROM doomed_answers);
+            UPDATE messages SET content = kept.text, citations = kept.citations
+                FROM (SELECT a.id, \(Reply.text) AS text, \(Reply.citations) AS citations
+                      FROM answers a \(Reply.join) WHERE a.id IN (SELECT id FROM doomed_answers)) AS kept
+                WHERE messages.role = 'assistant' AND messages.content = '' AND messages.answer_id = kept.id;
             DELETE FROM answers WHERE id IN (SELECT id FROM doomed_answers);
             """, arguments: [date.timeIntervalSince1970, limit])
         let deleted = db.changesCount
@@ -93,7 +91,6 @@ extension SQLiteStore: ConversationStore {
         let insertMessage = try db.cachedStatement(sql: """
             INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        let citations = encodeJSON(answer.citations)
         for message in [question, reply] {
             // A reply that is the recorded answer is read back from the answer's record (messages(inSession:)):
             // its text and citations, most of a turn's bytes, are written once instead of twice.
@@ -103,7 +100,7 @@ extension SQLiteStore: ConversationStore {
             try insertMessage.execute(arguments: [sessionID, message.role.rawValue, inRecord ? "" : message.content,
                                                   message.answerID, cited, message.createdAt.timeIntervalSince1970])
         }
-        try insert(answer, db, citations: citations)
+        try insert(answer, db)
     }
 
     public func deleteSession(id: String) throws(StoreError) -> Bool {
@@ -115,11 +112,9 @@ extension SQLiteStore: ConversationStore {
 
     public func answer(id: String) throws(StoreError) -> AnswerRecord? {
         try read("read answer") { db in
-            // The reply's text and citations are in `replies`, or in the record's own columns for records older
-            // than that table.
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT a.*, COALESCE(r.answer, a.answer) AS reply_answer, COALESCE(r.citations, a.citations) AS reply_citations
-                FROM answers a LEFT JOIN replies r ON r.hash = a.reply_hash WHERE a.id = ?
+                SELECT a.*, \(Reply.text) AS reply_answer, \(Reply.citations) AS reply_citations
+                FROM answers a \(Reply.join) WHERE a.id = ?
                 """, arguments: [id]) else { return nil }
             return AnswerRecord(
                 id: row["id"], sessionID: row["session_id"], knowledgeBase: row["kb"], assistant: row["assistant"],
@@ -136,9 +131,9 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    private static func insert(_ answer: AnswerRecord, _ db: Database, citations: String? = nil) throws {
+    private static func insert(_ answer: AnswerRecord, _ db: Database) throws {
         // The reply goes to `replies` once (a cache hit finds it there already); the record names it by hash.
-        let citations = citations ?? encodeJSON(answer.citations)
+        let citations = encodeJSON(answer.citations)
         let hash = replyHash(answer: answer.answer, citations: citations)
         try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
             .execute(arguments: [hash, answer.answer, citations])
@@ -155,6 +150,14 @@ extension SQLiteStore: ConversationStore {
                 answer.createdAt.timeIntervalSince1970, answer.tenant, encodeJSON(answer.retrieved), answer.variant,
                 encodeJSON(answer.guards), hash,
             ])
+    }
+
+    /// How a query on `answers a` reads its reply: from `replies` (joined as `r`), or from the record's own columns
+    /// for records written before that table. Every reader of a record's text and citations goes through these.
+    enum Reply {
+        static let join = "LEFT JOIN replies r ON r.hash = a.reply_hash"
+        static let text = "COALESCE(r.answer, a.answer)"
+        static let citations = "COALESCE(r.citations, a.citations)"
     }
 
     /// The key of a reply in `replies`: SHA-256 of its text and its citations' JSON, with a separator no text holds.

@@ -39,9 +39,9 @@ extension SQLiteStore {
         try read("export feedback") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.answer_id, f.user, f.rating, f.reason, f.comment, f.correction, f.updated_at,
-                       a.question, a.standalone_question, COALESCE(r.answer, a.answer) AS answer,
-                       COALESCE(r.citations, a.citations) AS citations, a.model, a.prompt_version, a.kb, a.trace, a.created_at
-                FROM feedback f JOIN answers a ON a.id = f.answer_id LEFT JOIN replies r ON r.hash = a.reply_hash
+                       a.question, a.standalone_question, \(Reply.text) AS answer, \(Reply.citations) AS citations,
+                       a.model, a.prompt_version, a.kb, a.trace, a.created_at
+                FROM feedback f JOIN answers a ON a.id = f.answer_id \(Reply.join)
                 WHERE f.updated_at >= ? AND (? IS NULL OR f.rating = ?)
                 ORDER BY f.updated_at, f.answer_id, f.user
                 """, arguments: [date?.timeIntervalSince1970 ?? 0, rating?.rawValue, rating?.rawValue])
