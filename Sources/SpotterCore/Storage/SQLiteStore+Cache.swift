@@ -72,8 +72,30 @@ extension SQLiteStore: CacheStore {
         }
     }
 
+    /// Every cache hit asks, so the answer comes from memory while nothing can have changed it: the version read
+    /// last is reused while the cache signal (``cacheSignal``) has not moved since, and for at most
+    /// ``cacheVersionRecheck``. Every ``SQLiteStore``, in any process, moves the signal right after committing a
+    /// change to the version; the recheck bounds what the signal cannot see (a hand edit with another SQLite
+    /// client, a process killed between its commit and the signal).
     public func cacheVersion() throws(StoreError) -> Int64 {
-        // Every cache hit asks.
+        guard let cacheSignal else { return try readCacheVersion() }
+        // The signal is read before the version: a change committed in between moves it, and the next call reads again.
+        let signal = cacheSignal.value
+        let now = ContinuousClock.now
+        if let last = lastCacheVersion.withLock({ $0 }), last.signal == signal, now - last.readAt < Self.cacheVersionRecheck {
+            return last.version
+        }
+        let version = try readCacheVersion()
+        lastCacheVersion.withLock { $0 = CacheVersionReading(signal: signal, version: version, readAt: now) }
+        return version
+    }
+
+    /// How long a version read stays usable while the signal stands still.
+    public static let cacheVersionRecheck: Duration = .seconds(1)
+    /// The signal's file, beside the database (`spotter.sqlite-cachesignal`).
+    static let cacheSignalSuffix = "-cachesignal"
+
+    func readCacheVersion() throws(StoreError) -> Int64 {
         try readStatement("read the cache version") { db in
             try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM cache_version WHERE id = 1")) ?? 0
         }
@@ -177,4 +199,34 @@ extension SQLiteStore: CacheStore {
     static func sha256(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
+}
+
+struct CacheVersionReading: Sendable {
+    var signal: UInt64
+    var version: Int64
+    var readAt: ContinuousClock.Instant
+}
+
+/// Watches the writer connection for changes to `cache_version` (its triggers fire on entry deletions and chunk
+/// changes) and moves the cross-process signal once each such transaction has committed.
+final class CacheVersionObserver: TransactionObserver {
+    private let signal: CrossProcessCounter
+    /// Touched only on the writer connection's queue, as GRDB calls observers there.
+    private var changed = false
+
+    init(signal: CrossProcessCounter) { self.signal = signal }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {
+        eventKind.tableName == "cache_version"
+    }
+
+    func databaseDidChange(with event: DatabaseEvent) { changed = true }
+
+    func databaseDidCommit(_ db: Database) {
+        guard changed else { return }
+        changed = false
+        signal.increment()
+    }
+
+    func databaseDidRollback(_ db: Database) { changed = false }
 }

@@ -15,6 +15,11 @@ public final class SQLiteStore: Store {
     /// Knowledge bases found by name. A knowledge base is never renamed or deleted, so a name found once keeps its
     /// id; every answer resolves one, and this spares it a read.
     private let knownKnowledgeBases = Mutex<[String: KnowledgeBase]>([:])
+    /// Moved by every process that commits a change to the cache version (see ``cacheVersion()``); nil when the
+    /// file beside the database cannot be mapped, and every hit then reads the version.
+    let cacheSignal: CrossProcessCounter?
+    /// The cache version last read, with the signal's count before that read and when it was made.
+    let lastCacheVersion = Mutex<CacheVersionReading?>(nil)
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
     public init(directory: URL) throws(StoreError) {
@@ -41,6 +46,13 @@ public final class SQLiteStore: Store {
             try Schema.migrator.migrate(pool)
         } catch {
             throw .migrationFailed(reason: String(describing: error))
+        }
+        // Created with the database's permissions, as SQLite creates its -wal and -shm files: whoever may write the
+        // database may move the signal.
+        let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { mode_t($0) }
+        cacheSignal = CrossProcessCounter(path: path + Self.cacheSignalSuffix, permissions: permissions ?? 0o644)
+        if let cacheSignal {
+            pool.add(transactionObserver: CacheVersionObserver(signal: cacheSignal), extent: .databaseLifetime)
         }
     }
 

@@ -163,8 +163,33 @@ struct SemanticCacheTests {
         #expect(try await !ask("How do I improve ankle mobility for squats?", tenant: tenant, kb: "invalidation").cached)
     }
 
-    /// A hit on an entry verified earlier reads no chunk text, only the store's cache version; a chunk changed by
-    /// another connection (another process, a hand edit) moves that version, so the entry is checked again.
+    /// A hit on an entry verified earlier reads no chunk text, only the store's cache version; a document deleted by
+    /// another store on the same file (another `spotter` process) moves that version at once.
+    @Test func aDocumentDeletedByAnotherProcessIsCaughtAtOnceAfterTheEntryWasVerified() async throws {
+        let spotter = try await Self.shared.get()
+        let folder = try TestEnvironment.temporaryDirectory("cache-other-process")
+        try TestEnvironment.write([
+            "swimming.md": "# Swimming breathing\n\nIn front crawl breathe out steadily under water and turn the head to breathe in every third stroke.\n",
+        ], under: folder)
+        _ = try await spotter.ingest.ingest(paths: [folder.path, TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "other-process"))
+        let tenant = "other-process"
+        let question = "How should I breathe when swimming front crawl?"
+        let first = try await ask(question, tenant: tenant, kb: "other-process")
+        let cited = try #require(first.citations.first { $0.title == "Swimming breathing" })
+        #expect(try await ask(question, tenant: tenant, kb: "other-process").cached)
+        #expect(try await ask(question, tenant: tenant, kb: "other-process").cached)
+
+        let other = try SQLiteStore(directory: spotter.configuration.dataDirectory)
+        #expect(try other.deleteDocument(id: cited.documentID))
+        other.close()
+        // No wait: the other store moved the shared cache signal when it committed.
+        let after = try await ask(question, tenant: tenant, kb: "other-process")
+        #expect(!after.cached)
+    }
+
+    /// A chunk changed by a connection that is not a ``SQLiteStore`` (a hand edit with another SQLite client) moves
+    /// the cache version without the signal; the store reads the version again within its recheck interval, and the
+    /// entry is checked again.
     @Test func aChunkChangedBehindTheCachesBackIsCaughtAfterTheEntryWasVerified() async throws {
         let spotter = try await Self.shared.get()
         let folder = try TestEnvironment.temporaryDirectory("cache-behind")
@@ -187,6 +212,7 @@ struct SemanticCacheTests {
             try db.execute(sql: "UPDATE chunks SET text = text || ' Keep the back straight.' WHERE id = ?", arguments: [cited.chunkID])
         }
         try other.close()
+        try await Task.sleep(for: SQLiteStore.cacheVersionRecheck + .milliseconds(100))
         let after = try await ask(question, tenant: tenant, kb: "behind")
         #expect(!after.cached)
         #expect(try await cacheOutcome(after).contains("citations changed"))
