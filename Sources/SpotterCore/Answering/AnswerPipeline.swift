@@ -211,6 +211,7 @@ public struct AnswerPipeline: Sendable {
         var answer = Answer(answerID: answerID, sessionID: conversation.sessionID, answer: produced.text,
                             citations: produced.citations, usage: produced.usage, costUSD: produced.costUSD,
                             model: produced.model, cached: cached.hit != nil, grounded: produced.grounded, trace: trace)
+        answer.replyEncoding = produced.replyEncoding
         let latency = (ContinuousClock.now - started).inSeconds * 1000
         let traceSoFar = trace
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
@@ -391,12 +392,13 @@ public struct AnswerPipeline: Sendable {
 
     func record(_ answer: Answer, valid: ValidRequest, standalone: String, tenant: String, retrieved: [RetrievedChunk],
                 guards: [GuardDecision], latency: Double, trace: AnswerTrace, now: Date) {
-        let record = AnswerRecord(
+        var record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
             trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
+        record.replyEncoding = answer.replyEncoding
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
         if sessionSweep.isDue(now) {
@@ -465,6 +467,8 @@ public struct AnswerPipeline: Sendable {
         var topScore: Double?
         /// What retrieval returned, for the answer's record.
         var retrieved: [RetrievedChunk] = []
+        /// A cached reply's encodings.
+        var replyEncoding: ReplyEncoding?
     }
 
     func lookUpCache(_ request: AnswerRequest, valid: ValidRequest, standalone: QuestionCondenser.Result) async -> CacheDecision {
@@ -511,7 +515,7 @@ public struct AnswerPipeline: Sendable {
         if streaming { Self.replayTokens(entry.answer, emit: emit) }
         return Produced(text: entry.answer, citations: entry.citations, model: entry.model,
                         usage: TokenUsage(promptTokens: 0, completionTokens: 0), costUSD: entry.costUSD.map { _ in 0 },
-                        grounded: entry.grounded)
+                        grounded: entry.grounded, replyEncoding: entry.replyEncoding)
     }
 
     static func replayTokens(_ answer: String, emit: @Sendable (AnswerEvent) -> Void) {

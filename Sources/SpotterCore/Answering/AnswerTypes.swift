@@ -101,6 +101,8 @@ public struct Answer: Sendable, Equatable, Codable {
     public var cache: CacheMatch?
     /// The stages and their timings; left out of the chat response, kept in the answer record.
     public var trace: AnswerTrace
+    /// The reply's encodings when it came from the cache: the response writes its citations from them.
+    package var replyEncoding: ReplyEncoding?
 
     enum CodingKeys: String, CodingKey {
         case answer, citations, usage, model, cached, grounded, cache
@@ -234,7 +236,12 @@ extension Answer: JSONWritable {
             json.member("answer_id", answerID)
             json.member("cache", cache)
             json.member("cached", cached)
-            json.member("citations", citations)
+            if let replyEncoding, replyEncoding.encodes(answer: answer, citations: citations) {
+                json.key("citations")
+                json.fragment(replyEncoding.citationsJSON)
+            } else {
+                json.member("citations", citations)
+            }
             json.member("cost_usd", costUSD)
             json.member("grounded", grounded)
             json.member("model", model)

@@ -67,6 +67,8 @@ public struct CacheEntry: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var lastHitAt: Date?
     public var hitCount: Int
+    /// Made once the entry is verified, for every hit on it (see ``ReplyEncoding``).
+    package var replyEncoding: ReplyEncoding?
 
     public init(id: String, scope: CacheScope, question: String, answer: String, citations: [Citation],
                 citedChunkHashes: [Int64: String], model: String, grounded: Bool, usage: TokenUsage, costUSD: Double?,

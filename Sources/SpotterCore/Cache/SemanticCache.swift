@@ -66,7 +66,8 @@ public final class SemanticCache: Sendable {
     let metrics: any MetricsFactory
     private let counters: LookupCounters
 
-    private let scopes = Mutex<[String: ScopeIndex]>([:])
+    /// By scope, not by its key: the key is a hash, and every lookup would make it again.
+    private let scopes = Mutex<[CacheScope: ScopeIndex]>([:])
     private let wordVectors = Mutex<[String: [Float]]>([:])
     /// Embeddings of recently asked questions by their normalised text: popular questions repeat word for word,
     /// and the embedding is most of a hit's cost (about 8 ms of the 9 on a 2-core machine).
@@ -115,7 +116,7 @@ public final class SemanticCache: Sendable {
         var verified = 0
         for candidate in neighbours where candidate.similarity >= settings.similarityThreshold && verified < settings.candidates {
             let known = version.flatMap { version in verifiedEntries.withLock { $0.version == version ? $0.entries[candidate.id] : nil } }
-            guard let entry = known ?? (try? store.cacheEntry(id: candidate.id)) else {
+            guard var entry = known ?? (try? store.cacheEntry(id: candidate.id)) else {
                 // Deleted in the store (invalidated, purged, evicted by another process): forget it here too.
                 forget([candidate.id])
                 continue
@@ -145,6 +146,7 @@ public final class SemanticCache: Sendable {
                     rejections.append("citations changed")
                     continue
                 }
+                entry.replyEncoding = ReplyEncoding(answer: entry.answer, citations: entry.citations)
                 if let version { remember(entry, version: version) }
             }
             if settings.judgeWithModel, let judge, await !Self.judgeSameAnswer(question, entry.question, model: judge, logger: logger) {
@@ -171,19 +173,18 @@ public final class SemanticCache: Sendable {
 
     /// Cosine similarity of the nearest cached questions in the scope, best first.
     func nearest(_ vector: [Float], scope: CacheScope, k: Int) throws(StoreError) -> [(id: String, similarity: Double)] {
-        let key = scope.key
-        let loaded = scopes.withLock { $0[key] }
+        let loaded = scopes.withLock { $0[scope] }
         let index: ScopeIndex
         if let loaded {
             index = loaded
         } else {
-            let rows = try store.cacheVectors(scopeKey: key)
+            let rows = try store.cacheVectors(scopeKey: scope.key)
             var built = ScopeIndex(dimension: vector.count)
             for row in rows { built.append(id: row.id, vector: row.vector) }
             index = scopes.withLock { scopes in
                 // Another lookup may have loaded (and since extended) the scope meanwhile; keep that one.
-                if let existing = scopes[key] { return existing }
-                scopes[key] = built
+                if let existing = scopes[scope] { return existing }
+                scopes[scope] = built
                 return built
             }
         }
@@ -287,8 +288,7 @@ public final class SemanticCache: Sendable {
         try store.insertCacheEntry(entry, vector: vector)
         // Eviction goes by last use: the counts in memory first.
         writeHitCounts()
-        let key = entry.scope.key
-        scopes.withLock { scopes in scopes[key]?.append(id: entry.id, vector: vector) }
+        scopes.withLock { scopes in scopes[entry.scope]?.append(id: entry.id, vector: vector) }
         let expiredIDs = try store.expireCache(createdBefore: now.addingTimeInterval(-settings.timeToLive))
         let evictedIDs = try store.evictCache(keeping: settings.maximumEntries)
         forget(expiredIDs + evictedIDs)

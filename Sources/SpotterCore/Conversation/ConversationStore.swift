@@ -89,6 +89,8 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var variant: String
     /// What the input and output checks decided, in the order they ran.
     public var guards: [GuardDecision]
+    /// The reply's encodings when it came from the cache, so that the record need not make them again.
+    package var replyEncoding: ReplyEncoding?
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,

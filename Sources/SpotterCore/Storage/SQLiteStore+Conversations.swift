@@ -132,11 +132,22 @@ extension SQLiteStore: ConversationStore {
     }
 
     private static func insert(_ answer: AnswerRecord, _ db: Database) throws {
-        // The reply goes to `replies` once (a cache hit finds it there already); the record names it by hash.
-        let citations = encodeJSON(answer.citations)
-        let hash = replyHash(answer: answer.answer, citations: citations)
-        try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
-            .execute(arguments: [hash, answer.answer, citations])
+        // The reply goes to `replies` once; the record names it by hash. A cache hit brings its reply's hash along
+        // (ReplyEncoding), and its reply is nearly always stored already: then the 4 KB of text is not bound at all.
+        let hash: String
+        if let encoding = answer.replyEncoding, encoding.encodes(answer: answer.answer, citations: answer.citations) {
+            hash = encoding.hash
+            let stored = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM replies WHERE hash = ?"), arguments: [hash]) ?? false
+            if !stored {
+                try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?)")
+                    .execute(arguments: [hash, answer.answer, String(decoding: encoding.citationsJSON, as: UTF8.self)])
+            }
+        } else {
+            let citations = encodeJSON(answer.citations)
+            hash = ReplyEncoding.hash(answer: answer.answer, citationsJSON: Array(citations.utf8))
+            try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
+                .execute(arguments: [hash, answer.answer, citations])
+        }
         try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
@@ -159,16 +170,6 @@ extension SQLiteStore: ConversationStore {
         static let text = "COALESCE(r.answer, a.answer)"
         static let citations = "COALESCE(r.citations, a.citations)"
     }
-
-    /// The key of a reply in `replies`: SHA-256 of its text and its citations' JSON, with a separator no text holds.
-    static func replyHash(answer: String, citations: String) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data(answer.utf8))
-        hasher.update(data: Data([0]))
-        hasher.update(data: Data(citations.utf8))
-        return hasher.finalize().hexadecimal
-    }
-
 
     private static func sessionRecord(_ row: Row) -> SessionRecord {
         SessionRecord(id: row["id"], knowledgeBase: row["kb"], assistant: row["assistant"],

@@ -119,6 +119,12 @@ public struct JSONWriter {
         writable.write(to: &self)
     }
 
+    /// Appends JSON written earlier by a ``JSONWriter`` (a value, whole), as it is.
+    package mutating func fragment(_ json: [UInt8]) {
+        bytes.append(contentsOf: json)
+        first = false
+    }
+
     public mutating func null() {
         bytes.append(contentsOf: "null".utf8)
         first = false

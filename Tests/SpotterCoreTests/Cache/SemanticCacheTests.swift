@@ -218,6 +218,32 @@ struct SemanticCacheTests {
         #expect(try await cacheOutcome(after).contains("citations changed"))
     }
 
+    /// Hits bring their entry's reply encoding to the record: every record of the same reply names its one stored
+    /// copy, the one the first, fresh answer wrote, and reads back whole.
+    @Test func hitsRecordTheSameStoredReplyAsTheAnswerTheyRepeat() async throws {
+        let spotter = try await Self.shared.get()
+        let tenant = "shared-reply"
+        let question = "What should I eat after a workout?"
+        var answers: [Answer] = []
+        for _ in 0..<3 { answers.append(try await ask(question, tenant: tenant)) }
+        #expect(answers.map(\.cached) == [false, true, true])
+        for answer in answers {
+            let record = try #require(try await spotter.answers.recordedAnswer(id: answer.answerID))
+            #expect(record.answer == answers[0].answer)
+            #expect(record.citations == answers[0].citations)
+            #expect(answer.citations == answers[0].citations)
+        }
+        let raw = try DatabaseQueue(path: spotter.configuration.dataDirectory.appendingPathComponent(SQLiteStore.fileName).path)
+        let ids = answers.map(\.answerID)
+        let hashes = try await raw.read { db in
+            try String?.fetchAll(db, sql: "SELECT reply_hash FROM answers WHERE id IN (?, ?, ?)", arguments: StatementArguments(ids))
+        }
+        try raw.close()
+        #expect(hashes.count == 3)
+        #expect(Set(hashes).count == 1)
+        #expect(hashes.allSatisfy { $0 != nil })
+    }
+
     @Test func entriesExpireAfterTheirTimeToLive() async throws {
         let spotter = try await Self.shared.get()
         var settings = SemanticCache.Settings()

@@ -45,6 +45,33 @@ struct FastJSONTests {
         #expect(try Self.written(AnswerTrace(id: "trc_empty")) == Self.reference(AnswerTrace(id: "trc_empty")))
     }
 
+    /// A cached reply's encoding stands in for the answer's citations only while the answer carries exactly the
+    /// reply it was made for.
+    @Test func aCachedReplysEncodingIsWrittenOnlyForTheReplyItWasMadeFor() throws {
+        let citation = Citation(n: 1, documentID: "doc_1", chunkID: 7, title: Self.awkward, source: "/guides/1.md",
+                                snippet: "… \(Self.awkward) …", score: 0.5561712980270386)
+        var answer = Answer(answerID: "ans_1", sessionID: "ses_1", answer: Self.awkward, citations: [citation, citation],
+                            usage: TokenUsage(promptTokens: 0, completionTokens: 0), costUSD: nil, model: "offline",
+                            cached: true, grounded: true, trace: AnswerTrace(id: "trc_1"))
+        let encoding = try #require(ReplyEncoding(answer: answer.answer, citations: answer.citations))
+        #expect(String(decoding: encoding.citationsJSON, as: UTF8.self) == (try Self.reference(answer.citations)))
+        answer.replyEncoding = encoding
+        #expect(try Self.written(answer) == Self.reference(answer))
+        // Changed on the way (a check that rewrites a snippet, say): the answer's own citations are written.
+        answer.citations[1].snippet = "rewritten"
+        #expect(try Self.written(answer) == Self.reference(answer))
+        answer.citations = []
+        #expect(try Self.written(answer) == Self.reference(answer))
+        // The encoding is of the whole reply: another text with the same citations is another reply.
+        let other = try #require(ReplyEncoding(answer: "Another answer.", citations: [citation, citation]))
+        #expect(other.hash != encoding.hash)
+        #expect(other.citationsJSON == encoding.citationsJSON)
+        // No encoding for citations JSON cannot hold; the usual path then reports it.
+        var bad = citation
+        bad.score = .nan
+        #expect(ReplyEncoding(answer: "a", citations: [bad]) == nil)
+    }
+
     @Test func recordColumnsWriteTheBytesJSONEncoderWrites() throws {
         let guards = [GuardDecision(.input, .passed), GuardDecision(.grounding, .refused, detail: Self.awkward),
                       GuardDecision(.cacheVerification, .passed, detail: "similarity 0.912")]
