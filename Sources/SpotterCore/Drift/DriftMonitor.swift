@@ -76,6 +76,9 @@ public final class DriftMonitor: Sendable {
         var currentSorted: [Double] = []
         var signals: [DriftSignal: SignalState]
         var centroids: [Int64: [[Float]]] = [:]
+        /// Each recent question's similarity to its knowledge base's nearest centroid, by knowledge base and text:
+        /// popular questions repeat word for word, and the centroids stand still until the next baseline.
+        var similarities: [Int64: [String: Double]] = [:]
     }
 
     public init(settings: DriftSettings, store: any Store, embedder: any Embedder, logger: Logger = Logger(label: "spotter.drift"),
@@ -143,6 +146,7 @@ public final class DriftMonitor: Sendable {
             state.current = RollingWindow(capacity: max(1, settings.window))
             state.currentSorted = []
             state.centroids = [:]
+            state.similarities = [:]
             let previous = state.signals[.queryShift]!
             let now = Date()
             state.signals[.queryShift] = SignalState(state: .ok, since: now, value: nil)
@@ -224,11 +228,21 @@ public final class DriftMonitor: Sendable {
     /// The question's cosine to its knowledge base's nearest centroid; nil when it cannot be had (no chunks yet, a
     /// failed embedding: the question then simply does not count).
     private func centroidSimilarity(_ question: QuestionObservation) async -> Double? {
+        let knowledgeBase = question.knowledgeBase.id
+        if let known = state.withLock({ $0.similarities[knowledgeBase]?[question.question] }) { return known }
         guard let centroids = centroids(for: question.knowledgeBase), !centroids.isEmpty else { return nil }
         var vector = question.vector
         if vector == nil { vector = try? await embedder.embed([question.question]).first }
         guard let vector else { return nil }
-        return SphericalKMeans.nearest(SphericalKMeans.normalised(vector), among: centroids).similarity
+        let similarity = SphericalKMeans.nearest(SphericalKMeans.normalised(vector), among: centroids).similarity
+        state.withLock { state in
+            // Only while the centroids it was measured against are still the current ones (no baseline meanwhile).
+            guard state.centroids[knowledgeBase] == centroids else { return }
+            // Bounded; cleared wholesale when full, which is rare and cheap.
+            if state.similarities[knowledgeBase, default: [:]].count >= 20_000 { state.similarities[knowledgeBase] = [:] }
+            state.similarities[knowledgeBase, default: [:]][question.question] = similarity
+        }
+        return similarity
     }
 
     private func centroids(for knowledgeBase: KnowledgeBase) -> [[Float]]? {

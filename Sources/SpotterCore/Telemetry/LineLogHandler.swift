@@ -40,7 +40,10 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var pretty = prettyMetadata
         let provided = metadataProvider?.get() ?? [:]
-        if !provided.isEmpty || !(event.metadata ?? [:]).isEmpty || event.error != nil {
+        if metadata.isEmpty, provided.isEmpty, event.error == nil, let explicit = event.metadata, !explicit.isEmpty {
+            // The usual line (an answer's): only the event's own metadata, nothing to merge it with.
+            pretty = Self.prettify(explicit)
+        } else if !provided.isEmpty || !(event.metadata ?? [:]).isEmpty || event.error != nil {
             var merged = metadata
             merged.merge(provided) { _, provided in provided }
             if let explicit = event.metadata { merged.merge(explicit) { _, explicit in explicit } }
@@ -53,8 +56,18 @@ public struct LineLogHandler: LogHandler {
         output("\(Self.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n")
     }
 
+    /// `key=value` pairs by key, as `StreamLogHandler` writes them, into one string.
     private static func prettify(_ metadata: Logger.Metadata) -> String? {
-        metadata.isEmpty ? nil : metadata.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        guard !metadata.isEmpty else { return nil }
+        var text = ""
+        text.reserveCapacity(metadata.count * 24)
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            if !text.isEmpty { text.append(" ") }
+            text.append(key)
+            text.append("=")
+            if case .string(let string) = value { text.append(string) } else { text.append(value.description) }
+        }
+        return text
     }
 
     /// The second the last timestamp was made for, and its text.

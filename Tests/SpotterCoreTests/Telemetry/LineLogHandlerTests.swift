@@ -38,10 +38,16 @@ struct LineLogHandlerTests {
         bareStream.logLevel = .debug
         bare.debug("no label, no metadata")
         bareStream.debug("no label, no metadata")
+        // Only the event's metadata (the answer line's usual case), values of every kind.
+        for logger in [bare, bareStream] {
+            logger.info("answered", metadata: ["tokens_in": "0", "citations": .stringConvertible(6), "list": ["x", "y"],
+                                               "nested": ["k": "v"], "answer_id": "ans_2"])
+        }
 
-        #expect(ours.all.count == 4 && theirs.all.count == 4)
+        #expect(ours.all.count == 5 && theirs.all.count == 5)
         #expect(ours.all.map(body) == theirs.all.map(body))
         #expect(ours.all[0].hasSuffix(" info spotter: answer_id=ans_1 kb=other provided=yes stages=validate=0.1 cache=0.3 [SpotterCoreTests] answered\n"))
+        #expect(ours.all[4].hasSuffix(" info: answer_id=ans_2 citations=6 list=[\"x\", \"y\"] nested=[\"k\": \"v\"] tokens_in=0 [SpotterCoreTests] answered\n"))
         for line in ours.all {
             #expect(line.firstMatch(of: #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} /#) != nil, "\(line)")
         }
