@@ -16,13 +16,12 @@ import Synchronization
 public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    public var metadata = Logger.Metadata() {
-        didSet { prettyMetadata = Self.prettify(metadata) }
-    }
+    /// Written out when a line is (not when set, as `StreamLogHandler` does): Hummingbird sets a request id on every
+    /// request's logger, and most requests log nothing.
+    public var metadata = Logger.Metadata()
 
     private let label: String
     private let output: @Sendable (String) -> Void
-    private var prettyMetadata: String?
 
     /// Lines go to `output` (standard error by default).
     public init(label: String, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider,
@@ -38,7 +37,7 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var pretty = prettyMetadata
+        var pretty: String?
         let provided = metadataProvider?.get() ?? [:]
         if metadata.isEmpty, provided.isEmpty, event.error == nil, let explicit = event.metadata, !explicit.isEmpty {
             // The usual line (an answer's): only the event's own metadata, nothing to merge it with.
@@ -52,6 +51,8 @@ public struct LineLogHandler: LogHandler {
                 merged["error.type"] = "\(String(reflecting: type(of: error)))"
             }
             pretty = Self.prettify(merged)
+        } else {
+            pretty = Self.prettify(metadata)
         }
         output("\(Self.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n")
     }

@@ -44,10 +44,21 @@ struct LineLogHandlerTests {
                                                "nested": ["k": "v"], "answer_id": "ans_2"])
         }
 
-        #expect(ours.all.count == 5 && theirs.all.count == 5)
+        // Only the handler's metadata (a request id set on a request's logger), written when a line is.
+        var tagged = Logger(label: "t") { LineLogHandler(label: $0, metadataProvider: nil, output: { ours.write($0) }) }
+        var taggedStream = Logger(label: "t") { StreamLogHandler(label: $0, stream: theirs, metadataProvider: nil) }
+        tagged[metadataKey: "request"] = "7"
+        taggedStream[metadataKey: "request"] = "7"
+        tagged[metadataKey: "request"] = "8"
+        taggedStream[metadataKey: "request"] = "8"
+        tagged.info("handler metadata only")
+        taggedStream.info("handler metadata only")
+
+        #expect(ours.all.count == 6 && theirs.all.count == 6)
         #expect(ours.all.map(body) == theirs.all.map(body))
         #expect(ours.all[0].hasSuffix(" info spotter: answer_id=ans_1 kb=other provided=yes stages=validate=0.1 cache=0.3 [SpotterCoreTests] answered\n"))
         #expect(ours.all[4].hasSuffix(" info: answer_id=ans_2 citations=6 list=[\"x\", \"y\"] nested=[\"k\": \"v\"] tokens_in=0 [SpotterCoreTests] answered\n"))
+        #expect(ours.all[5].hasSuffix(" info t: request=8 [SpotterCoreTests] handler metadata only\n"))
         for line in ours.all {
             #expect(line.firstMatch(of: #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} /#) != nil, "\(line)")
         }
