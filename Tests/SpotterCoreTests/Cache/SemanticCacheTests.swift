@@ -167,23 +167,15 @@ struct SemanticCacheTests {
     /// another store on the same file (another `spotter` process) moves that version at once.
     @Test func aDocumentDeletedByAnotherProcessIsCaughtAtOnceAfterTheEntryWasVerified() async throws {
         let spotter = try await Self.shared.get()
-        let folder = try TestEnvironment.temporaryDirectory("cache-other-process")
-        try TestEnvironment.write([
-            "swimming.md": "# Swimming breathing\n\nIn front crawl breathe out steadily under water and turn the head to breathe in every third stroke.\n",
-        ], under: folder)
-        _ = try await spotter.ingest.ingest(paths: [folder.path, TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "other-process"))
-        let tenant = "other-process"
         let question = "How should I breathe when swimming front crawl?"
-        let first = try await ask(question, tenant: tenant, kb: "other-process")
-        let cited = try #require(first.citations.first { $0.title == "Swimming breathing" })
-        #expect(try await ask(question, tenant: tenant, kb: "other-process").cached)
-        #expect(try await ask(question, tenant: tenant, kb: "other-process").cached)
+        let cited = try await verifiedHits(on: question, in: "other-process", title: "Swimming breathing",
+                                           text: "In front crawl breathe out steadily under water and turn the head to breathe in every third stroke.")
 
         let other = try SQLiteStore(directory: spotter.configuration.dataDirectory)
         #expect(try other.deleteDocument(id: cited.documentID))
         other.close()
         // No wait: the other store moved the shared cache signal when it committed.
-        let after = try await ask(question, tenant: tenant, kb: "other-process")
+        let after = try await ask(question, tenant: "other-process", kb: "other-process")
         #expect(!after.cached)
     }
 
@@ -192,17 +184,9 @@ struct SemanticCacheTests {
     /// entry is checked again.
     @Test func aChunkChangedBehindTheCachesBackIsCaughtAfterTheEntryWasVerified() async throws {
         let spotter = try await Self.shared.get()
-        let folder = try TestEnvironment.temporaryDirectory("cache-behind")
-        try TestEnvironment.write([
-            "rowing.md": "# Rowing technique\n\nOn a rowing machine drive with the legs first, then swing the body back, then pull with the arms.\n",
-        ], under: folder)
-        _ = try await spotter.ingest.ingest(paths: [folder.path, TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "behind"))
-        let tenant = "behind"
         let question = "What is the right order of movements on a rowing machine?"
-        let first = try await ask(question, tenant: tenant, kb: "behind")
-        let cited = try #require(first.citations.first { $0.title == "Rowing technique" })
-        #expect(try await ask(question, tenant: tenant, kb: "behind").cached)
-        #expect(try await ask(question, tenant: tenant, kb: "behind").cached)
+        let cited = try await verifiedHits(on: question, in: "behind", title: "Rowing technique",
+                                           text: "On a rowing machine drive with the legs first, then swing the body back, then pull with the arms.")
 
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -213,7 +197,7 @@ struct SemanticCacheTests {
         }
         try other.close()
         try await Task.sleep(for: SQLiteStore.cacheVersionRecheck + .milliseconds(100))
-        let after = try await ask(question, tenant: tenant, kb: "behind")
+        let after = try await ask(question, tenant: "behind", kb: "behind")
         #expect(!after.cached)
         #expect(try await cacheOutcome(after).contains("citations changed"))
     }
@@ -347,6 +331,21 @@ struct SemanticCacheTests {
     }
 
     // MARK: Helpers
+
+    /// Ingests a one-passage document (`title`, `text`) beside the demo guides into knowledge base `name`, asks
+    /// `question` there (tenant `name`) three times, expects the second and third to be hits on an entry verified
+    /// by then, and returns the first answer's citation of that document.
+    func verifiedHits(on question: String, in name: String, title: String, text: String) async throws -> Citation {
+        let spotter = try await Self.shared.get()
+        let folder = try TestEnvironment.temporaryDirectory("cache-\(name)")
+        try TestEnvironment.write(["passage.md": "# \(title)\n\n\(text)\n"], under: folder)
+        _ = try await spotter.ingest.ingest(paths: [folder.path, TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: name))
+        let first = try await ask(question, tenant: name, kb: name)
+        let cited = try #require(first.citations.first { $0.title == title })
+        #expect(try await ask(question, tenant: name, kb: name).cached)
+        #expect(try await ask(question, tenant: name, kb: name).cached)
+        return cited
+    }
 
     func scope(_ tenant: String) -> CacheScope {
         CacheScope(tenant: tenant, knowledgeBase: "default", assistant: "spotter", promptVersion: "coach@1",
