@@ -12,7 +12,6 @@ import Darwin
 ///
 /// The counter is a hint, never the truth: it only tells a reader when to read the truth again.
 final class CrossProcessCounter: Sendable {
-    let path: String
     /// The mapped page; only its first eight bytes are used. Written only through the atomic C helpers.
     private nonisolated(unsafe) let counter: UnsafeMutablePointer<UInt64>
     private static let mappedBytes = 8
@@ -29,7 +28,6 @@ final class CrossProcessCounter: Sendable {
         if status.st_size < Self.mappedBytes, ftruncate(descriptor, off_t(Self.mappedBytes)) != 0 { return nil }
         let mapped = mmap(nil, Self.mappedBytes, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
         guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }  // MAP_FAILED
-        self.path = path
         counter = mapped.bindMemory(to: UInt64.self, capacity: 1)
     }
 
