@@ -29,6 +29,8 @@ let package = Package(
             dependencies: [
                 "CSpotterSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's own API, for binding the answer writer's values directly (Storage/DirectBinding.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -30,16 +30,19 @@ extension SQLiteStore: ConversationStore {
     public func apply(_ writes: [ConversationWrite]) throws(StoreError) {
         guard !writes.isEmpty else { return }
         try write("record answers") { db in
+            // The replies this transaction has seen stored: a popular cached answer is repeated many times a batch.
+            var storedReplies = Set<String>()
             for write in writes {
                 switch write {
                 case .answer(let answer):
-                    try Self.insert(answer, db)
+                    try Self.insert(answer, storedReplies: &storedReplies, db)
                 case .turn(let answer, let question, let reply):
-                    try Self.recordTurn(answer, question: question, reply: reply, db)
+                    try Self.recordTurn(answer, question: question, reply: reply, storedReplies: &storedReplies, db)
                 case .deleteIdleSessions(let date):
                     try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
                 case .deleteAnswers(let date, let limit):
                     try Self.deleteAnswers(before: date, limit: limit, db)
+                    storedReplies.removeAll()  // it may have taken a reply with its last record
                 }
             }
         }
@@ -79,27 +82,39 @@ extension SQLiteStore: ConversationStore {
         return deleted
     }
 
-    private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage, _ db: Database) throws {
+    private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage,
+                                   storedReplies: inout Set<String>, _ db: Database) throws {
         guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
         // The first turn opens the session; every turn moves its last use to the reply.
-        try db.cachedStatement(sql: """
+        var session = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at
-            """).execute(arguments: [sessionID, answer.knowledgeBase, answer.assistant, question.createdAt.timeIntervalSince1970,
-                                     reply.createdAt.timeIntervalSince1970])
-        let insertMessage = try db.cachedStatement(sql: """
-            INSERT INTO messages (session_id, role, content, answer_id, citations, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+            """))
+        try session.bind(sessionID)
+        try session.bind(answer.knowledgeBase)
+        try session.bind(answer.assistant)
+        try session.bind(question.createdAt.timeIntervalSince1970)
+        try session.bind(reply.createdAt.timeIntervalSince1970)
+        try session.execute()
+        // Both messages in one statement, the question first (history is read in id order).
+        var values = DirectBinding(try db.cachedStatement(sql: """
+            INSERT INTO messages (session_id, role, content, answer_id, citations, created_at)
+            VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)
+            """))
         for message in [question, reply] {
             // A reply that is the recorded answer is read back from the answer's record (messages(inSession:)):
             // its text and citations, most of a turn's bytes, are written once instead of twice.
             let inRecord = message.role == .assistant && message.answerID == answer.id
                 && message.content == answer.answer && message.citations == answer.citations
-            let cited = inRecord || message.citations.isEmpty ? "[]" : encodeJSON(message.citations)
-            try insertMessage.execute(arguments: [sessionID, message.role.rawValue, inRecord ? "" : message.content,
-                                                  message.answerID, cited, message.createdAt.timeIntervalSince1970])
+            try values.bind(sessionID)
+            try values.bind(message.role.rawValue)
+            try values.bind(inRecord ? "" : message.content)
+            try values.bind(message.answerID)
+            if inRecord || message.citations.isEmpty { try values.bind("[]") } else { try values.bindJSON(message.citations) }
+            try values.bind(message.createdAt.timeIntervalSince1970)
         }
-        try insert(answer, db)
+        try values.execute()
+        try insert(answer, storedReplies: &storedReplies, db)
     }
 
     public func deleteSession(id: String) throws(StoreError) -> Bool {
@@ -130,36 +145,55 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    private static func insert(_ answer: AnswerRecord, _ db: Database) throws {
+    private static func insert(_ answer: AnswerRecord, storedReplies: inout Set<String>, _ db: Database) throws {
         // The reply goes to `replies` once; the record names it by hash. A cache hit brings its reply's hash along
         // (ReplyEncoding), and its reply is nearly always stored already: then the 4 KB of text is not bound at all.
         let hash: String
         if let encoding = answer.replyEncoding, encoding.encodes(answer: answer.answer, citations: answer.citations) {
             hash = encoding.hash
-            let stored = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM replies WHERE hash = ?"), arguments: [hash]) ?? false
-            if !stored {
-                try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?)")
-                    .execute(arguments: [hash, answer.answer, String(decoding: encoding.citationsJSON, as: UTF8.self)])
+            if !storedReplies.contains(hash) {
+                let stored = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM replies WHERE hash = ?"), arguments: [hash]) ?? false
+                if !stored {
+                    try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?)")
+                        .execute(arguments: [hash, answer.answer, String(decoding: encoding.citationsJSON, as: UTF8.self)])
+                }
+                storedReplies.insert(hash)
             }
         } else {
             let citations = encodeJSON(answer.citations)
             hash = ReplyEncoding.hash(answer: answer.answer, citationsJSON: Array(citations.utf8))
             try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
                 .execute(arguments: [hash, answer.answer, citations])
+            storedReplies.insert(hash)
         }
-        try db.cachedStatement(sql: """
+        var values = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
                                  cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards, reply_hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                answer.id, answer.sessionID, answer.knowledgeBase, answer.assistant, answer.promptVersion,
-                answer.question, answer.standaloneQuestion, answer.model,
-                answer.grounded, answer.usage.promptTokens, answer.usage.completionTokens, answer.usage.estimated,
-                answer.costUSD, answer.latencyMilliseconds, encodeJSON(answer.trace),
-                answer.createdAt.timeIntervalSince1970, answer.tenant, encodeJSON(answer.retrieved), answer.variant,
-                encodeJSON(answer.guards), hash,
-            ])
+            """))
+        try values.bind(answer.id)
+        try values.bind(answer.sessionID)
+        try values.bind(answer.knowledgeBase)
+        try values.bind(answer.assistant)
+        try values.bind(answer.promptVersion)
+        try values.bind(answer.question)
+        try values.bind(answer.standaloneQuestion)
+        try values.bind(answer.model)
+        try values.bind(answer.grounded)
+        try values.bind(answer.usage.promptTokens)
+        try values.bind(answer.usage.completionTokens)
+        try values.bind(answer.usage.estimated)
+        try values.bind(answer.costUSD)
+        try values.bind(answer.latencyMilliseconds)
+        try values.bindJSON(answer.trace)
+        try values.bind(answer.createdAt.timeIntervalSince1970)
+        try values.bind(answer.tenant)
+        try values.bindJSON(answer.retrieved)
+        try values.bind(answer.variant)
+        try values.bindJSON(answer.guards)
+        try values.bind(hash)
+        try values.execute()
     }
 
     /// How a query on `answers a` reads its reply: from `replies` (joined as `r`), or from the record's own columns

@@ -173,4 +173,77 @@ struct AnswerLogTests {
         #expect(try store.deleteAnswers(before: Date()) == 4)
         #expect(try await replies() == 0)
     }
+    @Test func everyFieldOfARecordAndItsTurnReadsBackAsWritten() async throws {
+        // The writer binds each value itself (DirectBinding): empty and non-ASCII text, nulls, booleans, whole and
+        // fractional numbers, and the JSON columns must come back exactly.
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-fields"))
+        defer { store.close() }
+        let date = Date(timeIntervalSince1970: 1_765_000_123.456)
+        let citation = Citation(n: 2, documentID: "doc_ü", chunkID: 9, title: "Crème \"brûlée\"", source: "desserts/brûlée.md",
+                                snippet: "sugar 🍮\nline two", score: 0.625)
+        var trace = AnswerTrace(id: "trc_fields", stages: [
+            StageRecord(stage: .validate, milliseconds: 0.002284, outcome: "assistant spotter, kb default"),
+            StageRecord(stage: .cache, milliseconds: 11.176, outcome: "hit 0.974: wie lange pausieren?", failed: false),
+        ])
+        trace.cache = CacheMatch(entryID: "ce_1", matchedQuestion: "wie lange pausieren?", similarity: 0.974, savedTokens: 1_317, savedCostUSD: 0.0042)
+        var first = AnswerRecord(
+            id: "ans_fields", sessionID: "ses_fields", knowledgeBase: "kb-ü", assistant: "coach", promptVersion: "answer@3",
+            question: "  Wie lange Pause zwischen Sätzen? 💪", standaloneQuestion: "", answer: "Zwei bis drei Minuten [2].",
+            citations: [citation], model: "gpt-x", grounded: false,
+            usage: TokenUsage(promptTokens: 1_234, completionTokens: 56, estimated: true), costUSD: 0.000123,
+            latencyMilliseconds: 7.25, trace: trace, createdAt: date, tenant: "", retrieved: [
+                RetrievedChunk(chunkID: 9, documentID: "doc_ü", score: 0.625), RetrievedChunk(chunkID: -1, documentID: "", score: -0.5),
+            ], variant: "canary", guards: [GuardDecision(.input, .passed), GuardDecision(.citations, .modified, detail: "1 marker removed")])
+        first.replyEncoding = ReplyEncoding(answer: first.answer, citations: first.citations)
+        var second = first
+        second.id = "ans_fields_2"
+        second.sessionID = nil
+        second.costUSD = nil
+        second.grounded = true
+        second.usage = TokenUsage(promptTokens: 0, completionTokens: 0)
+        try store.apply([
+            .turn(first, question: StoredMessage(role: .user, content: first.question, createdAt: date),
+                  reply: StoredMessage(role: .assistant, content: first.answer, answerID: first.id, citations: first.citations, createdAt: date)),
+            .answer(second),
+        ])
+
+        // A record read back carries no reply encoding (that travels only with a cache hit in memory).
+        for var written in [first, second] {
+            written.replyEncoding = nil
+            #expect(try store.answer(id: written.id) == written)
+        }
+        let messages = try store.messages(inSession: "ses_fields")
+        #expect(messages.map(\.role) == [.user, .assistant])
+        #expect(messages.map(\.content) == [first.question, first.answer])
+        #expect(messages.map(\.citations) == [[], [citation]])
+        #expect(messages.map(\.answerID) == [nil, "ans_fields"])
+        #expect(messages.allSatisfy { $0.createdAt == date })
+        let session = try #require(try store.session(id: "ses_fields"))
+        #expect(session.knowledgeBase == "kb-ü" && session.assistant == "coach" && session.createdAt == date && session.updatedAt == date)
+    }
+
+    @Test func aReplyRetentionTakesMidBatchIsStoredAgainForTheNextRecordThatNamesIt() async throws {
+        // One transaction remembers which replies it has seen stored, so that a popular cached reply is looked up
+        // once a batch; retention in the same batch may take such a reply with its last record.
+        let directory = try TestEnvironment.temporaryDirectory("answer-log-retention-batch")
+        let store = try SQLiteStore(directory: directory)
+        defer { store.close() }
+        let old = Date().addingTimeInterval(-100 * 86_400)
+        var expired = record("ans_expired", session: nil, at: old)
+        expired.answer = "Rest 2–3 minutes between heavy sets."
+        expired.replyEncoding = ReplyEncoding(answer: expired.answer, citations: expired.citations)
+        var fresh = expired
+        fresh.id = "ans_fresh"
+        fresh.createdAt = Date()
+        try store.apply([.answer(expired), .deleteAnswers(before: Date().addingTimeInterval(-90 * 86_400), limit: 10), .answer(fresh)])
+
+        #expect(try store.answer(id: "ans_expired") == nil)
+        let read = try #require(try store.answer(id: "ans_fresh"))
+        #expect(read.answer == "Rest 2–3 minutes between heavy sets.")
+        let raw = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteStore.fileName).path)
+        let dangling = try await raw.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answers a LEFT JOIN replies r ON r.hash = a.reply_hash WHERE r.hash IS NULL")
+        }
+        #expect(dangling == 0)
+    }
 }
