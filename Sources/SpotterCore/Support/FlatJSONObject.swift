@@ -17,6 +17,11 @@ public enum FlatJSONObject {
         return result ?? parse(buffer: Array(bytes))
     }
 
+    /// The same, over bytes in memory (a request body as it arrived), without going through a generic collection.
+    public static func parse(bytes: UnsafeRawBufferPointer) -> [String: Value]? {
+        parse(buffer: bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
     private static func parse(buffer: [UInt8]) -> [String: Value]? {
         buffer.withUnsafeBufferPointer { parse(buffer: $0) }
     }

@@ -82,7 +82,7 @@ struct ChatRoutes {
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
                 assistant: body.assistant, user: body.user, requestID: context.id, useCache: body.cache ?? true, variant: body.variant)
-            let wantsStream = body.stream ?? request.headers[.accept].map { $0.contains("text/event-stream") } ?? false
+            let wantsStream = body.stream ?? request.headers.value(.accept).map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {
                     defer { withExtendedLifetime(ticket) {} }
