@@ -113,8 +113,8 @@ public struct AnswerPipeline: Sendable {
         let answerID = Identifier.make("ans", now: now)
         var trace = AnswerTrace(id: Identifier.make("trc"))
         // Passed with each message rather than set on the logger: setting metadata re-renders the handler's prefix.
-        var logMetadata: Logger.Metadata = ["answer_id": "\(answerID)"]
-        if let requestID = request.requestID { logMetadata["request_id"] = "\(requestID)" }
+        var logMetadata: Logger.Metadata = ["answer_id": .string(answerID)]
+        if let requestID = request.requestID { logMetadata["request_id"] = .string(requestID) }
 
         // 1. Validate: the message, the assistant, the knowledge base.
         var valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
@@ -125,7 +125,7 @@ public struct AnswerPipeline: Sendable {
         let conversation = try await trace.run(.conversation, outcome: \.outcome) { () throws(AnswerError) in
             try await resolveConversation(request, valid: valid, now: now)
         }
-        if let sessionID = conversation.sessionID { logMetadata["session_id"] = "\(sessionID)" }
+        if let sessionID = conversation.sessionID { logMetadata["session_id"] = .string(sessionID) }
         // The assistant's variant, sticky per user (else per session); it settles the prompt and retrieval settings.
         let variant = try variants.choose(for: valid.assistant, key: request.user ?? conversation.sessionID ?? answerID,
                                           requested: request.variant)
@@ -228,16 +228,25 @@ public struct AnswerPipeline: Sendable {
                                            covered: produced.grounded))
         logger.info("answered", metadata: {
             // Added in place rather than merged from a second dictionary: this runs for every answer.
+            // Plain strings, not interpolations: each interpolation builds its text through a generic writer.
             var metadata = logMetadata
             metadata.reserveCapacity(logMetadata.count + 8)
-            metadata["model"] = "\(answer.model)"
-            metadata["grounded"] = "\(answer.grounded)"
-            metadata["cached"] = "\(answer.cached)"
-            metadata["citations"] = "\(answer.citations.count)"
-            metadata["tokens_in"] = "\(answer.usage.promptTokens)"
-            metadata["tokens_out"] = "\(answer.usage.completionTokens)"
-            metadata["latency_ms"] = "\(Int(latency.rounded()))"
-            metadata["stages"] = "\(trace.stages.map { "\($0.stage.rawValue)=\($0.milliseconds.fixed(1))" }.joined(separator: " "))"
+            metadata["model"] = .string(answer.model)
+            metadata["grounded"] = .string(answer.grounded ? "true" : "false")
+            metadata["cached"] = .string(answer.cached ? "true" : "false")
+            metadata["citations"] = .string(String(answer.citations.count))
+            metadata["tokens_in"] = .string(String(answer.usage.promptTokens))
+            metadata["tokens_out"] = .string(String(answer.usage.completionTokens))
+            metadata["latency_ms"] = .string(latency.isFinite ? String(Int(latency.rounded())) : "0")
+            var stages = ""
+            stages.reserveCapacity(trace.stages.count * 16)
+            for stage in trace.stages {
+                if !stages.isEmpty { stages.append(" ") }
+                stages.append(stage.stage.rawValue)
+                stages.append("=")
+                stages.append(stage.milliseconds.fixed(1))
+            }
+            metadata["stages"] = .string(stages)
             return metadata
         }())
         emit(.done(answer))
@@ -260,7 +269,8 @@ public struct AnswerPipeline: Sendable {
     func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
         let message = request.message.trimmedWhitespace
         guard !message.isEmpty else { throw .invalidRequest(field: "message", reason: "must not be empty") }
-        guard message.count <= settings.maximumMessageLength else {
+        // A character is at least one byte: the byte count settles most messages without counting characters.
+        guard message.utf8.count <= settings.maximumMessageLength || message.count <= settings.maximumMessageLength else {
             throw .messageTooLong(length: message.count, maximum: settings.maximumMessageLength)
         }
         guard let assistant = registry.assistant(named: request.assistant) else {
@@ -680,8 +690,28 @@ public enum Identifier {
     public static func make(_ prefix: String, now: Date = Date()) -> String {
         // Big-endian, so that the digits read in time order; the top two of the eight bytes are always zero.
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
-        let time = withUnsafeBytes(of: milliseconds.bigEndian) { $0.dropFirst(2).hexadecimal }
-        return prefix + "_" + time + withUnsafeBytes(of: randomBits.withLock { $0.next() }) { $0.hexadecimal }
+        let random = randomBits.withLock { $0.next() }
+        // Written into one buffer: three of these are made for every answer.
+        var prefix = prefix
+        return prefix.withUTF8 { head in
+            String(unsafeUninitializedCapacity: head.count + 29) { text in
+                _ = text.initialize(fromContentsOf: head)
+                text[head.count] = UInt8(ascii: "_")
+                writeHexadecimal(milliseconds, digits: 12, into: text, at: head.count + 1)
+                writeHexadecimal(random, digits: 16, into: text, at: head.count + 13)
+                return head.count + 29
+            }
+        }
+    }
+
+    /// The low `digits` hexadecimal digits of `value`, most significant first, lowercase.
+    private static func writeHexadecimal(_ value: UInt64, digits: Int, into text: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        var rest = value
+        for position in stride(from: start + digits - 1, through: start, by: -1) {
+            let digit = UInt8(truncatingIfNeeded: rest & 0xF)
+            text[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            rest >>= 4
+        }
     }
 
     private static let randomBits = Mutex(RandomPool())
