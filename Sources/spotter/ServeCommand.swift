@@ -21,6 +21,9 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         let logger = common.logger(configuration)
+        // A line per answer: written a few milliseconds behind, many to a system call (see DeferredStandardError).
+        DeferredStandardError.shared.enable()
+        defer { DeferredStandardError.shared.flush() }
         if let languageModel = configuration.languageModel {
             logger.info("language model", metadata: ["models": "\(languageModel)"])
         } else {

@@ -68,6 +68,8 @@ struct ChatAndServeTests {
             #expect(remote.stdout.contains("Start with five to ten minutes of light cardio [1]."))
             #expect(remote.stdout.contains("Sources:"))
             #expect(remote.stdout.contains("127.0.0.1/fake-model"))
+            // Its `info` line comes a few milliseconds behind the answer (DeferredStandardError), without any later line.
+            #expect(await server.errorLine(timeout: 10) { $0.contains("answered") } != nil, "\(server.stderr)")
 
             // `spotter drift status` reads the running server's signals.
             let drift = try ProcessRunner.run(TestEnvironment.spotterBinary, ["drift", "status", "--url", base])
@@ -90,6 +92,10 @@ struct ChatAndServeTests {
             let status = await server.waitForExit(timeout: 20)
             #expect(status == 0, "\(server.stderr)")
             #expect(server.stderr.contains("stopped"))
+            // The answer's `info` line, written behind the answer (DeferredStandardError), is out before the exit.
+            let done = try #require(events.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.data.utf8)) as? [String: Any] })
+            let answerID = try #require(done["answer_id"] as? String)
+            #expect(server.stderr.contains("answer_id=\(answerID) "), "\(server.stderr)")
         }
     }
 
