@@ -95,9 +95,23 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 /// JSON responses with the API's encoder settings.
 enum JSONBody {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? CanonicalJSON.data(value)) ?? Data(#"{"error":{"code":"internal","message":"could not encode the response"}}"#.utf8)
+        response(bytes: ByteBuffer(bytes: encoded(value)), status: status)
+    }
+
+    /// The same bytes for a type that writes itself, without looking its conformance up at run time and without the
+    /// `Data` copy in between (an answer's response is 4–5 KB).
+    static func response(_ value: some Encodable & JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        guard let bytes = JSONWriter.encode(value) else { return response(bytes: ByteBuffer(bytes: encoded(value)), status: status) }
+        return response(bytes: ByteBuffer(bytes: bytes), status: status)
+    }
+
+    private static func encoded(_ value: some Encodable) -> Data {
+        (try? CanonicalJSON.data(value)) ?? Data(#"{"error":{"code":"internal","message":"could not encode the response"}}"#.utf8)
+    }
+
+    private static func response(bytes: ByteBuffer, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: bytes))
     }
 }

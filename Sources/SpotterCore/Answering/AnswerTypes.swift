@@ -231,14 +231,21 @@ public struct GuardDecision: Sendable, Equatable, Codable {
 
 extension Answer: JSONWritable {
     public func write(to json: inout JSONWriter) {
+        // A cached reply's text and citations were written once, when its entry was verified (ReplyEncoding).
+        let encoding = replyEncoding.flatMap { $0.encodes(answer: answer, citations: citations) ? $0 : nil }
         json.object { json in
-            json.member("answer", answer)
+            if let encoding {
+                json.key("answer")
+                json.fragment(encoding.answerJSON)
+            } else {
+                json.member("answer", answer)
+            }
             json.member("answer_id", answerID)
             json.member("cache", cache)
             json.member("cached", cached)
-            if let replyEncoding, replyEncoding.encodes(answer: answer, citations: citations) {
+            if let encoding {
                 json.key("citations")
-                json.fragment(replyEncoding.citationsJSON)
+                json.fragment(encoding.citationsJSON)
             } else {
                 json.member("citations", citations)
             }

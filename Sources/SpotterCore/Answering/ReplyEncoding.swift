@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 
 /// A reply's canonical encodings, made once for a cached answer and reused by every hit on it: the citations' JSON
-/// (most of a hit's response and record, about 3 KB) and the reply's hash, which names its one stored copy.
+/// (most of a hit's response and record, about 3 KB), the answer text as JSON, and the reply's hash, which names its
+/// one stored copy.
 ///
 /// It travels beside the reply it was made for and is used only while that reply is unchanged; checking that is a
 /// pointer comparison when it is, as arrays and strings compare their storage first. A reply changed on the way is
@@ -12,6 +13,8 @@ package struct ReplyEncoding: Sendable, Equatable {
     let answer: String
     let citations: [Citation]
     package let citationsJSON: [UInt8]
+    /// The answer text as a JSON string, quotes and escapes included (every hit's response carries it).
+    package let answerJSON: [UInt8]
     package let hash: String
 
     /// Nil when the citations cannot be written as JSON (a non-finite score): the usual paths then report that.
@@ -20,6 +23,9 @@ package struct ReplyEncoding: Sendable, Equatable {
         self.answer = answer
         self.citations = citations
         citationsJSON = json
+        var text = JSONWriter()
+        text.value(answer)
+        answerJSON = text.bytes
         hash = Self.hash(answer: answer, citationsJSON: json)
     }
 

@@ -77,6 +77,8 @@ struct ChatRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/chat") { request, context -> Response in
+            // One engine for the whole request (taking it copies the engine's fields: once, not per use).
+            let spotter = self.spotter
             let body = try await JSONRequest.decode(ChatBody.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
             let ticket = try admission.admit()
             let answerRequest = AnswerRequest(

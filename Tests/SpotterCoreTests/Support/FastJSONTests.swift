@@ -55,8 +55,13 @@ struct FastJSONTests {
                             cached: true, grounded: true, trace: AnswerTrace(id: "trc_1"))
         let encoding = try #require(ReplyEncoding(answer: answer.answer, citations: answer.citations))
         #expect(String(decoding: encoding.citationsJSON, as: UTF8.self) == (try Self.reference(answer.citations)))
+        #expect(String(decoding: encoding.answerJSON, as: UTF8.self) == (try Self.reference(answer.answer)))
         answer.replyEncoding = encoding
         #expect(try Self.written(answer) == Self.reference(answer))
+        // The text changed on the way: the answer's own text is written.
+        answer.answer = "Rewritten."
+        #expect(try Self.written(answer) == Self.reference(answer))
+        answer.answer = Self.awkward
         // Changed on the way (a check that rewrites a snippet, say): the answer's own citations are written.
         answer.citations[1].snippet = "rewritten"
         #expect(try Self.written(answer) == Self.reference(answer))
