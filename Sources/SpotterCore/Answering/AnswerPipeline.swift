@@ -113,7 +113,9 @@ public struct AnswerPipeline: Sendable {
         let answerID = Identifier.make("ans", now: now)
         var trace = AnswerTrace(id: Identifier.make("trc"))
         // Passed with each message rather than set on the logger: setting metadata re-renders the handler's prefix.
-        var logMetadata: Logger.Metadata = ["answer_id": .string(answerID)]
+        // Room for the answer line's fields too (see the end): growing the dictionary there showed in profiles.
+        var logMetadata = Logger.Metadata(minimumCapacity: 12)
+        logMetadata["answer_id"] = .string(answerID)
         if let requestID = request.requestID { logMetadata["request_id"] = .string(requestID) }
 
         // 1. Validate: the message, the assistant, the knowledge base.
@@ -230,7 +232,6 @@ public struct AnswerPipeline: Sendable {
             // Added in place rather than merged from a second dictionary: this runs for every answer.
             // Plain strings, not interpolations: each interpolation builds its text through a generic writer.
             var metadata = logMetadata
-            metadata.reserveCapacity(logMetadata.count + 8)
             metadata["model"] = .string(answer.model)
             metadata["grounded"] = .string(answer.grounded ? "true" : "false")
             metadata["cached"] = .string(answer.cached ? "true" : "false")

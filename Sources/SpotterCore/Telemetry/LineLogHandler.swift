@@ -66,13 +66,19 @@ public struct LineLogHandler: LogHandler {
     /// `key=value` pairs by key, as `StreamLogHandler` writes them, into one string.
     private static func prettify(_ metadata: Logger.Metadata) -> String? {
         guard !metadata.isEmpty else { return nil }
+        let sorted = metadata.sorted(by: { $0.key < $1.key })
+        // The whole length first: an answer's line is about 400 bytes, and growing the text on the way copied it.
+        var length = 0
+        for (key, value) in sorted {
+            length += key.utf8.count + 2 + (value.plainString?.utf8.count ?? 24)
+        }
         var text = ""
-        text.reserveCapacity(metadata.count * 24)
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+        text.reserveCapacity(length)
+        for (key, value) in sorted {
             if !text.isEmpty { text.append(" ") }
             text.append(key)
             text.append("=")
-            if case .string(let string) = value { text.append(string) } else { text.append(value.description) }
+            text.append(value.plainString ?? value.description)
         }
         return text
     }
@@ -107,6 +113,14 @@ public struct LineLogHandler: LogHandler {
             guard written > 0 else { return }  // nowhere to report a failing standard error
             offset += written
         }
+    }
+}
+
+extension Logger.MetadataValue {
+    /// The text of a `.string` value (most of Spotter's), nil for the other kinds.
+    fileprivate var plainString: String? {
+        if case .string(let string) = self { return string }
+        return nil
     }
 }
 

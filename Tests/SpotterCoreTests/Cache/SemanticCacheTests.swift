@@ -398,5 +398,11 @@ struct LookalikeCheckTests {
         #expect(SemanticCache.refersToConversation("What did I say my max was?"))
         #expect(SemanticCache.refersToConversation("Can you repeat what you said earlier about protein?"))
         #expect(!SemanticCache.refersToConversation("How do I find my one-rep max?"))
+        // At either end of the question, and only as whole words.
+        #expect(SemanticCache.refersToConversation("Remember my squat numbers?"))
+        #expect(SemanticCache.refersToConversation("Explain the plan you gave above"))
+        #expect(!SemanticCache.refersToConversation("Is an aboveground pool good for aqua jogging?"))
+        #expect(!SemanticCache.refersToConversation("Do remembering drills help technique?"))
+        #expect(!SemanticCache.refersToConversation(""))
     }
 }
