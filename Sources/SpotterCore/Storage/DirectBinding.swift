@@ -90,9 +90,8 @@ struct DirectBinding {
 }
 
 extension DirectBinding {
-    /// A value's canonical JSON (``CanonicalJSON``), written straight into the binding when the type writes itself.
-    mutating func bindJSON<Value: Encodable & JSONWritable>(_ value: Value) throws {
-        if let bytes = JSONWriter.encode(value) { return try bind(utf8: bytes) }
-        try bind(CanonicalJSON.string(value))
+    /// A value's canonical JSON, `null` when it has none (as ``CanonicalJSON/string(_:fallback:)`` writes it).
+    mutating func bindJSON(_ value: some Encodable & JSONWritable) throws {
+        try bind(utf8: (try? CanonicalJSON.bytes(value)) ?? Array("null".utf8))
     }
 }

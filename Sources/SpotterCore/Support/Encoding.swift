@@ -12,6 +12,13 @@ public enum CanonicalJSON {
         return try encoder.encode(value)
     }
 
+    /// The same bytes for a type that writes itself, with no conformance to look up at run time and no `Data` copy
+    /// (responses and the answer writer's JSON columns, on every answer).
+    public static func bytes(_ value: some Encodable & JSONWritable) throws -> [UInt8] {
+        if let bytes = JSONWriter.encode(value) { return bytes }
+        return Array(try data(value))  // a non-finite number: JSONEncoder's error, as for any type
+    }
+
     /// The encoding as text; `fallback` when the value cannot be encoded (a non-finite number, say).
     public static func string(_ value: some Encodable, fallback: String = "null") -> String {
         (try? String(decoding: data(value), as: UTF8.self)) ?? fallback

@@ -71,19 +71,19 @@ public enum JSONRequest {
             throw APIError.unsupportedMediaType("send the body as JSON with 'Content-Type: application/json' (got \(given))")
         }
         let buffer = try await RequestBody.collect(request, limit: limit)
-        if let flat = type as? any FlatJSONDecodable.Type, let body = buffer.withUnsafeReadableBytes({ decodeFlat(flat, from: $0) }) {
+        // Read where it arrived when it is all ASCII (so valid UTF-8, the one check the whole way makes first).
+        if let flat = type as? any FlatJSONDecodable.Type, let body = buffer.withUnsafeReadableBytes({ bytes in
+            bytes.reduce(0, |) < 0x80 ? flatBody(flat, from: bytes) : nil
+        }) {
             return body as! T
         }
         return try decode(type, from: Data(buffer.readableBytesView))
     }
 
-    /// The quick way for the usual body, read where it arrived: all ASCII (so valid UTF-8), a flat object that the
-    /// type accepts as it is. Nil sends the body the whole way, which also finds and words any problem.
-    private static func decodeFlat(_ type: any FlatJSONDecodable.Type, from bytes: UnsafeRawBufferPointer) -> (any FlatJSONDecodable)? {
-        var high: UInt8 = 0
-        for byte in bytes { high |= byte }
-        guard high < 0x80, let members = FlatJSONObject.parse(bytes: bytes) else { return nil }
-        return type.init(members: members)
+    /// The quick way for the usual body: a flat object that the type accepts as it is. Nil sends the body the whole
+    /// way, which also finds and words any problem.
+    private static func flatBody(_ type: any FlatJSONDecodable.Type, from bytes: UnsafeRawBufferPointer) -> (any FlatJSONDecodable)? {
+        FlatJSONObject.parse(bytes: bytes).flatMap { type.init(members: $0) }
     }
 
     /// Decodes `data` with the same checks and errors as a request body.
@@ -95,7 +95,7 @@ public enum JSONRequest {
             let offset = UTF8Text.firstInvalidByteOffset(data) ?? 0
             throw APIError(.badRequest, code: "malformed_json", message: "the request body is not valid UTF-8 (first bad byte at offset \(offset))")
         }
-        if let flat = type as? any FlatJSONDecodable.Type, let members = FlatJSONObject.parse(data), let body = flat.init(members: members) {
+        if let flat = type as? any FlatJSONDecodable.Type, let body = data.withUnsafeBytes({ flatBody(flat, from: $0) }) {
             return body as! T
         }
         let decoder = JSONDecoder()
