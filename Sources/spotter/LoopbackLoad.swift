@@ -62,6 +62,10 @@ struct LoopbackClient: Sendable {
 
     /// Sends `requests` round-robin on `connections` threads for `seconds`, each connection sending its next request
     /// when the last one is answered; `accept` decides whether a response counts. Latencies are in milliseconds.
+    ///
+    /// Every connection goes through the whole list, each from its own starting point: the mix of requests is the
+    /// same on any number of connections, and does not follow which connection happens to run faster (a server
+    /// watching its query distribution would otherwise see it swing).
     func load(connections: Int, seconds: Double, requests: [[UInt8]],
               accept: @escaping @Sendable (Response) -> Bool) async -> Load {
         final class Gathered: Sendable {
@@ -76,7 +80,7 @@ struct LoopbackClient: Sendable {
             for number in 0..<connections {
                 // Blocking reads must not sit on the cooperative pool's few threads: each connection has its own.
                 let thread = Thread { [self] in
-                    let part = self.drive(deadline: deadline, requests: requests, first: number, step: connections, accept: accept)
+                    let part = self.drive(deadline: deadline, requests: requests, first: number, accept: accept)
                     gathered.load.withLock {
                         $0.latencies += part.latencies
                         $0.failures += part.failures
@@ -93,7 +97,7 @@ struct LoopbackClient: Sendable {
         return result
     }
 
-    private func drive(deadline: ContinuousClock.Instant, requests: [[UInt8]], first: Int, step: Int,
+    private func drive(deadline: ContinuousClock.Instant, requests: [[UInt8]], first: Int,
                        accept: (Response) -> Bool) -> Load {
         var part = Load()
         part.latencies.reserveCapacity(1 << 16)
@@ -117,7 +121,7 @@ struct LoopbackClient: Sendable {
                 connection = nil
                 usleep(10_000)  // a refused connection must not spin
             }
-            index += step
+            index += 1
         }
         connection?.close()
         return part
