@@ -7,8 +7,9 @@ import Synchronization
 /// many to a transaction when they arrive faster than one commit.
 ///
 /// Reads that must see a write wait for it first: ``settle(session:)`` before a session's history is read, changed
-/// or shown, ``settle()`` before an answer record is read or the process ends. Writes still pending when the process
-/// is killed are lost (about a millisecond's worth); ``settle()`` at shutdown loses none.
+/// or shown, ``settle()`` before an answer record is read or the process ends. A reader that waits starts the write at
+/// once, so the gathering never delays it. Writes still pending when the process is killed are lost (at most the
+/// gathering's worth); ``settle()`` at shutdown loses none.
 public final class AnswerLog: Sendable {
     let store: any ConversationStore
     let logger: Logger
@@ -16,7 +17,11 @@ public final class AnswerLog: Sendable {
     /// The writer's own thread: SQLite writes block, and on the cooperative pool (one thread a core) a blocked writer
     /// would leave the answers fewer threads to run on.
     private let writer = DispatchQueue(label: "spotter.answer-log", qos: .utility)
-    static let gathering: DispatchTimeInterval = .milliseconds(10)
+    /// How long answers gather before a transaction writes them. Each commit rewrites the last page of every table
+    /// and index it touches, so fewer, larger transactions write fewer bytes a record: at 50 ms rather than 10,
+    /// cache hits were served about 4% faster on 4 connections (README, "Semantic cache").
+    let gathering: DispatchTimeInterval
+    public static let defaultGathering: Duration = .milliseconds(50)
 
     struct State {
         var queue: [ConversationWrite] = []
@@ -25,14 +30,18 @@ public final class AnswerLog: Sendable {
         var submitted = 0
         var written = 0
         var writing = false
+        /// A drain was started ahead of the gathering for a waiting reader, and has not taken its batch yet.
+        var hurried = false
         /// The number of the last submitted write for each session with writes pending.
         var pendingSessions: [String: Int] = [:]
         var waiters: [(until: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    public init(store: any ConversationStore, logger: Logger = Logger(label: "spotter.answers")) {
+    public init(store: any ConversationStore, logger: Logger = Logger(label: "spotter.answers"),
+                gathering: Duration = AnswerLog.defaultGathering) {
         self.store = store
         self.logger = logger
+        self.gathering = .microseconds(Int(gathering.inSeconds * 1_000_000))
     }
 
     /// Queues a write; a writer task is started when none is running.
@@ -48,7 +57,7 @@ public final class AnswerLog: Sendable {
         // The writer outlives the request that started it; it ends as soon as the queue is empty. It waits a moment
         // first, so that answers arriving together share a transaction.
         if startWriter {
-            writer.asyncAfter(deadline: .now() + Self.gathering) { self.drain() }
+            writer.asyncAfter(deadline: .now() + gathering) { self.drain() }
         }
     }
 
@@ -64,12 +73,17 @@ public final class AnswerLog: Sendable {
 
     private func wait(until target: (inout State) -> Int?) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state in
-                guard let until = target(&state), until > state.written else { return true }
+            let (resumeNow, hurry) = state.withLock { state in
+                guard let until = target(&state), until > state.written else { return (true, false) }
                 state.waiters.append((until, continuation))
-                return false
+                // Someone needs the writes now: the gathering is for throughput, not worth a reader's wait. A second
+                // drain is harmless (the writer queue is serial, and a drain with nothing queued just returns).
+                guard !state.hurried else { return (false, false) }
+                state.hurried = true
+                return (false, true)
             }
             if resumeNow { continuation.resume() }
+            if hurry { writer.async { self.drain() } }
         }
     }
 
@@ -77,6 +91,7 @@ public final class AnswerLog: Sendable {
         while true {
             let batch: [ConversationWrite] = state.withLock { state in
                 defer { state.queue.removeAll(keepingCapacity: true) }
+                state.hurried = false
                 if state.queue.isEmpty { state.writing = false }
                 return state.queue
             }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SpotterCore
 import SpotterTestSupport
+import Synchronization
 import Testing
 
 /// The answers' bookkeeping written behind the answer: against a real SQLite file, with writes from many tasks at once.
@@ -51,6 +52,43 @@ struct AnswerLogTests {
         #expect(try store.session(id: "ses_a") != nil)
         // A session with nothing queued returns at once.
         await log.settle(session: "ses_unknown")
+    }
+
+    @Test func aWaitingReaderDoesNotWaitForTheGathering() async throws {
+        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-hurry"))
+        defer { store.close() }
+        // Writes would gather for an hour: only a reader's wait can start them.
+        let log = AnswerLog(store: store, gathering: .seconds(3_600))
+        log.submit(turn("ans_h1", session: "ses_h"))
+        #expect(await Self.returnsWithinAMinute { await log.settle(session: "ses_h") })
+        #expect(try store.messages(inSession: "ses_h").count == 2)
+        // Again after that write, with two readers waiting at once: both writes are stored.
+        log.submit(.answer(record("ans_h2", session: nil)))
+        log.submit(turn("ans_h3", session: "ses_h"))
+        #expect(await Self.returnsWithinAMinute {
+            async let one: Void = log.settle()
+            async let two: Void = log.settle(session: "ses_h")
+            _ = await (one, two)
+        })
+        #expect(try store.answer(id: "ans_h2") != nil)
+        #expect(try store.messages(inSession: "ses_h").count == 4)
+    }
+
+    /// Whether `wait` returns before a minute has passed. Unstructured on purpose: a reader left waiting cannot be
+    /// cancelled, and a task group would wait for it, hanging the test instead of failing it.
+    static func returnsWithinAMinute(_ wait: @escaping @Sendable () async -> Void) async -> Bool {
+        let first = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            first.withLock { $0 = continuation }
+            let finish: @Sendable (Bool) -> Void = { returned in
+                first.withLock { pending in
+                    pending?.resume(returning: returned)
+                    pending = nil
+                }
+            }
+            Task { await wait(); finish(true) }
+            Task { try? await Task.sleep(for: .seconds(60)); finish(false) }
+        }
     }
 
     @Test func aBadWriteLosesOnlyItself() async throws {
