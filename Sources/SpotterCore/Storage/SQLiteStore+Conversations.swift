@@ -186,7 +186,7 @@ extension SQLiteStore: ConversationStore {
         try values.bind(answer.usage.estimated)
         try values.bind(answer.costUSD)
         try values.bind(answer.latencyMilliseconds)
-        try values.bindJSON(answer.trace)
+        try values.bindJSON(answer.trace.stored)
         try values.bind(answer.createdAt.timeIntervalSince1970)
         try values.bind(answer.tenant)
         try values.bindJSON(answer.retrieved)

@@ -214,7 +214,8 @@ struct AnswerLogTests {
     @Test func everyFieldOfARecordAndItsTurnReadsBackAsWritten() async throws {
         // The writer binds each value itself (DirectBinding): empty and non-ASCII text, nulls, booleans, whole and
         // fractional numbers, and the JSON columns must come back exactly.
-        let store = try SQLiteStore(directory: try TestEnvironment.temporaryDirectory("answer-log-fields"))
+        let directory = try TestEnvironment.temporaryDirectory("answer-log-fields")
+        let store = try SQLiteStore(directory: directory)
         defer { store.close() }
         let date = Date(timeIntervalSince1970: 1_765_000_123.456)
         let citation = Citation(n: 2, documentID: "doc_ü", chunkID: 9, title: "Crème \"brûlée\"", source: "desserts/brûlée.md",
@@ -222,6 +223,7 @@ struct AnswerLogTests {
         var trace = AnswerTrace(id: "trc_fields", stages: [
             StageRecord(stage: .validate, milliseconds: 0.002284, outcome: "assistant spotter, kb default"),
             StageRecord(stage: .cache, milliseconds: 11.176, outcome: "hit 0.974: wie lange pausieren?", failed: false),
+            StageRecord(stage: .generate, milliseconds: 30_000.5, outcome: "model \"x\" timed out", failed: true),
         ])
         trace.cache = CacheMatch(entryID: "ce_1", matchedQuestion: "wie lange pausieren?", similarity: 0.974, savedTokens: 1_317, savedCostUSD: 0.0042)
         var first = AnswerRecord(
@@ -250,6 +252,16 @@ struct AnswerLogTests {
             written.replyEncoding = nil
             #expect(try store.answer(id: written.id) == written)
         }
+        // Stored compactly (stages as rows); a record stored before, with stages as objects, reads the same.
+        let raw = try DatabaseQueue(path: directory.appendingPathComponent(SQLiteStore.fileName).path)
+        let storedTrace = try await raw.read { db in try String.fetchOne(db, sql: "SELECT trace FROM answers WHERE id = 'ans_fields'") }
+        #expect(storedTrace?.contains(#""stages":[["validate",0.002284,"#) == true)
+        let objectForm = CanonicalJSON.string(trace)
+        #expect(objectForm.contains(#""stages":[{"failed":false"#))
+        try await raw.write { db in
+            try db.execute(sql: "UPDATE answers SET trace = ? WHERE id = 'ans_fields_2'", arguments: [objectForm])
+        }
+        #expect(try store.answer(id: "ans_fields_2")?.trace == trace)
         let messages = try store.messages(inSession: "ses_fields")
         #expect(messages.map(\.role) == [.user, .assistant])
         #expect(messages.map(\.content) == [first.question, first.answer])

@@ -43,6 +43,12 @@ struct FastJSONTests {
         }
         #expect(try Self.written(trace) == Self.reference(trace))
         #expect(try Self.written(AnswerTrace(id: "trc_empty")) == Self.reference(AnswerTrace(id: "trc_empty")))
+        // The form an answer record stores: stages as rows, read back as the trace it was.
+        #expect(try Self.written(trace.stored) == Self.reference(trace.stored))
+        #expect(try Self.written(trace.stored).contains(#"["cache",1.5,"#) && Self.written(trace.stored).hasSuffix(#"",true]]}"#))
+        for form in [try Self.written(trace.stored), try Self.written(trace)] {
+            #expect(try JSONDecoder().decode(AnswerTrace.self, from: Data(form.utf8)) == trace)
+        }
     }
 
     /// A cached reply's encoding stands in for the answer's citations only while the answer carries exactly the
