@@ -137,7 +137,10 @@ public struct AnswerPipeline: Sendable {
         emit(.started(AnswerStart(answerID: answerID, sessionID: conversation.sessionID, traceID: trace.id)))
 
         // 3. Condense a follow-up into a standalone question.
-        let standalone = try await trace.run(.condense, outcome: { "\($0.method.rawValue): \(PromptBuilder.clip($0.question, words: 20))" }) {
+        // An unchanged question is the record's own; only a rewritten one is worth its bytes in every record.
+        let standalone = try await trace.run(.condense, outcome: {
+            $0.method == .unchanged ? "unchanged" : "\($0.method.rawValue): \(PromptBuilder.clip($0.question, words: 20))"
+        }) {
             () throws(AnswerError) in
             await condenser.condense(valid.message, history: conversation.history, previousQuestion: conversation.previousQuestion)
         }
@@ -515,7 +518,8 @@ public struct AnswerPipeline: Sendable {
         switch await cache.lookup(standalone.question, vector: vector, scope: scope) {
         case .hit(let entry, let match):
             return CacheDecision(hit: (entry, match), plan: nil,
-                                 outcome: "hit \(SemanticCache.format(match.similarity)): \(PromptBuilder.clip(match.matchedQuestion, words: 20))",
+                                 // The matched question is in the trace's `cache` member.
+                                 outcome: "hit \(SemanticCache.format(match.similarity))",
                                  consulted: true, vector: vector)
         case .miss(let reason):
             // The knowledge base's version before retrieval, kept with the answer; only a miss needs it.

@@ -1616,7 +1616,7 @@ enum OpenAPIDocument {
                           {
                             "stage": "cache",
                             "ms": 0.21,
-                            "outcome": "hit 0.912: How many sets should a beginner do?",
+                            "outcome": "hit 0.912",
                             "failed": false
                           }
                         ],
