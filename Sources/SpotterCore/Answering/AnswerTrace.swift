@@ -70,8 +70,8 @@ public struct AnswerTrace: Sendable, Equatable, Codable {
 
     /// The stored form: each stage as `[stage, ms, outcome]`, with `true` after a failed stage's outcome, instead of
     /// an object naming its four keys. The keys were a third of a cache hit's trace, and the trace more than half of
-    /// its record; every byte of a record is written twice (the write-ahead log, then the database file). ``StageRecord`` reads both forms, so
-    /// records stored before read as they did.
+    /// its record; every byte of a record is written twice (the write-ahead log, then the database file).
+    /// ``StageRecord`` reads both forms, so records stored before read as they did.
     package struct StoredForm: Encodable, JSONWritable {
         let trace: AnswerTrace
 
