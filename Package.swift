@@ -39,8 +39,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            // The built-in prompt registry; SPOTTER_PROMPTS points at another folder.
-            resources: [.copy("Generation/Prompts")]
+            // The built-in prompt registry (SPOTTER_PROMPTS points at another folder) and the language data.
+            resources: [.copy("Generation/Prompts"), .copy("Resources/lexicon")]
         ),
         .target(
             name: "SpotterServer",
@@ -51,7 +51,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            // The HTTP contract (API/openapi.json) and the page that renders it at /docs.
+            resources: [.copy("API/openapi.json"), .copy("Documentation/docs-page.html")]
         ),
         .executableTarget(
             name: "spotter",

@@ -1,3 +1,5 @@
+import SpotterCore
+
 /// A URL query string decoded the way HTML forms and `curl` encode it: `&`-separated `name=value` pairs, `+` for
 /// space, `%XX` escapes that must form valid UTF-8.
 ///
@@ -5,6 +7,15 @@
 /// plus signs; decoding here also lets bad escapes become a clear 400 instead of silently altered text.
 public struct QueryString: Sendable {
     private(set) var pairs: [(name: String, value: String)] = []
+
+    /// Decodes the query and refuses any parameter not in `accepted` with a 400 that lists the accepted ones.
+    public init(_ query: String?, accepting accepted: Set<String>) throws(APIError) {
+        try self.init(query)
+        if let unknown = names.first(where: { !accepted.contains($0) }) {
+            let list = accepted.isEmpty ? "none" : accepted.sorted().joined(separator: ", ")
+            throw APIError.badParameter("unknown parameter '\(unknown)'; accepted: \(list)")
+        }
+    }
 
     public init(_ query: String?) throws(APIError) {
         guard let query, !query.isEmpty else { return }
@@ -23,17 +34,19 @@ public struct QueryString: Sendable {
         return values.first
     }
 
+    /// A yes-or-no parameter that may appear once (`true`/`false`, `1`/`0`); false when absent, 400 otherwise.
+    public func flag(_ name: String) throws(APIError) -> Bool {
+        guard let text = try single(name) else { return false }
+        guard let value = parseBoolean(text) else { throw APIError.badParameter("parameter '\(name)' must be true or false, got '\(text)'") }
+        return value
+    }
+
     /// Every value of a parameter that may repeat.
     public func all(_ name: String) -> [String] {
         pairs.filter { $0.name == name }.map(\.value)
     }
 
     public var names: [String] { pairs.map(\.name) }
-
-    /// Fails with 400 when any parameter is given to a route that takes none.
-    public func rejectAny() throws(APIError) {
-        if let first = names.first { throw APIError.badParameter("unknown parameter '\(first)'; this route takes none") }
-    }
 
     private static func decode(_ text: Substring) throws(APIError) -> String {
         var bytes: [UInt8] = []

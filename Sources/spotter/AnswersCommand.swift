@@ -32,7 +32,7 @@ struct AnswersCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(directory: common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
             let cutoff = Date().addingTimeInterval(-(SpotterConfiguration.duration(olderThan) ?? 0))
             let deleted = try store.deleteAnswers(before: cutoff)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SpotterCore
 
 struct CacheCommand: AsyncParsableCommand {
@@ -17,7 +18,7 @@ struct CacheCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let store = try SQLiteStore(directory: common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
             let statistics = try store.cacheStatistics()
             if json { return JSONLine.print(statistics) }
@@ -55,18 +56,21 @@ struct CacheCommand: AsyncParsableCommand {
         var json = false
 
         func validate() throws {
-            let scoped = [tenant, kb, assistant, promptVersion].contains { $0 != nil }
-            if !scoped && !all { throw ValidationError("name a scope (--tenant, --kb, --assistant, --prompt-version) or pass --all") }
-            if scoped && all { throw ValidationError("--all cannot be combined with a scope") }
-            for value in [tenant, kb, assistant, promptVersion].compactMap({ $0 }) where value.isEmpty {
-                throw ValidationError("scope values must not be empty")
+            do {
+                _ = try purge()
+            } catch {
+                throw ValidationError(error.description.replacingOccurrences(of: "prompt_version", with: "--prompt-version"))
             }
         }
 
+        private func purge() throws(CachePurgeError) -> CachePurge {
+            try CachePurge(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion, all: all)
+        }
+
         func run() async throws {
-            let store = try SQLiteStore(directory: common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
-            let removed = try store.purgeCache(CachePurgeFilter(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion))
+            let removed = try purge().perform(in: store, logger: Logger(label: "spotter.cache"))
             if json { return JSONLine.print(["purged": removed.count]) }
             print("purged \(removed.count) cached answer\(removed.count == 1 ? "" : "s")")
         }

@@ -41,7 +41,7 @@ struct FeedbackCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try SQLiteStore(directory: common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
             let examples = try store.feedbackExamples(since: since.flatMap { Self.date($0, now: Date()) },
                                                       rating: rating.flatMap(Rating.init(rawValue:)))

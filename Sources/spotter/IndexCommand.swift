@@ -39,7 +39,7 @@ struct ReindexCommand: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: model)
         let loaded = try MiniLMEmbedder(modelDirectory: directory, threads: configuration.embedThreads)
         let embedder: any Embedder = versionLabel.map { LabelledEmbedder(loaded, version: $0) } ?? loaded
-        let store = try SQLiteStore(directory: configuration.dataDirectory)
+        let store = try Spotter.openStore(configuration)
         defer { store.close() }
         if let active = try store.embeddingModel(.active), active.tag == "\(embedder.modelID)@\(embedder.modelVersion)" {
             throw ValidationError("\(active.tag) is already the active model; give --version-label to build a second index with the same weights")
@@ -95,7 +95,7 @@ struct IndexCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try common.configuration()
-            let store = try SQLiteStore(directory: configuration.dataDirectory)
+            let store = try Spotter.openStore(configuration)
             defer { store.close() }
             var lines: [Line] = []
             for role in EmbeddingModelRole.allCases {
@@ -126,7 +126,7 @@ struct IndexCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try common.configuration()
             let current = try Spotter.activeEmbedder(configuration: configuration)
-            let store = try SQLiteStore(directory: configuration.dataDirectory)
+            let store = try Spotter.openStore(configuration)
             defer { store.close() }
             guard let standby = try store.embeddingModel(.standby) else {
                 throw ValidationError("there is no standby model: build one with `spotter reindex --model DIR`")
@@ -150,7 +150,7 @@ struct IndexCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let store = try SQLiteStore(directory: try common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
             guard let active = try store.rollbackEmbeddingModel() else {
                 throw ValidationError("nothing to roll back to: no model was promoted")

@@ -21,7 +21,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try common.configuration()
-            let store = try SQLiteStore(directory: configuration.dataDirectory)
+            let store = try Spotter.openStore(configuration)
             let name = kb ?? configuration.defaultKnowledgeBase
             let knowledgeBase = try existingKnowledgeBase(name, in: store)
             let documents = try store.documents(in: knowledgeBase)
@@ -58,7 +58,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try common.configuration()
-            let store = try SQLiteStore(directory: configuration.dataDirectory)
+            let store = try Spotter.openStore(configuration)
             var id = documentID
             if let source {
                 let name = kb ?? configuration.defaultKnowledgeBase
@@ -81,7 +81,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
 }
 
 /// The knowledge base with this name, or an error that lists the ones there are.
-private func existingKnowledgeBase(_ name: String, in store: SQLiteStore) throws -> KnowledgeBase {
+private func existingKnowledgeBase(_ name: String, in store: any SpotterStore) throws -> KnowledgeBase {
     guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else {
         throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases().map(\.name))
     }

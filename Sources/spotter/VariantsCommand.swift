@@ -76,7 +76,7 @@ struct VariantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try common.configuration()
-            let store = try SQLiteStore(directory: configuration.dataDirectory)
+            let store = try Spotter.openStore(configuration)
             defer { store.close() }
             let registry = try configuration.promptsDirectory.map { try PromptRegistry.load(folder: $0) } ?? PromptRegistry.builtIn()
             let tallies = try store.variantTallies(since: SpotterConfiguration.pointInTime(since, now: Date())!)
@@ -146,7 +146,7 @@ struct VariantsCommand: AsyncParsableCommand {
         var variant: String
 
         func run() async throws {
-            let store = try SQLiteStore(directory: try common.configuration().dataDirectory)
+            let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
             guard try store.clearVariantRollback(assistant: assistant, variant: variant) else {
                 throw ValidationError("\(assistant)/\(variant) was not rolled back")

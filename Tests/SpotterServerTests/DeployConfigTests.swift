@@ -31,7 +31,7 @@ extension ChatHTTPTests {
                     line.hasPrefix("# TYPE ") ? line.split(separator: " ").dropFirst(2).first.map(String.init) : nil
                 })
                 families.withLock { $0 = exported }
-                _ = try spotter.cache.purge(CachePurgeFilter())
+                _ = try spotter.cache.purge(CachePurge(all: true))
             }
             return families.withLock { $0 }
         }

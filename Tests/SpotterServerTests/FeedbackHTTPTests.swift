@@ -68,7 +68,7 @@ extension ChatHTTPTests {
             #expect(repeated.status == 200)
             #expect(repeated.json["cache"] is NSNull)
             #expect((try await Loopback.get(base, "/admin/cache")).json["false_hits"] as? Int == falseHitsBefore + 1)
-            _ = try spotter.cache.purge(CachePurgeFilter())
+            _ = try spotter.cache.purge(CachePurge(all: true))
         }
     }
 

@@ -69,7 +69,7 @@ extension ChatHTTPTests {
                     "\(bounds.sorted())")
             #expect(Self.total(after, "spotter_documents", ["kb": "default"]) > 0)
             #expect(Self.total(after, "spotter_chunks", ["kb": "default"]) >= Self.total(after, "spotter_documents", ["kb": "default"]))
-            _ = try spotter.cache.purge(CachePurgeFilter())
+            _ = try spotter.cache.purge(CachePurge(all: true))
         }
     }
 }

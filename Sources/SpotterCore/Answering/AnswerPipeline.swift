@@ -332,7 +332,7 @@ public struct AnswerPipeline: Sendable {
             return ResolvedConversation(sessionID: sessionID, history: messages.map { ChatMessage(role: $0.role, content: $0.content) },
                                         previousQuestion: previous, outcome: "\(messages.count / 2) earlier turns")
         } catch {
-            throw .store(error.description)
+            throw .store(error)
         }
     }
 
@@ -563,7 +563,7 @@ public struct AnswerPipeline: Sendable {
         var hashes: [Int64: String] = [:]
         for citation in produced.citations {
             guard let text = produced.passageTexts[citation.chunkID] else { return "stored; not cached (citation without passage)" }
-            hashes[citation.chunkID] = SQLiteStore.sha256(text)
+            hashes[citation.chunkID] = sha256Hex(text)
         }
         let entry = CacheEntry(
             id: Identifier.make("ce"), scope: plan.scope, question: question, answer: produced.text, citations: produced.citations,

@@ -180,7 +180,7 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
     case search(SearchError)
     /// The model failed before writing anything, and no fallback could answer.
     case generation(ChatModelError)
-    case store(String)
+    case store(StoreError)
     case cancelled
 
     public var description: String {
@@ -192,7 +192,7 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no assistant named '\(name)' (available: \(available.joined(separator: ", ")))"
         case .search(let error): return error.description
         case .generation(let error): return error.description
-        case .store(let reason): return reason
+        case .store(let error): return error.description
         case .cancelled: return "the answer was cancelled"
         }
     }

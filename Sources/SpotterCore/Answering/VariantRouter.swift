@@ -33,7 +33,7 @@ public struct VariantRollback: Sendable, Codable, Equatable {
 /// canary is rolled back: logged, counted, remembered in the store, and given no more traffic.
 public final class VariantRouter: Sendable {
     public let settings: CanarySettings
-    private let store: SQLiteStore?
+    private let store: (any VariantStore)?
     private let logger: Logger
     private let state: Mutex<State>
     private let rollbacks: Counter
@@ -51,7 +51,7 @@ public final class VariantRouter: Sendable {
         var rolledBack: [String: VariantRollback] = [:]
     }
 
-    public init(settings: CanarySettings = CanarySettings(), store: SQLiteStore?, logger: Logger = Logger(label: "spotter.variants"),
+    public init(settings: CanarySettings = CanarySettings(), store: (any VariantStore)?, logger: Logger = Logger(label: "spotter.variants"),
                 metrics: any MetricsFactory = MetricsSystem.factory) {
         self.settings = settings
         self.store = store

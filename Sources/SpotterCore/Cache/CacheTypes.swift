@@ -205,7 +205,7 @@ public struct CacheStatistics: Sendable, Equatable, Codable {
 }
 
 /// The cache's persistent state. Entries live beside the documents they cite, so that replacing or deleting a
-/// document removes every entry citing it in the same transaction (see ``SQLiteStore/replaceDocument(_:chunks:in:)``).
+/// document removes every entry citing it in the same transaction (see ``Store/replaceDocument(_:chunks:in:)``).
 /// Hits on one entry not yet written to the store.
 public struct CacheHitTally: Sendable, Equatable {
     public var entryID: String

@@ -299,14 +299,11 @@ public final class SemanticCache: Sendable {
         }
     }
 
-    /// Removes the entries matching the filter (every entry when it is empty); returns how many there were.
+    /// Removes the entries the purge names and forgets them in memory; returns how many there were.
     @discardableResult
-    public func purge(_ filter: CachePurgeFilter) throws(StoreError) -> Int {
-        let ids = try store.purgeCache(filter)
+    public func purge(_ purge: CachePurge) throws(StoreError) -> Int {
+        let ids = try purge.perform(in: store, logger: logger)
         forget(ids)
-        logger.notice("purged cached answers", metadata: ["count": "\(ids.count)", "tenant": "\(filter.tenant ?? "*")",
-                                                            "kb": "\(filter.knowledgeBase ?? "*")", "assistant": "\(filter.assistant ?? "*")",
-                                                            "prompt_version": "\(filter.promptVersion ?? "*")"])
         return ids.count
     }
 

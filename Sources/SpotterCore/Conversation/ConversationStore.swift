@@ -2,7 +2,7 @@ import Foundation
 
 /// Where sessions, their messages and the record of every answer are kept.
 ///
-/// ``SQLiteStore`` implements it beside the knowledge base; a turn (the question, the answer and its record) is
+/// The store implements it beside the knowledge base (see ``SpotterStore``); a turn (the question, the answer and its record) is
 /// written in one transaction, so that history never holds a question without its answer.
 public protocol ConversationStore: Sendable {
     /// The session with this id, or nil.

@@ -120,7 +120,7 @@ public enum CacheBenchmark {
         var results: [PairResult] = []
         for (offset, pair) in pairs.enumerated() {
             let tenant = "\(run)-\(offset)"
-            defer { _ = try? cache.purge(CachePurgeFilter(tenant: tenant)) }
+            defer { _ = try? cache.purge(CachePurge(tenant: tenant)) }
             _ = try await answers.respond(AnswerRequest(message: pair.a, tenant: tenant))
             let second = try await answers.respond(AnswerRequest(message: pair.b, tenant: tenant))
             let vectors = (try? await cache.embedder.embed([pair.a, pair.b])) ?? []
@@ -235,7 +235,7 @@ public enum CacheBenchmark {
                                    answers: AnswerPipeline, cache: SemanticCache,
                                    progress: (Int, Int) -> Void = { _, _ in }) async throws(AnswerError) -> WorkloadReport {
         let tenant = Identifier.make("bench")
-        defer { _ = try? cache.purge(CachePurgeFilter(tenant: tenant)) }
+        defer { _ = try? cache.purge(CachePurge(tenant: tenant)) }
         let requestsStream = stream(groups, requests: requests, exponent: exponent, seed: seed)
         var groupOfQuestion: [String: Int] = [:]
         for (index, group) in groups.enumerated() {

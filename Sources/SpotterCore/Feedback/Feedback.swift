@@ -40,7 +40,7 @@ public struct Feedback: Sendable, Equatable, Codable {
     }
 }
 
-/// Where feedback is kept (``SQLiteStore`` implements it beside the answer records).
+/// Where feedback is kept (the store keeps it beside the answer records; see ``SpotterStore``).
 public protocol FeedbackStore: Sendable {
     /// Stores the feedback, replacing the user's earlier feedback on the answer (whose creation time is kept);
     /// returns what is stored and the rating it replaced.
@@ -53,13 +53,13 @@ public protocol FeedbackStore: Sendable {
 public enum FeedbackError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownAnswer(String)
     case invalid(field: String, reason: String)
-    case store(String)
+    case store(StoreError)
 
     public var description: String {
         switch self {
         case .unknownAnswer(let id): "no answer '\(id)' (the id comes from an answer's `answer_id`)"
         case .invalid(let field, let reason): "field '\(field)' \(reason)"
-        case .store(let reason): "the store failed: \(reason)"
+        case .store(let error): "the store failed: \(error)"
         }
     }
 }
@@ -110,6 +110,11 @@ public struct FeedbackService: Sendable {
         self.metrics = metrics
     }
 
+    /// Every user's feedback on an answer, oldest first.
+    public func feedback(answerID: String) throws(StoreError) -> [Feedback] {
+        try store.feedback(answerID: answerID)
+    }
+
     public func submit(answerID: String, rating: Rating, user: String? = nil, reason: String? = nil, comment: String? = nil,
                        correction: String? = nil, now: Date = Date()) async throws(FeedbackError) -> Receipt {
         guard Identifier.isValid(answerID) else {
@@ -122,15 +127,13 @@ public struct FeedbackService: Sendable {
             comment: try Self.text(comment, field: "comment", maximum: Self.maximumCommentLength),
             correction: try Self.text(correction, field: "correction", maximum: Self.maximumCorrectionLength),
             createdAt: now, updatedAt: now)
-        let record: AnswerRecord
+        let found: AnswerRecord?
         do {
-            guard let found = try await answers.recordedAnswer(id: answerID) else { throw FeedbackError.unknownAnswer(answerID) }
-            record = found
-        } catch let error as FeedbackError {
-            throw error
+            found = try await answers.recordedAnswer(id: answerID)
         } catch {
-            throw .store("\(error)")
+            throw .store(error)
         }
+        guard let record = found else { throw .unknownAnswer(answerID) }
         do {
             let (stored, previous) = try store.saveFeedback(feedback)
             var outcome: SemanticCache.FeedbackOutcome?
@@ -147,7 +150,7 @@ public struct FeedbackService: Sendable {
             }
             return Receipt(feedback: stored, previousRating: previous, cache: outcome)
         } catch {
-            throw .store("\(error)")
+            throw .store(error)
         }
     }
 

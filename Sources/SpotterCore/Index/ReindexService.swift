@@ -40,10 +40,10 @@ public struct ReindexSummary: Sendable, Codable, Equatable {
 public struct ReindexService: Sendable {
     public static let batchSize = 64
 
-    let store: SQLiteStore
+    let store: any SpotterStore
     let configuration: SpotterConfiguration
 
-    public init(store: SQLiteStore, configuration: SpotterConfiguration) {
+    public init(store: any SpotterStore, configuration: SpotterConfiguration) {
         self.store = store
         self.configuration = configuration
     }
@@ -88,7 +88,7 @@ extension Spotter {
     /// The embedder that serves: the model promoted in the store (its folder, under its version label), else the
     /// configured one (`SPOTTER_MODEL_DIR`).
     public static func activeEmbedder(configuration: SpotterConfiguration) throws -> any Embedder {
-        let store = try SQLiteStore(directory: configuration.dataDirectory)
+        let store = try openStore(configuration)
         defer { store.close() }
         guard let active = try store.embeddingModel(.active) else {
             return try MiniLMEmbedder(modelDirectory: configuration.modelDirectory, threads: configuration.embedThreads)

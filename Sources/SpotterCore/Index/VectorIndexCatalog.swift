@@ -23,7 +23,7 @@ public enum IndexSyncEvent: Sendable {
 }
 
 /// Why a dense index could not be made current.
-public enum VectorIndexCatalogError: Error, Sendable, CustomStringConvertible {
+public enum VectorIndexCatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     case store(StoreError)
     case file(path: String, HNSWFileError)
 

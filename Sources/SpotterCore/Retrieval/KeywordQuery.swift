@@ -1,14 +1,14 @@
 /// Turns free text into an FTS5 query that cannot fail to parse.
 ///
 /// Users type quotes, `AND`, `NEAR`, `*`, `-` and unbalanced parentheses; FTS5 would read those as its own syntax
-/// and reject or misread the query. Here the text is split into words (letters and digits only), English stop words
-/// are dropped (they carry no ranking signal and slow the query), and each remaining word becomes a quoted string,
+/// and reject or misread the query. Here the text is split into words (letters and digits only), the lexicon's stop
+/// words are dropped (they carry no ranking signal and slow the query), and each remaining word becomes a quoted string,
 /// joined with `OR` so that documents matching more of the words rank higher through BM25.
 public struct KeywordQuery: Sendable, Equatable {
     /// The words searched for, lower-cased, in order of first appearance.
     public let terms: [String]
 
-    public init(_ text: String) {
+    public init(_ text: String, lexicon: Lexicon = .english) {
         var words: [String] = []
         var seen = Set<String>()
         var current = ""
@@ -27,7 +27,7 @@ public struct KeywordQuery: Sendable, Equatable {
             }
         }
         flush()
-        let content = words.filter { !Self.stopWords.contains($0) }
+        let content = words.filter { !lexicon.searchStopWords.contains($0) }
         // A query made only of stop words ("to be or not to be") still searches for them.
         terms = content.isEmpty ? words : content
     }
@@ -38,11 +38,4 @@ public struct KeywordQuery: Sendable, Equatable {
         return terms.map { "\"\($0)\"" }.joined(separator: " OR ")
     }
 
-    /// A short English stop-word list (the classic Lucene/Elasticsearch `_english_` set plus common question words).
-    static let stopWords: Set<String> = [
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
-        "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
-        "what", "which", "who", "whom", "how", "when", "where", "why", "do", "does", "did", "i", "me", "my", "we", "our",
-        "you", "your", "can", "should", "would", "could", "s", "t",
-    ]
 }

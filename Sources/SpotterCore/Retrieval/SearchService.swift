@@ -147,12 +147,12 @@ public final class SearchService: Sendable {
         do {
             return try indexes.index(for: knowledgeBase, exact: exact)
         } catch {
-            throw .store(error.description)
+            throw .index(error)
         }
     }
 
     private func wrap<T>(_ body: () throws(StoreError) -> T) throws(SearchError) -> T {
-        do { return try body() } catch { throw .store(error.description) }
+        do { return try body() } catch { throw .store(error) }
     }
 }
 

@@ -167,7 +167,9 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidMMR(Double)
     case queryTooLong(Int, maximum: Int)
     case embeddingFailed(String)
-    case store(String)
+    case store(StoreError)
+    /// The dense index could not be loaded or brought up to date.
+    case index(VectorIndexCatalogError)
 
     public var description: String {
         switch self {
@@ -186,8 +188,10 @@ public enum SearchError: Error, Sendable, Equatable, CustomStringConvertible {
             return "query is \(length) characters long; the limit is \(maximum)"
         case .embeddingFailed(let reason):
             return "could not embed the query: \(reason)"
-        case .store(let reason):
-            return reason
+        case .store(let error):
+            return error.description
+        case .index(let error):
+            return error.description
         }
     }
 }

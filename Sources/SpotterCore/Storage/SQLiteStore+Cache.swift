@@ -192,12 +192,8 @@ extension SQLiteStore: CacheStore {
         return try read("hash cited chunks") { db in
             let rows = try Row.fetchAll(db, sql: "SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
                                         arguments: [Self.encodeJSON(ids)])
-            return Dictionary(rows.map { ($0["id"] as Int64, Self.sha256($0["text"] as String)) }, uniquingKeysWith: { first, _ in first })
+            return Dictionary(rows.map { ($0["id"] as Int64, sha256Hex($0["text"] as String)) }, uniquingKeysWith: { first, _ in first })
         }
-    }
-
-    static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
 }
 

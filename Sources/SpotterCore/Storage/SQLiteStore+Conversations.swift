@@ -50,7 +50,7 @@ extension SQLiteStore: ConversationStore {
 
     /// Deletes answer records created before `date` (their feedback goes with them), oldest first, in batches of
     /// `batch` transactions so that readers and the answer writer are never held up for long; returns how many.
-    public func deleteAnswers(before date: Date, batch: Int = 5_000) throws(StoreError) -> Int {
+    public func deleteAnswers(before date: Date, batch: Int) throws(StoreError) -> Int {
         var deleted = 0
         while true {
             let count = try write("delete old answers") { db in try Self.deleteAnswers(before: date, limit: batch, db) }
@@ -214,7 +214,7 @@ extension SQLiteStore: ConversationStore {
 extension SQLiteStore {
     /// The standalone questions answered "not covered" (no passage relevant enough) since `date`, newest first, at
     /// most `limit`: the material of the knowledge-gap report.
-    public func unansweredQuestions(since date: Date, knowledgeBase: String? = nil, limit: Int = 5_000) throws(StoreError) -> [UnansweredQuestion] {
+    public func unansweredQuestions(since date: Date, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion] {
         try read("list unanswered questions") { db in
             var sql = "SELECT standalone_question, kb, created_at FROM answers WHERE grounded = 0 AND model = 'none' AND created_at >= ?"
             var arguments: StatementArguments = [date.timeIntervalSince1970]

@@ -35,7 +35,7 @@ extension SQLiteStore: FeedbackStore {
 extension SQLiteStore {
     /// Rated answers whose feedback was given or changed since `date` (every one when nil), oldest first; with
     /// `rating`, only those.
-    public func feedbackExamples(since date: Date?, rating: Rating? = nil) throws(StoreError) -> [FeedbackExample] {
+    public func feedbackExamples(since date: Date?, rating: Rating?) throws(StoreError) -> [FeedbackExample] {
         try read("export feedback") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.answer_id, f.user, f.rating, f.reason, f.comment, f.correction, f.updated_at,
@@ -146,7 +146,7 @@ public struct VariantTally: Sendable, Equatable {
 extension SQLiteStore {
     /// Keeps the faithfulness an evaluation gave each answer (replacing an earlier score of the same answer).
     /// Answers whose records are not stored (yet) are skipped; the caller settles the answer log first.
-    public func recordAnswerScores(_ scores: [(answerID: String, faithfulness: Double)], method: String, at date: Date = Date()) throws(StoreError) {
+    public func recordAnswerScores(_ scores: [(answerID: String, faithfulness: Double)], method: String, at date: Date) throws(StoreError) {
         try write("record answer scores") { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO answer_scores (answer_id, faithfulness, method, scored_at)

@@ -246,7 +246,7 @@ public struct ChunkDetail: Sendable, Equatable {
 }
 
 /// Why the store could not do what was asked.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case migrationFailed(reason: String)
     case database(operation: String, reason: String)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The one JSON encoding Spotter writes everywhere (store columns, content hashes, CLI `--json`, HTTP bodies):
@@ -45,6 +46,12 @@ extension Sequence<UInt8> {
         }
         return String(decoding: text, as: UTF8.self)
     }
+}
+
+/// SHA-256 of a text's UTF-8 bytes in lowercase hexadecimal: how a chunk's text is fingerprinted, so that a cached
+/// answer can tell whether a passage it cited has changed.
+public func sha256Hex(_ text: String) -> String {
+    SHA256.hash(data: Data(text.utf8)).hexadecimal
 }
 
 extension Double {

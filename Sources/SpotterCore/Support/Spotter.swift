@@ -7,7 +7,8 @@ import Logging
 /// The CLI and the HTTP server both start from here, so that a command and its route call the same code.
 public struct Spotter: Sendable {
     public let configuration: SpotterConfiguration
-    public let store: SQLiteStore
+    /// Everything kept, behind its protocols; ``openStore(_:)`` chooses the backend.
+    public let store: any SpotterStore
     public let embedder: any Embedder
     public let search: SearchService
     public let ingest: IngestService
@@ -35,7 +36,7 @@ public struct Spotter: Sendable {
     /// The parts that do not depend on the embedding model.
     struct Shared: Sendable {
         let configuration: SpotterConfiguration
-        let store: SQLiteStore
+        let store: any SpotterStore
         let metrics: SpotterMetrics
         let prompts: PromptRegistry
         /// The client the remote language models share; nil when answering offline.
@@ -56,7 +57,7 @@ public struct Spotter: Sendable {
 
     /// Opens the store with an embedder that is already loaded (tests share one; loading reads 90 MB).
     public init(configuration: SpotterConfiguration, embedder: any Embedder, logger: Logger = Logger(label: "spotter")) throws {
-        let store = try SQLiteStore(directory: configuration.dataDirectory)
+        let store = try Self.openStore(configuration)
         let metrics = SpotterMetrics()
         let prompts = try configuration.promptsDirectory.map { url throws(PromptRegistryError) in try PromptRegistry.load(folder: url) }
             ?? PromptRegistry.builtIn()
@@ -163,13 +164,20 @@ public struct Spotter: Sendable {
 }
 
 extension Spotter {
+    /// Opens (creating if needed) the store the configuration names and brings its schema up to date: the one place
+    /// that chooses the backend. Commands that need the store but not the embedder (cache, answers, index roles)
+    /// open it here too.
+    public static func openStore(_ configuration: SpotterConfiguration) throws(StoreError) -> any SpotterStore {
+        try SQLiteStore(directory: configuration.dataDirectory)
+    }
+
     /// The questions answered "not covered" since `since`, grouped by topic (`spotter drift gaps`, `GET /admin/drift/gaps`).
     public func knowledgeGaps(since: Date, knowledgeBase: String? = nil, maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
         await answers.log.settle()
         return try await Self.knowledgeGaps(store: store, embedder: embedder, since: since, knowledgeBase: knowledgeBase, maximumGaps: maximumGaps)
     }
 
-    static func knowledgeGaps(store: SQLiteStore, embedder: any Embedder, since: Date, knowledgeBase: String? = nil,
+    static func knowledgeGaps(store: any SpotterStore, embedder: any Embedder, since: Date, knowledgeBase: String? = nil,
                               maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
         let questions = try store.unansweredQuestions(since: since, knowledgeBase: knowledgeBase)
         return try await KnowledgeGapReport.build(questions, since: since, embedder: embedder, maximumGaps: maximumGaps)

@@ -152,11 +152,8 @@ public struct SpotterConfiguration: Sendable {
         }
         func flag(_ name: String) throws(ConfigurationError) -> Bool? {
             guard let text = value(name) else { return nil }
-            switch text.lowercased() {
-            case "1", "true", "yes", "on": return true
-            case "0", "false", "no", "off": return false
-            default: throw .invalid(name, text, expected: "on or off (true/false, 1/0)")
-            }
+            guard let enabled = parseBoolean(text) else { throw .invalid(name, text, expected: "on or off (true/false, 1/0)") }
+            return enabled
         }
         if let enabled = try flag("SPOTTER_CACHE") { configuration.cache.enabled = enabled }
         if let threshold = try number("SPOTTER_CACHE_THRESHOLD", 0...1) { configuration.cache.similarityThreshold = threshold }
@@ -259,26 +256,12 @@ public struct SpotterConfiguration: Sendable {
                 value = String(value.dropFirst().dropLast())
             }
             guard knownNames.contains(key) else {
-                let suggestion = knownNames.min { editDistance($0, key) < editDistance($1, key) }
+                let suggestion = knownNames.min { EditDistance.between($0, key) < EditDistance.between($1, key) }
                 throw .fileSyntax(file.path, line: offset + 1, "unknown setting '\(key)'" + (suggestion.map { "; did you mean \($0)?" } ?? ""))
             }
             merged[key] = value
         }
         return merged.merging(environment) { _, fromEnvironment in fromEnvironment }
-    }
-
-    private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

@@ -38,20 +38,20 @@ struct DocumentRoutes {
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/documents") { request, _ in try await upload(request) }
         router.get("/v1/documents") { request, _ -> Response in
-            let query = try Self.query(request, accepting: ["kb"])
+            let query = try QueryString(request.uri.query, accepting: ["kb"])
             let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
             let knowledgeBase = try knowledgeBase(named: name)
-            let documents = try storeCall { () throws(StoreError) in try spotter.store.documents(in: knowledgeBase) }
+            let documents = try spotter.store.documents(in: knowledgeBase)
             return JSONBody.response(DocumentList(knowledgeBase: knowledgeBase.name, documents: documents))
         }
         router.get("/v1/documents/{id}") { request, context -> Response in
-            _ = try Self.query(request, accepting: [])
+            _ = try QueryString(request.uri.query, accepting: [])
             return JSONBody.response(try document(context.parameters.get("id") ?? ""))
         }
         router.delete("/v1/documents/{id}") { request, context -> Response in
-            _ = try Self.query(request, accepting: [])
+            _ = try QueryString(request.uri.query, accepting: [])
             let document = try document(context.parameters.get("id") ?? "")
-            let deleted = try storeCall { () throws(StoreError) in try spotter.store.deleteDocument(id: document.id) }
+            let deleted = try spotter.store.deleteDocument(id: document.id)
             guard deleted else { throw Self.unknownDocument(document.id) }
             indexSync.schedule(document.knowledgeBase)
             return Response(status: .noContent)
@@ -59,7 +59,7 @@ struct DocumentRoutes {
     }
 
     private func upload(_ request: Request) async throws(APIError) -> Response {
-        let query = try Self.query(request, accepting: Self.uploadParameters)
+        let query = try QueryString(request.uri.query, accepting: Self.uploadParameters)
         let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
         let limit = spotter.configuration.maxUploadBytes
         var reader = ReaderOptions(maxFileBytes: limit)
@@ -104,7 +104,7 @@ struct DocumentRoutes {
                 uploads: uploads, scratchDirectory: spotter.configuration.uploadDirectory,
                 options: IngestOptions(knowledgeBase: name, reader: reader))
         } catch {
-            throw Self.apiError(error)
+            throw APIError.from(error)
         }
         let stored = summary.added + summary.updated
         guard stored + summary.unchanged > 0 else {
@@ -117,39 +117,20 @@ struct DocumentRoutes {
     }
 
     private func knowledgeBase(named name: String) throws(APIError) -> KnowledgeBase {
-        if let knowledgeBase = try storeCall({ () throws(StoreError) in try spotter.store.knowledgeBase(named: name, create: false) }) {
-            return knowledgeBase
-        }
-        let available = try storeCall { () throws(StoreError) in try spotter.store.knowledgeBases().map(\.name) }
-        throw APIError.from(SearchError.unknownKnowledgeBase(name, available: available))
-    }
-
-    private func document(_ id: String) throws(APIError) -> DocumentSummary {
-        guard let document = try storeCall({ () throws(StoreError) in try spotter.store.document(id: id) }) else {
-            throw Self.unknownDocument(id)
-        }
-        return document
-    }
-
-    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(APIError) -> T {
         do {
-            return try body()
+            return try spotter.search.resolve(name)
         } catch {
-            throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            throw APIError.from(error)
         }
+    }
+
+    private func document(_ id: String) throws -> DocumentSummary {
+        guard let document = try spotter.store.document(id: id) else { throw Self.unknownDocument(id) }
+        return document
     }
 
     private static func unknownDocument(_ id: String) -> APIError {
         APIError(.notFound, code: "unknown_document", message: "no document with id '\(id)'; GET /v1/documents?kb=NAME lists them")
-    }
-
-    private static func query(_ request: Request, accepting accepted: Set<String>) throws(APIError) -> QueryString {
-        let query = try QueryString(request.uri.query)
-        if let unknown = query.names.first(where: { !accepted.contains($0) }) {
-            let list = accepted.isEmpty ? "none" : accepted.sorted().joined(separator: ", ")
-            throw APIError.badParameter("unknown parameter '\(unknown)'; accepted: \(list)")
-        }
-        return query
     }
 
     /// The record options of `spotter ingest` (`--id-field` …) as query parameters (`id_field` …).
@@ -165,22 +146,6 @@ struct DocumentRoutes {
         if let title = try query.single("title_field") { records.titleField = try field(title, "title_field") }
         records.metadataFields = try query.all("metadata_field").map { value throws(APIError) in try field(value, "metadata_field") }
         return records
-    }
-
-    private static func apiError(_ error: UploadError) -> APIError {
-        switch error {
-        case .invalidName, .duplicateName:
-            return APIError(.badRequest, code: "invalid_filename", message: error.description)
-        case .noFiles:
-            return APIError.badParameter(error.description)
-        case .scratch:
-            return APIError(.serviceUnavailable, code: "unavailable", message: error.description)
-        case .ingest(let ingestError):
-            switch ingestError {
-            case .invalidKnowledgeBaseName: return APIError.badParameter(ingestError.description)
-            case .store, .embedding: return APIError(.serviceUnavailable, code: "unavailable", message: ingestError.description)
-            }
-        }
     }
 }
 

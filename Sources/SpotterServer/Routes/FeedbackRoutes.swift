@@ -48,34 +48,16 @@ struct FeedbackRoutes {
             guard let rating = Rating(rawValue: body.rating) else {
                 throw APIError.invalidField("rating", "must be 'up' or 'down', not '\(body.rating.prefix(40))'")
             }
-            do {
-                let receipt = try await spotter.feedback.submit(
-                    answerID: body.answerID, rating: rating, user: body.user, reason: body.reason, comment: body.comment,
-                    correction: body.correction)
-                return JSONBody.response(receipt)
-            } catch let error as FeedbackError {
-                throw Self.apiError(error)
-            }
+            let receipt = try await spotter.feedback.submit(
+                answerID: body.answerID, rating: rating, user: body.user, reason: body.reason, comment: body.comment,
+                correction: body.correction)
+            return JSONBody.response(receipt)
         }
 
         router.get("/v1/answers/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            do {
-                guard let record = try await spotter.answers.recordedAnswer(id: id) else {
-                    throw APIError(.notFound, code: "unknown_answer", message: FeedbackError.unknownAnswer(id).description)
-                }
-                return JSONBody.response(AnswerView(record: record, feedback: try spotter.store.feedback(answerID: id)))
-            } catch let error as StoreError {
-                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
-            }
-        }
-    }
-
-    static func apiError(_ error: FeedbackError) -> APIError {
-        switch error {
-        case .unknownAnswer: APIError(.notFound, code: "unknown_answer", message: error.description)
-        case .invalid(let field, let reason): APIError.invalidField(field, reason)
-        case .store: APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            guard let record = try await spotter.answers.recordedAnswer(id: id) else { throw FeedbackError.unknownAnswer(id) }
+            return JSONBody.response(AnswerView(record: record, feedback: try spotter.feedback.feedback(answerID: id)))
         }
     }
 }

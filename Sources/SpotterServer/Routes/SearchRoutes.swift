@@ -11,10 +11,7 @@ struct SearchRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/search") { request, _ -> Response in
-            let query = try QueryString(request.uri.query)
-            if let unknown = query.names.first(where: { !Self.parameters.contains($0) }) {
-                throw APIError.badParameter("unknown parameter '\(unknown)'; accepted: \(Self.parameters.sorted().joined(separator: ", "))")
-            }
+            let query = try QueryString(request.uri.query, accepting: Self.parameters)
             guard let text = try query.single("q"), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw APIError.badParameter("parameter 'q' (the query text) is required")
             }
@@ -37,12 +34,7 @@ struct SearchRoutes {
                 guard let value = Double(mmr) else { throw APIError.badParameter("parameter 'mmr' must be a number between 0 and 1, got '\(mmr)'") }
                 searchRequest.mmrLambda = value
             }
-            if let exact = try query.single("exact") {
-                guard let value = ["true": true, "1": true, "false": false, "0": false][exact.lowercased()] else {
-                    throw APIError.badParameter("parameter 'exact' must be true or false, got '\(exact)'")
-                }
-                searchRequest.exact = value
-            }
+            searchRequest.exact = try query.flag("exact")
             do {
                 searchRequest.filters = try query.all("filter").map { text throws(SearchError) in try MetadataFilter(parsing: text) }
                 return JSONBody.response(try await spotter.search.search(searchRequest))

@@ -325,7 +325,7 @@ struct SemanticCacheTests {
         let spotter = try await Self.shared.get()
         _ = try await ask("How should beginners start strength training?", tenant: "purge-a")
         _ = try await ask("How should beginners start strength training?", tenant: "purge-b")
-        #expect(try spotter.cache.purge(CachePurgeFilter(tenant: "purge-a")) == 1)
+        #expect(try spotter.cache.purge(CachePurge(tenant: "purge-a")) == 1)
         #expect(try await !ask("How should beginners start strength training?", tenant: "purge-a").cached)
         #expect(try await ask("How should beginners start strength training?", tenant: "purge-b").cached)
     }
