@@ -38,6 +38,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // Start-up and background work (index loading, the model follower) as services of the server's group.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The built-in prompt registry (SPOTTER_PROMPTS points at another folder) and the language data.
             resources: [.copy("Generation/Prompts"), .copy("Resources/lexicon")]

@@ -80,26 +80,28 @@ public struct SpotterHTTPServer: Sendable {
 
     /// Serves until the process receives SIGINT or SIGTERM, then shuts down gracefully: stop accepting
     /// connections, let in-flight requests (streams included) finish for up to `gracePeriod` seconds, cancel what is
-    /// left, and close the store. Meanwhile the store's active embedding model is checked every `modelPollInterval`
-    /// (nil: never), and the engine switches when `spotter index promote` or `rollback` changed it.
-    public func run(host: String, port: Int, gracePeriod: Double, modelPollInterval: Duration? = nil) async throws {
+    /// left, and close the store. `background` runs in the same service group (``IndexLoader`` at start-up); with a
+    /// `modelPollInterval` a ``ModelFollower`` switches the engine when `spotter index promote` or `rollback`
+    /// changed the store's active model.
+    public func run(host: String, port: Int, gracePeriod: Double, modelPollInterval: Duration? = nil,
+                    background: [any Service] = []) async throws {
         let logger = self.logger
         let app = application(host: host, port: port) { actualPort in
             logger.notice("serving", metadata: ["address": "http://\(host):\(actualPort)"])
         }
-        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // The server first: a group shuts its services down in reverse order, so background work stops before the
+        // server drains. Background services that finish (the index loader) leave the group running.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: app)]
+        let followers: [any Service] = modelPollInterval.map { [ModelFollower(engine: engine, interval: $0)] } ?? []
+        services += (background + followers).map { .init(service: $0, successTerminationBehavior: .ignore) }
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gracePeriod * 1000))
-        let engine = self.engine
-        let follower = modelPollInterval.map { interval in Task { await engine.followPromotions(every: interval) } }
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch {
-            follower?.cancel()
             await engine.shutdown()
             throw error
         }
-        follower?.cancel()
-        _ = await follower?.value
         await engine.shutdown()
         logger.notice("stopped")
     }

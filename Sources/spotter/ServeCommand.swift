@@ -34,25 +34,12 @@ struct Serve: AsyncParsableCommand {
         // Libraries that record through swift-metrics' process-wide factory land in the same registry.
         MetricsSystem.bootstrap(spotter.metrics.factory)
         // Listen at once, answering 503 `not_ready` on /v1/* while every knowledge base's dense index is loaded (or
-        // built) aside; /healthz answers meanwhile, /readyz says when it is done.
+        // built) beside it; /healthz answers meanwhile, /readyz says when it is done.
         let readiness = ReadinessState(ready: false, reason: "loading the dense indexes")
-        let loader = Task.detached {
-            do {
-                for knowledgeBase in try spotter.store.knowledgeBases() {
-                    let action = try spotter.search.indexes.synchronize(knowledgeBase)
-                    logger.info("dense index ready", metadata: ["kb": "\(knowledgeBase.name)", "action": "\(action)"])
-                }
-                readiness.setReady()
-                logger.notice("ready")
-            } catch {
-                logger.error("could not load the dense indexes", metadata: ["error": "\(error)"])
-                readiness.setNotReady(reason: "the dense indexes could not be loaded: \(error)")
-            }
-        }
-        defer { loader.cancel() }
         let engine = LiveEngine(spotter, logger: logger)
         try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness)
             .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod,
-                 modelPollInterval: configuration.modelPollInterval > 0 ? .milliseconds(Int64(configuration.modelPollInterval * 1000)) : nil)
+                 modelPollInterval: configuration.modelPollInterval > 0 ? .milliseconds(Int64(configuration.modelPollInterval * 1000)) : nil,
+                 background: [IndexLoader(engine: engine, readiness: readiness, logger: logger)])
     }
 }

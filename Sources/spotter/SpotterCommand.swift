@@ -9,7 +9,7 @@ struct SpotterCommand: AsyncParsableCommand {
         commandName: "spotter",
         abstract: "A self-hosted assistant server: knowledge base, hybrid search and grounded, cited answers.",
         discussion: """
-            Settings come from SPOTTER_* environment variables (see the README); flags override them.
+            Settings come from SPOTTER_* environment variables (see docs/configuration.md); flags override them.
             Quick start: `make run` ingests the demo knowledge base and serves it on http://127.0.0.1:8080.
             """,
         subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Chat.self, CacheCommand.self, FeedbackCommand.self, AnswersCommand.self, DriftCommand.self, RefreshCommand.self, VariantsCommand.self, ReindexCommand.self, IndexCommand.self, Eval.self, Bench.self]

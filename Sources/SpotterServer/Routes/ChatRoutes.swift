@@ -115,39 +115,23 @@ struct ChatRoutes {
 
         router.get("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            await spotter.answers.log.settle(session: id)
-            do {
-                guard let session = try spotter.store.session(id: id), !isExpired(session) else {
-                    throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)' (it never existed, was deleted or expired)")
-                }
-                let messages = try spotter.store.messages(inSession: id)
-                return JSONBody.response(SessionView(
-                    sessionID: session.id, kb: session.knowledgeBase, assistant: session.assistant,
-                    createdAt: session.createdAt, updatedAt: session.updatedAt,
-                    expiresAt: session.expiry(idleTime: spotter.configuration.answering.sessionIdleTime),
-                    messages: messages))
-            } catch let error as StoreError {
-                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            guard let transcript = try await spotter.answers.sessions.transcript(id: id) else {
+                throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)' (it never existed, was deleted or expired)")
             }
+            let session = transcript.session
+            return JSONBody.response(SessionView(
+                sessionID: session.id, kb: session.knowledgeBase, assistant: session.assistant,
+                createdAt: session.createdAt, updatedAt: session.updatedAt, expiresAt: transcript.expiresAt,
+                messages: transcript.messages))
         }
 
         router.delete("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            // A turn still queued would open the session again after the delete.
-            await spotter.answers.log.settle(session: id)
-            do {
-                guard try spotter.store.deleteSession(id: id) else {
-                    throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)'")
-                }
-                return Response(status: .noContent)
-            } catch let error as StoreError {
-                throw APIError(.serviceUnavailable, code: "unavailable", message: error.description)
+            guard try await spotter.answers.sessions.delete(id: id) else {
+                throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)'")
             }
+            return Response(status: .noContent)
         }
-    }
-
-    private func isExpired(_ session: SessionRecord) -> Bool {
-        session.expiry(idleTime: spotter.configuration.answering.sessionIdleTime) < Date()
     }
 
     struct TokenEvent: Encodable, JSONWritable {

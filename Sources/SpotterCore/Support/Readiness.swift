@@ -1,4 +1,3 @@
-import Hummingbird
 import Synchronization
 
 /// Whether the server is ready to answer API requests, settable while it runs (start-up, a model or index
@@ -10,8 +9,7 @@ import Synchronization
 /// ```swift
 /// let readiness = ReadinessState(ready: false, reason: "loading indexes")
 /// let server = SpotterHTTPServer(spotter: spotter, logger: logger, readiness: readiness)
-/// ... load ...
-/// readiness.setReady()
+/// // IndexLoader(engine: engine, readiness: readiness) loads, then calls readiness.setReady()
 /// ```
 public final class ReadinessState: Sendable {
     /// Seconds a client is told to wait (`Retry-After`) while the server is not ready.
@@ -35,25 +33,5 @@ public final class ReadinessState: Sendable {
 
     public func setNotReady(reason: String) {
         state.withLock { $0 = reason }
-    }
-
-    /// The 503 answered while not ready.
-    func notReadyError(_ reason: String) -> APIError {
-        var headers = HTTPFields()
-        headers[.retryAfter] = "\(Self.retryAfterSeconds)"
-        return APIError(.serviceUnavailable, code: "not_ready",
-                        message: "the server is not ready (\(reason)); retry in \(Self.retryAfterSeconds) s", headers: headers)
-    }
-}
-
-/// Answers `/v1/*` with 503 `not_ready` while ``ReadinessState`` says not ready.
-struct ReadinessMiddleware<Context: RequestContext>: RouterMiddleware {
-    let readiness: ReadinessState
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1", let reason = readiness.notReadyReason {
-            throw readiness.notReadyError(reason)
-        }
-        return try await next(request, context)
     }
 }
