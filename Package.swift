@@ -57,11 +57,21 @@ let package = Package(
             // The HTTP contract (API/openapi.json) and the page that renders it at /docs.
             resources: [.copy("API/openapi.json"), .copy("Documentation/docs-page.html")]
         ),
+        // What `spotter bench …` measures with: the loopback load generator, the peer runners and the embedding,
+        // index and cache benchmarks. Kept out of the product library.
+        .target(
+            name: "SpotterBenchmarks",
+            dependencies: [
+                "SpotterCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "spotter",
             dependencies: [
                 "SpotterCore",
                 "SpotterServer",
+                "SpotterBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -82,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "SpotterCoreTests",
             dependencies: [
-                "SpotterCore", "SpotterTestSupport",
+                "SpotterCore", "SpotterBenchmarks", "SpotterTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

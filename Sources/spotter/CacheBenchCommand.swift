@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpotterBenchmarks
 import SpotterCore
 
 extension Bench {

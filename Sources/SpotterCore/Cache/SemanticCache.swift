@@ -390,7 +390,7 @@ public final class SemanticCache: Sendable {
         }
     }
 
-    static func format(_ value: Double) -> String { value.fixed(3) }
+    package static func format(_ value: Double) -> String { value.fixed(3) }
 }
 
 /// Entries known to be current at one cache version.

@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads the JSONL files of the labelled sets (`bench/relevance`, `bench/cache`): one object per line, blank lines
 /// allowed, each error naming the file and its line.
-enum JSONLines {
+package enum JSONLines {
     /// Decodes every non-blank line as `T`; `validate` returns what is wrong with a decoded item, or nil.
-    static func read<T: Decodable>(_ url: URL, expected: String, validate: (T) -> String? = { _ in nil }) throws(EvaluationError) -> [T] {
+    package static func read<T: Decodable>(_ url: URL, expected: String, validate: (T) -> String? = { _ in nil }) throws(EvaluationError) -> [T] {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw .unreadable(url.path, reason: "missing or not UTF-8") }
         var items: [T] = []
         for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()

@@ -54,11 +54,11 @@ public struct ExactVectorIndex: VectorIndex {
 }
 
 /// The inner product of unit vectors (cosine similarity), shared by the exact scan, the HNSW graph and MMR.
-enum VectorMath {
+package enum VectorMath {
     /// Inner product with four independent SIMD8 accumulators so the FMA latency chain does not bound throughput
     /// (one accumulator is about 3× slower at 384 dimensions). Every vector search and MMR use this one.
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    package static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var index = 0
@@ -103,7 +103,7 @@ enum VectorMath {
     }
 
     /// The inner product of two equally long vectors.
-    static func dot(_ a: [Float], _ b: [Float]) -> Float {
+    package static func dot(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count, "vectors of different dimensions")
         return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in dot(pa.baseAddress!, pb.baseAddress!, a.count) } }
     }

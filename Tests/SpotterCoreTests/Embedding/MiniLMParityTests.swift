@@ -1,4 +1,5 @@
 import Foundation
+import SpotterBenchmarks
 import SpotterCore
 import SpotterTestSupport
 import Testing

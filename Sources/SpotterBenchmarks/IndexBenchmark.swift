@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SpotterCore
 
 /// Measures Spotter's HNSW on a vector set: build time, memory, and queries per second against recall@k, with the
 /// exact scan as ground truth. The same files feed the peer (hnswlib) so that both see identical data.

@@ -1,4 +1,5 @@
 import Foundation
+import SpotterCore
 
 /// Measures the semantic cache through the real answering pipeline.
 ///

@@ -1,16 +1,16 @@
-import ArgumentParser
+
 import Foundation
 import SpotterCore
 
 /// The peers' Python environment made by `scripts/peers/setup.sh`: found from the working directory or from the
 /// binary's location (`.build/release/spotter` → project root).
-struct PeerEnvironment {
-    let root: URL
-    var python: URL { root.appendingPathComponent(".peers/venv/bin/python") }
-    var onnxModel: URL { root.appendingPathComponent(".peers/all-MiniLM-L6-v2.onnx") }
-    func script(_ name: String) -> URL { root.appendingPathComponent("scripts/peers/\(name)") }
+package struct PeerEnvironment {
+    package let root: URL
+    package var python: URL { root.appendingPathComponent(".peers/venv/bin/python") }
+    package var onnxModel: URL { root.appendingPathComponent(".peers/all-MiniLM-L6-v2.onnx") }
+    package func script(_ name: String) -> URL { root.appendingPathComponent("scripts/peers/\(name)") }
 
-    static func locate() throws -> PeerEnvironment {
+    package static func locate() throws -> PeerEnvironment {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidates = [
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
@@ -20,14 +20,14 @@ struct PeerEnvironment {
             let environment = PeerEnvironment(root: root)
             if FileManager.default.isExecutableFile(atPath: environment.python.path) { return environment }
         }
-        throw ValidationError("""
+        throw BenchmarkSetupError("""
             the peers' environment is not installed: run `bash scripts/peers/setup.sh` in the project folder \
             (it makes .peers/ with hnswlib, onnxruntime and sentence-transformers), or pass --no-peer
             """)
     }
 
     /// Runs a peer script and decodes the one JSON object it prints; its stderr passes through.
-    func run<Output: Decodable>(_ script: String, _ arguments: [String], as type: Output.Type) throws -> Output {
+    package func run<Output: Decodable>(_ script: String, _ arguments: [String], as type: Output.Type) throws -> Output {
         let process = Process()
         process.executableURL = python
         process.arguments = [self.script(script).path] + arguments
@@ -42,46 +42,56 @@ struct PeerEnvironment {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("\(script) failed (exit \(process.terminationStatus)); see its messages above")
+            throw BenchmarkSetupError("\(script) failed (exit \(process.terminationStatus)); see its messages above")
         }
         do {
             return try JSONDecoder().decode(Output.self, from: data)
         } catch {
-            throw ValidationError("\(script) printed something that is not its JSON result: \(error)")
+            throw BenchmarkSetupError("\(script) printed something that is not its JSON result: \(error)")
         }
     }
 }
 
-func writeRaw<T>(_ values: [T], to url: URL) throws {
+package func writeRaw<T>(_ values: [T], to url: URL) throws {
     try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: url)
 }
 
-func writeResult(_ value: some Encodable, to path: String) throws {
+package func writeResult(_ value: some Encodable, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(CanonicalJSON.string(value, fallback: "{}").utf8).write(to: url, options: .atomic)
 }
 
-func ratioString(_ value: Double) -> String { String(format: "%.2f", value) }
+package func ratioString(_ value: Double) -> String { String(format: "%.2f", value) }
 
 // MARK: - Index
 
-struct PeerIndexBenchmark {
-    let parameters: HNSWParameters
-    let efSearch: [Int]
-    let k: Int
-    let threads: Int
-    let peer: Bool
-    let rounds: Int
-    let output: String
+package struct PeerIndexBenchmark {
+    package let parameters: HNSWParameters
+    package let efSearch: [Int]
+    package let k: Int
+    package let threads: Int
+    package let peer: Bool
+    package let rounds: Int
+    package let output: String
+
+    package init(parameters: HNSWParameters, efSearch: [Int], k: Int, threads: Int, peer: Bool, rounds: Int, output: String) {
+        self.parameters = parameters
+        self.efSearch = efSearch
+        self.k = k
+        self.threads = threads
+        self.peer = peer
+        self.rounds = rounds
+        self.output = output
+    }
 
     /// Per efSearch the faster run (with its recall), the shorter build and the smaller memory figure.
-    static func best(_ a: IndexBenchmark.Result, _ b: IndexBenchmark.Result) -> IndexBenchmark.Result {
+    package static func best(_ a: IndexBenchmark.Result, _ b: IndexBenchmark.Result) -> IndexBenchmark.Result {
         IndexBenchmark.Result(buildSeconds: min(a.buildSeconds, b.buildSeconds), indexMemoryBytes: min(a.indexMemoryBytes, b.indexMemoryBytes),
                               peakRSSBytes: max(a.peakRSSBytes, b.peakRSSBytes), runs: bestRuns(a.runs, b.runs))
     }
 
-    static func best(_ a: PeerResult, _ b: PeerResult) -> PeerResult {
+    package static func best(_ a: PeerResult, _ b: PeerResult) -> PeerResult {
         var result = a
         result.buildSeconds = min(a.buildSeconds, b.buildSeconds)
         result.indexMemoryBytes = min(a.indexMemoryBytes, b.indexMemoryBytes)
@@ -90,14 +100,14 @@ struct PeerIndexBenchmark {
         return result
     }
 
-    static func bestRuns(_ a: [IndexBenchmark.Run], _ b: [IndexBenchmark.Run]) -> [IndexBenchmark.Run] {
+    package static func bestRuns(_ a: [IndexBenchmark.Run], _ b: [IndexBenchmark.Run]) -> [IndexBenchmark.Run] {
         a.map { run in
             guard let other = b.first(where: { $0.efSearch == run.efSearch }), other.qps > run.qps else { return run }
             return other
         }
     }
 
-    struct PeerResult: Codable {
+    package struct PeerResult: Codable {
         var library: String
         var version: String
         var buildSeconds: Double
@@ -105,7 +115,7 @@ struct PeerIndexBenchmark {
         var peakRSSBytes: Int
         var runs: [IndexBenchmark.Run]
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case library, version, runs
             case buildSeconds = "build_seconds"
             case indexMemoryBytes = "index_memory_bytes"
@@ -113,7 +123,7 @@ struct PeerIndexBenchmark {
         }
     }
 
-    struct SetReport: Encodable {
+    package struct SetReport: Encodable {
         var dataset: String
         var vectors: Int
         var queries: Int
@@ -129,7 +139,7 @@ struct PeerIndexBenchmark {
         var hnswlibRecall: Double?
         var buildTimeRatio: Double?
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case dataset, vectors, queries, dimension, m, threads, k, spotter, hnswlib
             case efConstruction = "ef_construction"
             case qpsRatio = "ratio_qps_spotter_vs_hnswlib"
@@ -140,10 +150,10 @@ struct PeerIndexBenchmark {
     }
 
     /// The chunk vectors of a knowledge base, queried with the embedded queries of a BEIR folder.
-    static func knowledgeBaseSet(_ name: String, dataset: String, configuration: SpotterConfiguration) async throws -> IndexBenchmark.DataSet {
+    package static func knowledgeBaseSet(_ name: String, dataset: String, configuration: SpotterConfiguration) async throws -> IndexBenchmark.DataSet {
         let spotter = try Spotter(configuration: configuration)
         guard let knowledgeBase = try spotter.store.knowledgeBase(named: name, create: false) else {
-            throw ValidationError("""
+            throw BenchmarkSetupError("""
                 no knowledge base '\(name)' in \(configuration.dataDirectory.path); make it with \
                 `spotter eval retrieval --dataset \(dataset) --kb \(name)`, or pass --kb '' for synthetic data only
                 """)
@@ -152,7 +162,7 @@ struct PeerIndexBenchmark {
                                                    modelVersion: spotter.embedder.modelVersion)
         let queryTexts = try BEIRDataset.readQueries(URL(fileURLWithPath: dataset).appendingPathComponent("queries.jsonl"))
             .sorted { $0.key < $1.key }.map(\.value)
-        printError("embedding \(queryTexts.count) queries of \(dataset)…")
+        note("embedding \(queryTexts.count) queries of \(dataset)…")
         var queries: [Float] = []
         var start = 0
         while start < queryTexts.count {
@@ -164,12 +174,12 @@ struct PeerIndexBenchmark {
                                       base: entries.flatMap(\.vector), queries: queries)
     }
 
-    func run(_ sets: [IndexBenchmark.DataSet]) throws {
+    package func run(_ sets: [IndexBenchmark.DataSet]) throws {
         let environment = peer ? try PeerEnvironment.locate() : nil
         var reports: [SetReport] = []
         var summary: [String] = []
         for data in sets {
-            printError("\(data.name): \(data.baseCount) vectors, \(data.queryCount) queries; exact ground truth…")
+            note("\(data.name): \(data.baseCount) vectors, \(data.queryCount) queries; exact ground truth…")
             let truth = IndexBenchmark.groundTruth(data, k: k, threads: threads)
             // Rounds alternate Spotter and hnswlib, and each side keeps its best figures: on a shared machine the
             // throughput of both moves between minutes, and the best of several is the least disturbed.
@@ -185,11 +195,11 @@ struct PeerIndexBenchmark {
                              to: folder.appendingPathComponent("truth.i32"))
             }
             for round in 1...rounds {
-                printError("\(data.name), round \(round)/\(rounds): Spotter HNSW (M=\(parameters.m), efConstruction=\(parameters.efConstruction), \(threads) threads)…")
+                note("\(data.name), round \(round)/\(rounds): Spotter HNSW (M=\(parameters.m), efConstruction=\(parameters.efConstruction), \(threads) threads)…")
                 let measured = IndexBenchmark.measure(data, truth: truth, parameters: parameters, efSearch: efSearch, k: k, threads: threads)
                 mine = mine.map { Self.best($0, measured) } ?? measured
                 if let environment {
-                    printError("\(data.name), round \(round)/\(rounds): hnswlib with the same data and settings…")
+                    note("\(data.name), round \(round)/\(rounds): hnswlib with the same data and settings…")
                     let peer = try environment.run("bench_hnswlib.py", [
                         "--base", folder.appendingPathComponent("base.f32").path,
                         "--queries", folder.appendingPathComponent("queries.f32").path,
@@ -244,30 +254,38 @@ struct PeerIndexBenchmark {
 
 // MARK: - Embedding
 
-struct PeerEmbedBenchmark {
-    let embedder: MiniLMEmbedder
-    let modelDirectory: URL
-    let batch: Int
-    let minimumSeconds: Double
-    let output: String
+package struct PeerEmbedBenchmark {
+    package let embedder: MiniLMEmbedder
+    package let modelDirectory: URL
+    package let batch: Int
+    package let minimumSeconds: Double
+    package let output: String
 
-    struct Throughput: Codable {
+    package init(embedder: MiniLMEmbedder, modelDirectory: URL, batch: Int, minimumSeconds: Double, output: String) {
+        self.embedder = embedder
+        self.modelDirectory = modelDirectory
+        self.batch = batch
+        self.minimumSeconds = minimumSeconds
+        self.output = output
+    }
+
+    package struct Throughput: Codable {
         var sentences: Int
         var seconds: Double
         var sentencesPerSecond: Double
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case sentences, seconds
             case sentencesPerSecond = "sentences_per_second"
         }
     }
 
-    struct PeerResult: Codable {
+    package struct PeerResult: Codable {
         var versions: [String: String]
         var results: [String: [String: Throughput]]
     }
 
-    struct Report: Encodable {
+    package struct Report: Encodable {
         var threads: Int
         var batch: Int
         var texts: [String: Int]
@@ -276,16 +294,16 @@ struct PeerEmbedBenchmark {
         var agreementMinimumCosine: Double?
         var ratios: [String: Double]
 
-        enum CodingKeys: String, CodingKey {
+        package enum CodingKeys: String, CodingKey {
             case threads, batch, texts, spotter, peers, ratios
             case agreementMinimumCosine = "agreement_min_cosine_vs_onnxruntime"
         }
     }
 
-    func run() async throws {
+    package func run() async throws {
         let environment = try PeerEnvironment.locate()
         guard FileManager.default.fileExists(atPath: environment.onnxModel.path) else {
-            throw ValidationError("missing \(environment.onnxModel.path): run `bash scripts/peers/setup.sh`, which exports it")
+            throw BenchmarkSetupError("missing \(environment.onnxModel.path): run `bash scripts/peers/setup.sh`, which exports it")
         }
         let sets: [(name: String, texts: [String])] = [
             ("short", EmbeddingBenchmark.builtInQuestions),
@@ -301,7 +319,7 @@ struct PeerEmbedBenchmark {
         var mine: [String: Throughput] = [:]
         var myVectors: [[Float]] = []
         for set in sets {
-            printError("Spotter: \(set.texts.count) \(set.name) texts, batch \(batch), \(embedder.threads) threads…")
+            note("Spotter: \(set.texts.count) \(set.name) texts, batch \(batch), \(embedder.threads) threads…")
             myVectors += try await embedder.embed(set.texts)  // also the warm-up
             var sentences = 0
             var seconds = 0.0
@@ -313,7 +331,7 @@ struct PeerEmbedBenchmark {
             mine[set.name] = Throughput(sentences: sentences, seconds: seconds, sentencesPerSecond: Double(sentences) / seconds)
         }
 
-        printError("onnxruntime and sentence-transformers on the same texts…")
+        note("onnxruntime and sentence-transformers on the same texts…")
         let dump = folder.appendingPathComponent("onnxruntime.f32")
         let theirs = try environment.run("bench_embed.py", [
             "--texts", textsFile.path, "--model-dir", modelDirectory.path, "--onnx", environment.onnxModel.path,
@@ -355,4 +373,18 @@ struct PeerEmbedBenchmark {
         }
         print("result written to \(output)")
     }
+}
+
+/// A peer or a data set a benchmark needs is missing or failed; the message says how to set it up.
+package struct BenchmarkSetupError: Error, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Progress for the person running a benchmark, on standard error so that `--json` output stays clean.
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -13,23 +13,23 @@ import Synchronization
 /// CPU per POST /v1/chat against 75 µs per GET /healthz and held a whole core, so it, not the server, set the pace of
 /// the cache-hit rounds and flattered their ratio to /healthz. Here a request is one `write` and one or two `read`s,
 /// as with wrk.
-struct LoopbackClient: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+package struct LoopbackClient: Sendable {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// A response: its status and body (Content-Length or chunked).
-    struct Response {
-        var status: Int
-        var body: [UInt8]
+    package struct Response {
+        package var status: Int
+        package var body: [UInt8]
     }
 
-    let host: String
-    let port: Int
+    package let host: String
+    package let port: Int
     /// The URL's path before the API's own (`/api` in `http://host/api`), without a trailing `/`.
-    let pathPrefix: String
+    package let pathPrefix: String
 
-    init(url: String) throws {
+    package init(url: String) throws {
         guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host else {
             throw Failure(description: "--url must be an http address such as http://127.0.0.1:8080, got '\(url)'")
         }
@@ -39,25 +39,27 @@ struct LoopbackClient: Sendable {
     }
 
     /// A request's bytes, head and body in one buffer so that it goes out in one `write`.
-    func request(_ method: String, _ path: String, json body: String? = nil) -> [UInt8] {
+    package func request(_ method: String, _ path: String, json body: String? = nil) -> [UInt8] {
         var head = "\(method) \(pathPrefix)\(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n" }
         return Array((head + "\r\n" + (body ?? "")).utf8)
     }
 
     /// One request on a connection of its own (for the checks before the load).
-    func exchange(_ request: [UInt8]) throws -> Response {
+    package func exchange(_ request: [UInt8]) throws -> Response {
         var connection = try Connection(host: host, port: port)
         defer { connection.close() }
         return try connection.exchange(request)
     }
 
-    struct Load {
-        var latencies: [Double] = []
-        var failures = 0
-        var seconds = 0.0
+    package struct Load {
+        package var latencies: [Double] = []
+        package var failures = 0
+        package var seconds = 0.0
         /// Why the first failure failed, to print.
-        var firstFailure: String?
+        package var firstFailure: String?
+
+        package init() {}
     }
 
     /// Sends `requests` round-robin on `connections` threads for `seconds`, each connection sending its next request
@@ -66,7 +68,7 @@ struct LoopbackClient: Sendable {
     /// Every connection goes through the whole list, each from its own starting point: the mix of requests is the
     /// same on any number of connections, and does not follow which connection happens to run faster (a server
     /// watching its query distribution would otherwise see it swing).
-    func load(connections: Int, seconds: Double, requests: [[UInt8]],
+    package func load(connections: Int, seconds: Double, requests: [[UInt8]],
               accept: @escaping @Sendable (Response) -> Bool) async -> Load {
         final class Gathered: Sendable {
             let load = Mutex(Load())
@@ -128,12 +130,12 @@ struct LoopbackClient: Sendable {
     }
 
     /// One keep-alive connection, used by one thread at a time.
-    struct Connection {
+    package struct Connection {
         private let descriptor: Int32
         /// Bytes read past the last response.
         private var buffer: [UInt8] = []
 
-        init(host: String, port: Int) throws {
+        package init(host: String, port: Int) throws {
             var hints = addrinfo()
             hints.ai_family = AF_UNSPEC
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -160,9 +162,9 @@ struct LoopbackClient: Sendable {
             throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
         }
 
-        func close() { Glibc.close(descriptor) }
+        package func close() { Glibc.close(descriptor) }
 
-        mutating func exchange(_ request: [UInt8]) throws -> Response {
+        package mutating func exchange(_ request: [UInt8]) throws -> Response {
             try request.withUnsafeBytes { bytes in
                 var sent = 0
                 while sent < bytes.count {
@@ -238,7 +240,7 @@ struct LoopbackClient: Sendable {
 
         /// Where `needle` first starts in `haystack` at or after `start`. Written out rather than the standard
         /// library's `firstRange(of:)`, which is not specialised here: with it the bench sent a third fewer hits a second.
-        static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        package static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
             guard haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
             var index = start
             while index <= haystack.count - needle.count {
@@ -259,7 +261,7 @@ struct LoopbackClient: Sendable {
 
 extension LoopbackClient.Response {
     /// Whether the body holds `"key":true` (canonical JSON, no spaces): a check that costs the client next to nothing.
-    func contains(_ text: String) -> Bool {
+    package func contains(_ text: String) -> Bool {
         LoopbackClient.Connection.find(Array(text.utf8), in: body, from: 0) != nil
     }
 }
