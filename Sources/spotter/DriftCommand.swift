@@ -28,28 +28,23 @@ struct DriftCommand: AsyncParsableCommand {
         func run() async throws {
             let (base, body) = try await DriftCommand.ask(post: false, "/admin/drift", url: url, common: common)
             if json { return print(String(decoding: body, as: UTF8.self)) }
-            guard let report = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-                  let signals = report["signals"] as? [[String: Any]] else {
-                throw ValidationError("\(base)/admin/drift did not answer with a drift report")
-            }
-            if report["enabled"] as? Bool == false { print("drift detection is off (SPOTTER_DRIFT=off)") }
-            print("window \(report["window"] ?? "?"), query-shift reference \(report["reference_samples"] ?? 0) questions")
+            let report = try DriftCommand.report(body, from: "\(base)/admin/drift")
+            if !report.enabled { print("drift detection is off (SPOTTER_DRIFT=off)") }
+            print("window \(report.window), query-shift reference \(report.referenceSamples) questions")
             print("signal                   state     value    samples  trigger  since")
-            for signal in signals {
-                let value = (signal["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-"
-                let samples = "\(signal["samples"] ?? 0)/\(signal["minimum_samples"] ?? 0)"
-                let trigger = (signal["trigger"] as? Double).map { String(format: "%.3f", $0) } ?? "-"
-                print(pad(signal["signal"], 24), pad(signal["state"], 9), pad(value, 8), pad(samples, 8), pad(trigger, 8),
-                      signal["since"] as? String ?? "")
+            for signal in report.signals {
+                let value = signal.value.map { String(format: "%.3f", $0) } ?? "-"
+                print(pad(signal.signal.rawValue, 24), pad(signal.state.rawValue, 9), pad(value, 8),
+                      pad("\(signal.samples)/\(signal.minimumSamples)", 8), pad(String(format: "%.3f", signal.trigger), 8),
+                      signal.since.formatted(.iso8601))
             }
-            if let refresh = report["refresh"] as? [String: Any] {
-                print("latest refresh: \(refresh["state"] ?? "?") (\(refresh["trigger"] ?? "?"), started \(refresh["started_at"] ?? "?"))")
+            if let refresh = report.refresh {
+                print("latest refresh: \(refresh.state.rawValue) (\(refresh.trigger), started \(refresh.startedAt.formatted(.iso8601)))")
             }
         }
 
-        private func pad(_ value: Any?, _ width: Int) -> String {
-            let text = value.map { "\($0)" } ?? "-"
-            return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        private func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
         }
     }
 
@@ -69,8 +64,17 @@ struct DriftCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (base, body) = try await DriftCommand.ask(post: true, "/admin/drift/rebaseline", url: url, common: common)
-            let window = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["window"] as? Int
-            print("\(base): query-shift baseline cleared; the next \(window.map(String.init) ?? "window of") questions form the new reference")
+            let report = try DriftCommand.report(body, from: "\(base)/admin/drift/rebaseline")
+            print("\(base): query-shift baseline cleared; the next \(report.window) questions form the new reference")
+        }
+    }
+
+    /// The server's drift report, decoded as the server's own type.
+    static func report(_ body: Data, from address: String) throws -> DriftReport {
+        do {
+            return try CanonicalJSON.decode(DriftReport.self, from: body)
+        } catch {
+            throw ValidationError("\(address) did not answer with a drift report (\(error))")
         }
     }
 

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SpotterCore
+import SpotterServer
 
 /// `spotter chat --url`: the answers of a running server's `POST /v1/chat`, read from its event stream.
 struct RemoteChatBackend: ChatBackend {
@@ -15,26 +16,14 @@ struct RemoteChatBackend: ChatBackend {
         endpoint = baseURL.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/chat"
     }
 
-    struct Body: Encodable {
-        var message: String
-        var sessionID: String?
-        var kb: String?
-        var filters: [String: [String]]?
-        var stream = true
-
-        enum CodingKeys: String, CodingKey {
-            case message, kb, filters, stream
-            case sessionID = "session_id"
-        }
-    }
-
     struct ServerError: Error, CustomStringConvertible {
         var description: String
     }
 
     func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
-        let filters = request.filters.isEmpty ? nil : Dictionary(grouping: request.filters, by: \.key).mapValues { $0.map(\.value) }
-        let body = Body(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters)
+        let filters = request.filters.isEmpty ? nil : Dictionary(grouping: request.filters, by: \.key)
+            .mapValues { ChatRequest.FilterValue.any($0.map(\.value)) }
+        let body = ChatRequest(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters, stream: true)
         let endpoint = endpoint
         return .producing { continuation in
             do {
@@ -60,14 +49,11 @@ struct RemoteChatBackend: ChatBackend {
         }
     }
 
-    private struct TokenData: Decodable { var text: String }
-    private struct CitationsData: Decodable { var citations: [Citation] }
-
     private static func decode(_ event: ServerSentEvent) throws -> AnswerEvent? {
         let data = Data(event.data.utf8)
         switch event.event {
-        case "token": return .token(try JSONDecoder().decode(TokenData.self, from: data).text)
-        case "citations": return .citations(try JSONDecoder().decode(CitationsData.self, from: data).citations)
+        case "token": return .token(try JSONDecoder().decode(ChatTokenEvent.self, from: data).text)
+        case "citations": return .citations(try JSONDecoder().decode(ChatCitationsEvent.self, from: data).citations)
         case "done": return .done(try JSONDecoder().decode(Answer.self, from: data))
         case "error": throw ServerError(description: message(in: event.data))
         default: return nil
@@ -76,8 +62,7 @@ struct RemoteChatBackend: ChatBackend {
 
     /// The `error.message` of an API error body, or the body itself.
     private static func message(in text: String) -> String {
-        struct Envelope: Decodable { struct Body: Decodable { var code: String; var message: String }; var error: Body }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(text.utf8)) else { return String(text.prefix(500)) }
+        guard let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(text.utf8)) else { return String(text.prefix(500)) }
         return "\(envelope.error.message) (\(envelope.error.code))"
     }
 }

@@ -20,6 +20,13 @@ public enum CanonicalJSON {
         return Array(try data(value))  // a non-finite number: JSONEncoder's error, as for any type
     }
 
+    /// Reads what ``data(_:)`` wrote (dates in ISO 8601): a client of Spotter's own API, such as the CLI.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: data)
+    }
+
     /// The encoding as text; `fallback` when the value cannot be encoded (a non-finite number, say).
     public static func string(_ value: some Encodable, fallback: String = "null") -> String {
         (try? String(decoding: data(value), as: UTF8.self)) ?? fallback

@@ -1,9 +1,18 @@
 /// The body of every error response: `{"error": {"code": "...", "message": "..."}}` (the `Error` schema), and the
 /// `error` event of a stream.
-struct ErrorEnvelope: Codable, Sendable {
-    struct Body: Codable, Sendable {
-        var code: String
-        var message: String
+package struct ErrorEnvelope: Codable, Sendable {
+    package struct Body: Codable, Sendable {
+        package var code: String
+        package var message: String
+
+        package init(code: String, message: String) {
+            self.code = code
+            self.message = message
+        }
     }
-    var error: Body
+    package var error: Body
+
+    package init(error: Body) {
+        self.error = error
+    }
 }

@@ -25,7 +25,7 @@ struct AdminRoutes {
                                                            try query.single("assistant"), try query.single("prompt_version"))
             let purge = try CachePurge(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion,
                                        all: try query.flag("all"))
-            return JSONBody.response(Purged(purged: try spotter.cache.purge(purge)))
+            return JSONBody.response(CachePurgeReply(purged: try spotter.cache.purge(purge)))
         }
     }
 
@@ -72,19 +72,4 @@ struct AdminRoutes {
         }
     }
 
-    /// `{"refresh": …}`, null when none ran since start.
-    struct RefreshReply: Encodable, Sendable {
-        var refresh: RefreshStatus?
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(refresh, forKey: .refresh)
-        }
-
-        enum CodingKeys: String, CodingKey { case refresh }
-    }
-
-    struct Purged: Codable, Sendable {
-        var purged: Int
-    }
 }

@@ -12,74 +12,11 @@ struct ChatRoutes {
     let options: SpotterHTTPServer.Options
     let admission: AnswerAdmission
 
-    struct ChatBody: StrictDecodable, FlatJSONDecodable, Sendable {
-        static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
-
-        var message: String
-        var sessionID: String?
-        var kb: String?
-        var filters: [String: FilterValue]?
-        var stream: Bool?
-        var assistant: String?
-        /// false: neither served from nor stored in the semantic cache.
-        var cache: Bool?
-        /// The assistant's variant to use instead of the sticky assignment (testing a variant).
-        var variant: String?
-        /// An opaque end-user id: keeps the user on one variant, and is passed upstream.
-        var user: String?
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case message, kb, filters, stream, assistant, cache, variant, user
-            case sessionID = "session_id"
-        }
-
-        /// `"value"` or `["a", "b"]` (any of them).
-        enum FilterValue: Decodable, Sendable {
-            case one(String), any([String])
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.singleValueContainer()
-                if let text = try? container.decode(String.self) { self = .one(text); return }
-                self = .any(try container.decode([String].self))
-            }
-
-            var values: [String] {
-                switch self {
-                case .one(let value): [value]
-                case .any(let values): values
-                }
-            }
-        }
-
-        /// The usual body (`{"message": "…", "session_id": "…", "stream": true}`) without `JSONDecoder`.
-        init?(members: [String: FlatJSONObject.Value]) {
-            guard case .string(let message)? = members["message"] else { return nil }
-            self.message = message
-            for (key, value) in members {
-                switch (key, value) {
-                case ("message", _): continue
-                case ("session_id", .string(let text)): sessionID = text
-                case ("kb", .string(let text)): kb = text
-                case ("assistant", .string(let text)): assistant = text
-                case ("variant", .string(let text)): variant = text
-                case ("user", .string(let text)): user = text
-                case ("stream", .bool(let flag)): stream = flag
-                case ("cache", .bool(let flag)): cache = flag
-                default: return nil
-                }
-            }
-        }
-
-        var metadataFilters: [MetadataFilter] {
-            (filters ?? [:]).sorted { $0.key < $1.key }.flatMap { key, value in value.values.map { MetadataFilter(key: key, value: $0) } }
-        }
-    }
-
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/chat") { request, context -> Response in
             // One engine for the whole request (taking it copies the engine's fields: once, not per use).
             let spotter = self.spotter
-            let body = try await JSONRequest.decode(ChatBody.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
+            let body = try await JSONRequest.decode(ChatRequest.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
             let ticket = try admission.admit()
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
@@ -101,8 +38,8 @@ struct ChatRoutes {
                     while let event = try await answer.next() {
                         switch event {
                         case .started: break
-                        case .token(let text): try await send("token", TokenEvent(text: text))
-                        case .citations(let citations): try await send("citations", CitationsEvent(citations: citations))
+                        case .token(let text): try await send("token", ChatTokenEvent(text: text))
+                        case .citations(let citations): try await send("citations", ChatCitationsEvent(citations: citations))
                         case .done(let answer): try await send("done", answer)
                         }
                     }
@@ -134,39 +71,6 @@ struct ChatRoutes {
         }
     }
 
-    struct TokenEvent: Encodable, JSONWritable {
-        var text: String
-
-        func write(to json: inout JSONWriter) {
-            json.object { json in json.member("text", text) }
-        }
-    }
-
-    struct CitationsEvent: Encodable, JSONWritable {
-        var citations: [Citation]
-
-        func write(to json: inout JSONWriter) {
-            json.object { json in json.member("citations", citations) }
-        }
-    }
-
-    struct SessionView: Encodable {
-        var sessionID: String
-        var kb: String
-        var assistant: String
-        var createdAt: Date
-        var updatedAt: Date
-        var expiresAt: Date
-        var messages: [StoredMessage]
-
-        enum CodingKeys: String, CodingKey {
-            case kb, assistant, messages
-            case sessionID = "session_id"
-            case createdAt = "created_at"
-            case updatedAt = "updated_at"
-            case expiresAt = "expires_at"
-        }
-    }
 }
 
 /// An answer's events once the first (`started`) has arrived: a request the pipeline refuses fails here, with its

@@ -148,14 +148,3 @@ struct DocumentRoutes {
         return records
     }
 }
-
-/// `GET /v1/documents`: the knowledge base and its documents.
-struct DocumentList: Encodable, Sendable {
-    var knowledgeBase: String
-    var documents: [DocumentSummary]
-
-    enum CodingKeys: String, CodingKey {
-        case documents
-        case knowledgeBase = "kb"
-    }
-}

@@ -9,42 +9,9 @@ struct FeedbackRoutes {
     /// The engine for this request (another after an embedding-model switch).
     var spotter: Spotter { engine.current }
 
-    struct FeedbackBody: StrictDecodable, Sendable {
-        static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
-
-        var answerID: String
-        /// Decoded as text so that a wrong value gets a message naming the accepted ones.
-        var rating: String
-        var reason: String?
-        var comment: String?
-        var correction: String?
-        var user: String?
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case rating, reason, comment, correction, user
-            case answerID = "answer_id"
-        }
-    }
-
-    /// An answer's record as the API shows it.
-    struct AnswerView: Encodable {
-        var record: AnswerRecord
-        var feedback: [Feedback]
-
-        func encode(to encoder: any Encoder) throws {
-            try record.encode(to: encoder)
-            var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(record.trace.cache, forKey: .cache)
-            try container.encode(record.trace.cache != nil, forKey: .cached)
-            try container.encode(feedback, forKey: .feedback)
-        }
-
-        enum Keys: String, CodingKey { case cache, cached, feedback }
-    }
-
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/feedback") { request, context -> Response in
-            let body = try await JSONRequest.decode(FeedbackBody.self, from: request, context: context, limit: 64 * 1024)
+            let body = try await JSONRequest.decode(FeedbackRequest.self, from: request, context: context, limit: 64 * 1024)
             guard let rating = Rating(rawValue: body.rating) else {
                 throw APIError.invalidField("rating", "must be 'up' or 'down', not '\(body.rating.prefix(40))'")
             }

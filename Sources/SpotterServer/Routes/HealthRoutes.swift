@@ -25,16 +25,3 @@ struct HealthRoutes {
         }
     }
 }
-
-struct Readiness: Codable, Sendable {
-    var status: String
-    var model: String
-    var modelVersion: String
-    var knowledgeBases: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case status, model
-        case modelVersion = "model_version"
-        case knowledgeBases = "knowledge_bases"
-    }
-}
