@@ -21,6 +21,13 @@ public struct VariantRollback: Sendable, Codable, Equatable {
     public var variant: String
     public var reason: String
     public var at: Date
+
+    public init(assistant: String, variant: String, reason: String, at: Date) {
+        self.assistant = assistant
+        self.variant = variant
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// Splits an assistant's answers between its variants and rolls canaries back.
