@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
@@ -49,6 +50,8 @@ let package = Package(
             dependencies: [
                 "SpotterCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The framing of multipart/form-data uploads (Support/Multipart.swift).
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

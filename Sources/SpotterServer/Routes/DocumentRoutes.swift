@@ -64,7 +64,7 @@ struct DocumentRoutes {
         let limit = spotter.configuration.maxUploadBytes
         var reader = ReaderOptions(maxFileBytes: limit)
         reader.records = try Self.recordOptions(query)
-        let mediaType = MediaType(request.headers[.contentType])
+        let mediaType = ContentTypeHeader(request.headers[.contentType])
 
         let uploads: [UploadedFile]
         if mediaType.type == "multipart/form-data" {
@@ -75,7 +75,7 @@ struct DocumentRoutes {
                 throw APIError.badParameter("parameter 'filename' is for raw uploads; multipart parts carry their own file names")
             }
             let body = try await RequestBody.collect(request, limit: limit)
-            let parts = try MultipartBody(Data(body.readableBytesView), boundary: boundary).parts
+            let parts = try MultipartBody(body, boundary: boundary).parts
             uploads = try parts.map { part throws(APIError) in
                 guard let filename = part.filename else {
                     throw APIError.badParameter("multipart part '\(part.name ?? "")' has no filename; send files as file parts "

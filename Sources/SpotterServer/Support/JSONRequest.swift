@@ -66,7 +66,7 @@ public enum JSONRequest {
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext,
                                             limit: Int) async throws(APIError) -> T {
         let contentType = request.headers.value(.contentType)
-        guard MediaType(contentType).isJSON else {
+        guard ContentTypeHeader(contentType).isJSON else {
             let given = contentType.map { "'\($0)'" } ?? "none"
             throw APIError.unsupportedMediaType("send the body as JSON with 'Content-Type: application/json' (got \(given))")
         }

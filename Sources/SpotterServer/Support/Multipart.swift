@@ -1,9 +1,12 @@
 import Foundation
+import MultipartKit
+import NIOCore
 
 /// A `multipart/form-data` body (RFC 7578) split into its parts.
 ///
-/// Only what uploads need: each part's `Content-Disposition` name and filename, its `Content-Type`, and its bytes.
-/// Anything that does not follow the format is a 400 `malformed_multipart` naming what is wrong.
+/// The framing (boundaries, header lines, part bodies) is multipart-kit's parser. Only what uploads need is kept:
+/// each part's `Content-Disposition` name and filename, its `Content-Type`, and its bytes. Anything that does not
+/// follow the format is a 400 `malformed_multipart` naming what is wrong.
 struct MultipartBody {
     struct Part {
         var name: String?
@@ -14,60 +17,54 @@ struct MultipartBody {
 
     var parts: [Part]
 
-    init(_ body: Data, boundary: String) throws(APIError) {
+    init(_ body: ByteBuffer, boundary: String) throws(APIError) {
         guard (1...70).contains(boundary.utf8.count) else { throw Self.malformed("the boundary must be 1–70 characters") }
-        let bytes = [UInt8](body)
-        let delimiter = Array("--\(boundary)".utf8)
-        let crlf: [UInt8] = [13, 10]
-        // The first delimiter may follow a preamble; later ones follow a CRLF that belongs to the delimiter.
-        guard var position = Self.find(delimiter, in: bytes, from: 0) else {
-            throw Self.malformed("the body does not contain the boundary given in Content-Type")
-        }
-        position += delimiter.count
+        let parser = MultipartParser(boundary: boundary)
         var parts: [Part] = []
-        while true {
-            if bytes[position...].starts(with: [45, 45]) { break }  // "--": the closing delimiter
-            // Transport padding (spaces, tabs) may follow a delimiter, then CRLF.
-            while position < bytes.count, bytes[position] == 32 || bytes[position] == 9 { position += 1 }
-            guard bytes[position...].starts(with: crlf) else { throw Self.malformed("a boundary line is not followed by CRLF") }
-            position += 2
-            // Headers end with an empty line; with no headers at all, that is the line right after the boundary.
-            guard let headerEnd = Self.find([13, 10, 13, 10], in: bytes, from: position - 2) else {
-                throw Self.malformed("a part's headers do not end with an empty line")
-            }
-            let headerText = headerEnd > position ? bytes[position..<headerEnd] : []
-            guard let headers = String(validating: headerText, as: UTF8.self) else { throw Self.malformed("a part's headers are not UTF-8") }
-            let contentStart = headerEnd + 4
-            guard let next = Self.find(crlf + delimiter, in: bytes, from: contentStart) else {
-                throw Self.malformed("the body ends before the closing boundary '--\(boundary)--'")
-            }
-            var part = Part(data: Data(bytes[contentStart..<next]))
-            try Self.parseHeaders(headers, into: &part)
-            parts.append(part)
-            position = next + 2 + delimiter.count
-            guard position <= bytes.count else { throw Self.malformed("the body ends inside a boundary") }
+        var current: Part?
+        var headerProblem: APIError?
+        parser.onHeader = { name, value in
+            if current == nil { current = Part(data: Data()) }
+            do throws(APIError) { try Self.apply(header: name, value: value, to: &current!) } catch { headerProblem = headerProblem ?? error }
+        }
+        parser.onBody = { buffer in
+            if current == nil { current = Part(data: Data()) }
+            current!.data.append(contentsOf: buffer.readableBytesView)
+        }
+        parser.onPartComplete = {
+            parts.append(current ?? Part(data: Data()))
+            current = nil
+        }
+        do {
+            try parser.execute(body)
+        } catch {
+            throw Self.malformed("a part's headers or a boundary line do not follow the format")
+        }
+        if let headerProblem { throw headerProblem }
+        // The parser stops quietly wherever the body ends; a part it did not finish means no closing boundary.
+        if current != nil { throw Self.malformed("the body ends before the closing boundary '--\(boundary)--'") }
+        if parts.isEmpty, !body.readableBytesView.starts(with: Array("--\(boundary)".utf8)),
+           body.readableBytesView.firstRange(of: Array("\r\n--\(boundary)".utf8)) == nil {
+            throw Self.malformed("the body does not contain the boundary given in Content-Type")
         }
         self.parts = parts
     }
 
-    private static func parseHeaders(_ text: String, into part: inout Part) throws(APIError) {
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else { throw malformed("a part header line has no ':'") }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            switch name {
-            case "content-disposition":
-                let parameters = dispositionParameters(value)
-                part.name = parameters["name"]
-                part.filename = parameters["filename*"].flatMap(decodeExtendedValue) ?? parameters["filename"]
-            case "content-type":
-                part.contentType = value
-            default:
-                continue
-            }
+    private static func apply(header name: String, value: String, to part: inout Part) throws(APIError) {
+        switch name.lowercased() {
+        case "content-disposition":
+            let parameters = dispositionParameters(value)
+            part.name = parameters["name"]
+            part.filename = parameters["filename*"].flatMap(decodeExtendedValue) ?? parameters["filename"]
+        case "content-type":
+            part.contentType = value
+        default:
+            break
         }
     }
 
+    // multipart-kit reads a Content-Disposition parameter by splitting on ';' and '=', so a quoted file name holding
+    // either is cut short, and it has no RFC 5987 `filename*`; both are read here instead.
     /// `form-data; name="file"; filename="a.md"` → ["name": "file", "filename": "a.md"]; quoted strings may
     /// contain `;` and backslash escapes.
     static func dispositionParameters(_ value: String) -> [String: String] {
@@ -108,18 +105,6 @@ struct MultipartBody {
         let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count == 3, pieces[0].lowercased() == "utf-8" else { return nil }
         return String(pieces[2]).removingPercentEncoding
-    }
-
-    /// The first index of `needle` in `haystack` at or after `start`.
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        var index = start
-        let last = haystack.count - needle.count
-        while index <= last {
-            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
-            index += 1
-        }
-        return nil
     }
 
     private static func malformed(_ reason: String) -> APIError {

@@ -34,13 +34,16 @@ extension HTTPFields {
 }
 
 /// A `Content-Type` value split into its lower-cased media type and parameters (`multipart/form-data; boundary=x`).
-public struct MediaType: Sendable, Equatable {
+///
+/// Not Hummingbird's `MediaType`: that keeps one parameter only (a `charset` after a `boundary` is lost), and every
+/// chat request passes through here, so the usual `application/json` is recognised without splitting anything.
+struct ContentTypeHeader: Sendable, Equatable {
     /// `type/subtype`, lower-cased, without parameters; "" when the header is missing.
-    public var type: String
+    var type: String
     /// Parameter names lower-cased; values unquoted, case kept (boundaries are case-sensitive).
-    public var parameters: [String: String]
+    var parameters: [String: String]
 
-    public init(_ header: String?) {
+    init(_ header: String?) {
         // The header nearly every JSON client sends, without Foundation's trimming and lower-casing.
         if header == "application/json" {
             type = "application/json"
@@ -61,7 +64,7 @@ public struct MediaType: Sendable, Equatable {
     }
 
     /// `application/json` or any `+json` type, with no charset other than UTF-8.
-    public var isJSON: Bool {
+    var isJSON: Bool {
         (type == "application/json" || type.hasSuffix("+json"))
             && (parameters["charset"].map { ["utf-8", "utf8"].contains($0.lowercased()) } ?? true)
     }
