@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
@@ -41,6 +42,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 // Start-up and background work (index loading, the model follower) as services of the server's group.
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Looking the settings up (Support/SettingsSource.swift); Spotter's own checks stay beside it.
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             // The built-in prompt registry (SPOTTER_PROMPTS points at another folder) and the language data.
             resources: [.copy("Generation/Prompts"), .copy("Resources/lexicon")]

@@ -92,12 +92,13 @@ public struct LanguageModelConfiguration: Sendable, Equatable, CustomStringConve
 
 /// Reading and checking one variable at a time.
 private struct Settings {
-    var environment: [String: String]
+    let source: SettingsSource
 
-    func value(_ name: String) -> String? {
-        guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        return text
+    init(environment: [String: String]) {
+        source = SettingsSource(environment)
     }
+
+    func value(_ name: String) -> String? { source.text(name) }
 
     func whole(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = value(name) else { return nil }

@@ -50,6 +50,6 @@ public struct ModelFollower: Service {
 
     public func run() async throws {
         let engine = self.engine, interval = self.interval
-        try? await cancelWhenGracefulShutdown { await engine.followPromotions(every: interval) }
+        await cancelWhenGracefulShutdown { await engine.followPromotions(every: interval) }
     }
 }

@@ -72,10 +72,8 @@ public struct SpotterConfiguration: Sendable {
     /// Reads the `SPOTTER_*` variables, falling back to ``defaults``; rejects values that cannot work.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> SpotterConfiguration {
         var configuration = defaults
-        func value(_ name: String) -> String? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-            return text
-        }
+        let source = SettingsSource(environment)
+        func value(_ name: String) -> String? { source.text(name) }
         if let path = value("SPOTTER_DATA_DIR") { configuration.dataDirectory = URL(fileURLWithPath: path) }
         if let path = value("SPOTTER_MODEL_DIR") { configuration.modelDirectory = URL(fileURLWithPath: path) }
         if let host = value("SPOTTER_HOST") { configuration.host = host }
