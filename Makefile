@@ -22,12 +22,14 @@ demo: build
 run: demo
 	$(SPOTTER) serve --host $${SPOTTER_HOST:-127.0.0.1} --port $${SPOTTER_PORT:-8080}
 
-# Tests run optimised: the embedder is 10–100x slower unoptimised. They touch only public API, so with testable
-# imports off the release build of the dependencies is shared with `make run`. `swift test` builds every product,
-# the `spotter` binary that the CLI and crash-safety tests run included.
+# Tests run optimised: the embedder is 10–100x slower unoptimised. They touch only public and package API, so with
+# testable imports off the release build of the dependencies is shared with `make run`. `swift test` builds every
+# product, the `spotter` binary that the CLI and crash-safety tests run included. Then the HTTP contract:
+# schemathesis, every check, against a served demo store (scripts/contract-test.sh, a few minutes).
 test: setup
 	@scripts/setup-test-tools.sh
 	$(SWIFT) test $(BUILD_FLAGS) --disable-testable-imports
+	@scripts/contract-test.sh
 
 bench: build
 	$(SPOTTER) bench embed

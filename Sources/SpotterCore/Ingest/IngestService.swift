@@ -15,6 +15,21 @@ public struct IngestService: Sendable {
         self.embedder = embedder
     }
 
+    /// The documents of a knowledge base (`GET /v1/documents`, `spotter kb`).
+    public func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary] {
+        try store.documents(in: knowledgeBase)
+    }
+
+    /// One document, or nil.
+    public func document(id: String) throws(StoreError) -> DocumentSummary? {
+        try store.document(id: id)
+    }
+
+    /// Deletes a document with its chunks and vectors (and the cached answers citing it); false when there was none.
+    public func deleteDocument(id: String) throws(StoreError) -> Bool {
+        try store.deleteDocument(id: id)
+    }
+
     public func ingest(paths: [String], options: IngestOptions,
                        progress: @Sendable (IngestEvent) -> Void = { _ in }) async throws(IngestError) -> IngestSummary {
         let started = ContinuousClock.now

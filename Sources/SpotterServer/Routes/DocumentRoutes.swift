@@ -41,7 +41,7 @@ struct DocumentRoutes {
             let query = try QueryString(request.uri.query, accepting: ["kb"])
             let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
             let knowledgeBase = try knowledgeBase(named: name)
-            let documents = try spotter.store.documents(in: knowledgeBase)
+            let documents = try spotter.ingest.documents(in: knowledgeBase)
             return JSONBody.response(DocumentList(knowledgeBase: knowledgeBase.name, documents: documents))
         }
         router.get("/v1/documents/{id}") { request, context -> Response in
@@ -51,7 +51,7 @@ struct DocumentRoutes {
         router.delete("/v1/documents/{id}") { request, context -> Response in
             _ = try QueryString(request.uri.query, accepting: [])
             let document = try document(context.parameters.get("id") ?? "")
-            let deleted = try spotter.store.deleteDocument(id: document.id)
+            let deleted = try spotter.ingest.deleteDocument(id: document.id)
             guard deleted else { throw Self.unknownDocument(document.id) }
             indexSync.schedule(document.knowledgeBase)
             return Response(status: .noContent)
@@ -125,7 +125,7 @@ struct DocumentRoutes {
     }
 
     private func document(_ id: String) throws -> DocumentSummary {
-        guard let document = try spotter.store.document(id: id) else { throw Self.unknownDocument(id) }
+        guard let document = try spotter.ingest.document(id: id) else { throw Self.unknownDocument(id) }
         return document
     }
 

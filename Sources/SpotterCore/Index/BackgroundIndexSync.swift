@@ -1,6 +1,5 @@
 import Dispatch
 import Logging
-import SpotterCore
 import Synchronization
 
 /// Brings a knowledge base's dense index up to date after a change, off the request path.
@@ -9,7 +8,7 @@ import Synchronization
 /// queue rather than on a thread of Swift's cooperative pool, which a request would otherwise wait behind. Requests
 /// for a knowledge base whose sync is already running are folded into one more pass after it. Searches never
 /// depend on this: the catalog also syncs lazily on the first search after a change.
-final class BackgroundIndexSync: Sendable {
+public final class BackgroundIndexSync: Sendable {
     private let engine: LiveEngine
     /// The engine for this request (another after an embedding-model switch).
     private var spotter: Spotter { engine.current }
@@ -17,12 +16,13 @@ final class BackgroundIndexSync: Sendable {
     /// Knowledge bases with a pass running, and whether another pass was asked for meanwhile.
     private let running = Mutex<[String: Bool]>([:])
 
-    init(engine: LiveEngine, logger: Logger) {
+    public init(engine: LiveEngine, logger: Logger) {
         self.engine = engine
         self.logger = logger
     }
 
-    func schedule(_ knowledgeBase: String) {
+    /// Brings the knowledge base's index up to date soon, off the caller's thread.
+    public func schedule(_ knowledgeBase: String) {
         let start = running.withLock { running -> Bool in
             if running[knowledgeBase] != nil {
                 running[knowledgeBase] = true
@@ -54,7 +54,7 @@ final class BackgroundIndexSync: Sendable {
 
     private func synchronize(_ name: String) {
         do {
-            guard let knowledgeBase = try spotter.store.knowledgeBase(named: name, create: false) else { return }
+            guard let knowledgeBase = try? spotter.search.resolve(name) else { return }
             let action = try spotter.search.indexes.synchronize(knowledgeBase)
             logger.debug("dense index synchronized", metadata: ["kb": "\(name)", "action": "\(action)"])
         } catch {
