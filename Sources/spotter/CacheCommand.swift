@@ -59,7 +59,7 @@ struct CacheCommand: AsyncParsableCommand {
             do {
                 _ = try purge()
             } catch {
-                throw ValidationError(error.description.replacingOccurrences(of: "prompt_version", with: "--prompt-version"))
+                throw ValidationError(error.message { "--" + $0.replacingOccurrences(of: "_", with: "-") })
             }
         }
 

@@ -84,7 +84,7 @@ struct Ingest: AsyncParsableCommand {
         let summary = try await spotter.ingest.ingest(paths: paths, options: options) { display.handle($0) }
         display.finish(summary)
         // Bring the dense index file up to date now, so that the next search or server start does not have to.
-        if let knowledgeBase = try? spotter.search.resolve(summary.knowledgeBase) {
+        if let knowledgeBase = try spotter.search.existingKnowledgeBase(named: summary.knowledgeBase) {
             let indexDisplay = IndexSyncDisplay(showsProgress: !json && isatty(STDERR_FILENO) != 0)
             try spotter.search.indexes.synchronize(knowledgeBase) { indexDisplay.handle($0) }
             indexDisplay.finish()

@@ -30,17 +30,25 @@ public struct CachePurge: Sendable, Equatable {
     }
 }
 
-/// Why a purge request was refused; the names are the HTTP parameters' (the CLI's options differ only in spelling).
+/// Why a purge request was refused. Fields are named as the HTTP parameters (`tenant`, `kb`, `assistant`,
+/// `prompt_version`, and `all=true` for everything); ``message(naming:)`` lets a shell spell them its own way.
 public enum CachePurgeError: Error, Sendable, Equatable, CustomStringConvertible {
     case noScope
     case scopeWithAll
     case emptyValue(String)
 
-    public var description: String {
+    /// The message with each field as the shell spells it (`spell("kb")` → `--kb` for the CLI).
+    public func message(naming spell: (String) -> String) -> String {
         switch self {
-        case .noScope: "name a scope (tenant, kb, assistant, prompt_version) or pass all"
-        case .scopeWithAll: "all cannot be combined with a scope"
-        case .emptyValue(let name): "\(name) must not be empty"
+        case .noScope:
+            "name a scope (" + ["tenant", "kb", "assistant", "prompt_version"].map(spell).joined(separator: ", ") + ") or pass \(spell("all"))"
+        case .scopeWithAll: "\(spell("all")) cannot be combined with a scope"
+        case .emptyValue(let name): "\(spell(name)) must not be empty"
         }
+    }
+
+    /// As the HTTP API names the fields.
+    public var description: String {
+        message { $0 == "all" ? "all=true" : $0 }
     }
 }

@@ -131,7 +131,7 @@ public final class SemanticCache: Sendable {
             }
             // The same words need the same answer; anything else goes through the look-alike check.
             if QuestionAnalysis.normalised(entry.question) != normalisedQuestion {
-                if analysed == nil { analysed = QuestionAnalysis(question) }
+                if analysed == nil { analysed = QuestionAnalysis(question, lexicon: check.lexicon) }
                 let verdict = await verify(question, analysed: analysed, against: entry.question)
                 guard verdict.passed else {
                     rejections.append("'\(PromptBuilder.clip(entry.question, words: 12))' \(Self.format(candidate.similarity)): \(verdict.summary)")
@@ -165,8 +165,8 @@ public final class SemanticCache: Sendable {
     /// The look-alike check between a question and a cached one, with word vectors from the embedder.
     public func verify(_ question: String, analysed: QuestionAnalysis? = nil, against cached: String) async -> LookalikeCheck.Verdict {
         guard settings.verifyLookalikes else { return LookalikeCheck.Verdict(differences: []) }
-        let a = analysed ?? QuestionAnalysis(question)
-        let b = QuestionAnalysis(cached)
+        let a = analysed ?? QuestionAnalysis(question, lexicon: check.lexicon)
+        let b = QuestionAnalysis(cached, lexicon: check.lexicon)
         let vectors = await vectors(for: check.wordsNeedingVectors(a, b))
         return check.compare(a, b) { vectors[$0] }
     }

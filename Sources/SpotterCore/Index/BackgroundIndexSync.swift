@@ -54,7 +54,7 @@ public final class BackgroundIndexSync: Sendable {
 
     private func synchronize(_ name: String) {
         do {
-            guard let knowledgeBase = try? spotter.search.resolve(name) else { return }
+            guard let knowledgeBase = try spotter.search.existingKnowledgeBase(named: name) else { return }
             let action = try spotter.search.indexes.synchronize(knowledgeBase)
             logger.debug("dense index synchronized", metadata: ["kb": "\(name)", "action": "\(action)"])
         } catch {

@@ -127,6 +127,15 @@ public final class SearchService: Sendable {
         return order.map { candidates[$0] }
     }
 
+    /// The knowledge base with this name, or nil when there is none (a store failure still throws).
+    public func existingKnowledgeBase(named name: String) throws(SearchError) -> KnowledgeBase? {
+        do {
+            return try resolve(name)
+        } catch .unknownKnowledgeBase {
+            return nil
+        }
+    }
+
     /// The knowledge base with this name, or ``SearchError/unknownKnowledgeBase(_:available:)`` naming the others.
     public func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {
         if let knowledgeBase = try wrap({ () throws(StoreError) in try store.knowledgeBase(named: name, create: false) }) {
