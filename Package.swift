@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import CompilerPluginSupport
 import PackageDescription
 
 let package = Package(
@@ -22,14 +23,25 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
         .target(name: "CSpotterSupport"),
+        // The value types' memberwise initialisers and coding keys (Support/DeclarationMacros.swift), generated
+        // instead of written out by hand in some fifty types.
+        .macro(
+            name: "SpotterMacros",
+            dependencies: [
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ]
+        ),
         .target(
             name: "SpotterCore",
             dependencies: [
                 "CSpotterSupport",
+                "SpotterMacros",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's own API, for binding the answer writer's values directly (Storage/DirectBinding.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

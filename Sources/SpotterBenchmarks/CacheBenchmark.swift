@@ -23,6 +23,7 @@ public enum CacheBenchmark {
         public var shouldHit: Bool { label == "hit" }
     }
 
+    @SnakeCaseCodingKeys
     public struct PairResult: Sendable, Codable {
         public var id: String
         public var category: String
@@ -34,15 +35,10 @@ public enum CacheBenchmark {
         public var servedFromCache: Bool
         public var a: String
         public var b: String
-
-        enum CodingKeys: String, CodingKey {
-            case id, category, similarity, differences, a, b
-            case shouldHit = "should_hit"
-            case servedFromCache = "served_from_cache"
-        }
     }
 
     /// Paraphrase hit rate and false-hit rate of one cache policy.
+    @SnakeCaseCodingKeys
     public struct Rates: Sendable, Codable, Equatable {
         public var threshold: Double
         /// Share of `hit` pairs served from the cache.
@@ -51,13 +47,6 @@ public enum CacheBenchmark {
         public var falseHitRate: Double
         /// The same over look-alikes only.
         public var lookalikeFalseHitRate: Double
-
-        enum CodingKeys: String, CodingKey {
-            case threshold
-            case hitRate = "hit_rate"
-            case falseHitRate = "false_hit_rate"
-            case lookalikeFalseHitRate = "lookalike_false_hit_rate"
-        }
     }
 
     public struct SweepPoint: Sendable, Codable {
@@ -66,6 +55,7 @@ public enum CacheBenchmark {
         public var naive: Rates
     }
 
+    @SnakeCaseCodingKeys
     public struct PairReport: Sendable, Codable {
         public var pairs: Int
         public var paraphrases: Int
@@ -76,33 +66,21 @@ public enum CacheBenchmark {
         /// Spotter's policy recomputed from the similarities and verdicts (equal to `spotter` unless the scan
         /// met a closer entry; reported as a consistency check).
         public var spotterPredicted: Rates
-        public var naive095: Rates
+        @WireKey("naive_0_95") public var naive095: Rates
         /// The naive cache at the threshold with the best hit rate minus false-hit rate on this set.
         public var naiveBest: Rates
         /// Look-alikes caught per category, by Spotter and by the naive cache at 0.95.
         public var categories: [CategoryCount]
         public var sweep: [SweepPoint]
         public var results: [PairResult]
-
-        enum CodingKeys: String, CodingKey {
-            case pairs, paraphrases, lookalikes, unrelated, spotter, categories, sweep, results
-            case spotterPredicted = "spotter_predicted"
-            case naive095 = "naive_0_95"
-            case naiveBest = "naive_best"
-        }
     }
 
+    @SnakeCaseCodingKeys
     public struct CategoryCount: Sendable, Codable {
         public var category: String
         public var pairs: Int
         public var spotterFalseHits: Int
-        public var naive095FalseHits: Int
-
-        enum CodingKeys: String, CodingKey {
-            case category, pairs
-            case spotterFalseHits = "spotter_false_hits"
-            case naive095FalseHits = "naive_0_95_false_hits"
-        }
+        @WireKey("naive_0_95_false_hits") public var naive095FalseHits: Int
     }
 
     // MARK: Pairs
@@ -176,6 +154,7 @@ public enum CacheBenchmark {
         public var questions: [String]
     }
 
+    @SnakeCaseCodingKeys
     public struct WorkloadReport: Sendable, Codable {
         public var requests: Int
         public var groups: Int
@@ -191,15 +170,6 @@ public enum CacheBenchmark {
         /// The best any cache could do: every request but the first of each group served from the cache.
         public var ceiling: Double
         public var examples: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case requests, groups, seed, hits, ceiling, examples
-            case distinctQuestionsAsked = "distinct_questions_asked"
-            case zipfExponent = "zipf_exponent"
-            case callsAvoided = "calls_avoided"
-            case falseHits = "false_hits"
-            case falseHitShare = "false_hit_share"
-        }
     }
 
     public static func readWorkload(_ url: URL) throws(EvaluationError) -> [QuestionGroup] {

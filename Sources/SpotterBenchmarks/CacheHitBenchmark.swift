@@ -3,18 +3,12 @@ import SpotterCore
 
 /// `spotter bench http --scenario cache-hit`: cache hits of `POST /v1/chat` against `GET /healthz` on the same
 /// server, round after round, each endpoint for the same time on the same connections.
+@MemberwiseInit
 package struct CacheHitBenchmark {
     let client: LoopbackClient
     let connections: Int
     let seconds: Double
     let rounds: Int
-
-    package init(client: LoopbackClient, connections: Int, seconds: Double, rounds: Int) {
-        self.client = client
-        self.connections = connections
-        self.seconds = seconds
-        self.rounds = rounds
-    }
 
     /// Questions the demo knowledge base answers; each is asked once to fill the cache, then repeated.
     package static let questions = [
@@ -71,11 +65,12 @@ extension LoopbackClient.Load {
 }
 
 package struct HTTPBenchResult: Encodable {
+    @SnakeCaseCodingKeys
     package struct Figures: Encodable {
         package var requests: Int
         package var failures: Int
-        package var p50Milliseconds: Double
-        package var p99Milliseconds: Double
+        @WireKey("p50_ms") package var p50Milliseconds: Double
+        @WireKey("p99_ms") package var p99Milliseconds: Double
         package var requestsPerSecond: Double
 
         package init(latencies: [Double], seconds: Double, failures: Int = 0) {
@@ -84,13 +79,6 @@ package struct HTTPBenchResult: Encodable {
             p50Milliseconds = RetrievalMetrics.percentile(latencies, 0.5) ?? 0
             p99Milliseconds = RetrievalMetrics.percentile(latencies, 0.99) ?? 0
             requestsPerSecond = seconds > 0 ? Double(latencies.count) / seconds : 0
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case requests, failures
-            case p50Milliseconds = "p50_ms"
-            case p99Milliseconds = "p99_ms"
-            case requestsPerSecond = "requests_per_second"
         }
     }
 

@@ -6,6 +6,7 @@ import SpotterCore
 /// exact scan as ground truth. The same files feed the peer (hnswlib) so that both see identical data.
 public struct IndexBenchmark: Sendable {
     /// Vectors to index and queries to ask, row-major, unit length.
+    @MemberwiseInit
     public struct DataSet: Sendable {
         public var name: String
         public var dimension: Int
@@ -13,45 +14,21 @@ public struct IndexBenchmark: Sendable {
         public var queries: [Float]
         public var baseCount: Int { base.count / dimension }
         public var queryCount: Int { queries.count / dimension }
-
-        public init(name: String, dimension: Int, base: [Float], queries: [Float]) {
-            self.name = name
-            self.dimension = dimension
-            self.base = base
-            self.queries = queries
-        }
     }
 
+    @SnakeCaseCodingKeys
     public struct Run: Sendable, Codable, Equatable {
         public var efSearch: Int
         public var recall: Double
         public var qps: Double
-
-        enum CodingKeys: String, CodingKey {
-            case recall, qps
-            case efSearch = "ef_search"
-        }
     }
 
+    @MemberwiseInit @SnakeCaseCodingKeys
     public struct Result: Sendable, Codable, Equatable {
         public var buildSeconds: Double
         public var indexMemoryBytes: Int
         public var peakRSSBytes: Int
         public var runs: [Run]
-
-        public init(buildSeconds: Double, indexMemoryBytes: Int, peakRSSBytes: Int, runs: [Run]) {
-            self.buildSeconds = buildSeconds
-            self.indexMemoryBytes = indexMemoryBytes
-            self.peakRSSBytes = peakRSSBytes
-            self.runs = runs
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case runs
-            case buildSeconds = "build_seconds"
-            case indexMemoryBytes = "index_memory_bytes"
-            case peakRSSBytes = "peak_rss_bytes"
-        }
     }
 
     /// `count` unit vectors around `clusters` random centres (Gaussian spread), like embeddings of a corpus with

@@ -66,6 +66,7 @@ package func ratioString(_ value: Double) -> String { String(format: "%.2f", val
 
 // MARK: - Index
 
+@MemberwiseInit
 package struct PeerIndexBenchmark {
     package let parameters: HNSWParameters
     package let efSearch: [Int]
@@ -74,16 +75,6 @@ package struct PeerIndexBenchmark {
     package let peer: Bool
     package let rounds: Int
     package let output: String
-
-    package init(parameters: HNSWParameters, efSearch: [Int], k: Int, threads: Int, peer: Bool, rounds: Int, output: String) {
-        self.parameters = parameters
-        self.efSearch = efSearch
-        self.k = k
-        self.threads = threads
-        self.peer = peer
-        self.rounds = rounds
-        self.output = output
-    }
 
     /// Per efSearch the faster run (with its recall), the shorter build and the smaller memory figure.
     package static func best(_ a: IndexBenchmark.Result, _ b: IndexBenchmark.Result) -> IndexBenchmark.Result {
@@ -254,20 +245,13 @@ package struct PeerIndexBenchmark {
 
 // MARK: - Embedding
 
+@MemberwiseInit
 package struct PeerEmbedBenchmark {
     package let embedder: MiniLMEmbedder
     package let modelDirectory: URL
     package let batch: Int
     package let minimumSeconds: Double
     package let output: String
-
-    package init(embedder: MiniLMEmbedder, modelDirectory: URL, batch: Int, minimumSeconds: Double, output: String) {
-        self.embedder = embedder
-        self.modelDirectory = modelDirectory
-        self.batch = batch
-        self.minimumSeconds = minimumSeconds
-        self.output = output
-    }
 
     package struct Throughput: Codable {
         var sentences: Int

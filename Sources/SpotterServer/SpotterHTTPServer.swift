@@ -12,14 +12,11 @@ import SpotterCore
 /// ```
 public struct SpotterHTTPServer: Sendable {
     /// Server behaviour that is not a product setting.
+    @MemberwiseInit
     public struct Options: Sendable {
         /// How often a streaming response sends a comment line, so that a client that went away is noticed while
         /// the model is silent.
         public var heartbeatInterval: Duration = .seconds(10)
-
-        public init(heartbeatInterval: Duration = .seconds(10)) {
-            self.heartbeatInterval = heartbeatInterval
-        }
     }
 
     /// The engine requests are answered with; it follows `spotter index promote` when ``run(host:port:gracePeriod:)``

@@ -145,6 +145,7 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
+@SnakeCaseCodingKeys
 private struct BenchEmbedLine: Encodable {
     var model: String
     var modelVersion: String
@@ -156,13 +157,4 @@ private struct BenchEmbedLine: Encodable {
     var sentencesPerSecond: Double
     var tokensPerSecond: Double
     var peakRSSBytes: Int
-
-    enum CodingKeys: String, CodingKey {
-        case model, threads, sentences, tokens, seconds
-        case modelVersion = "model_version"
-        case batchSize = "batch_size"
-        case sentencesPerSecond = "sentences_per_second"
-        case tokensPerSecond = "tokens_per_second"
-        case peakRSSBytes = "peak_rss_bytes"
-    }
 }

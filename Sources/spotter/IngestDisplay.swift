@@ -98,6 +98,7 @@ final class IngestDisplay: Sendable {
 }
 
 /// One `--json` progress line.
+@SnakeCaseCodingKeys
 private struct ProgressLine: Encodable {
     var event: String
     var path: String?
@@ -122,13 +123,6 @@ private struct ProgressLine: Encodable {
         case .problem(let problem): self.event = "skipped"; path = problem.path; line = problem.line; reason = problem.reason
         case .ignored(let entry): self.event = "ignored"; path = entry.path; reason = entry.reason
         }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case event, path, outcome, line, reason, seconds
-        case filesRead = "files_read"
-        case totalFiles = "total_files"
-        case chunksEmbedded = "chunks_embedded"
     }
 }
 

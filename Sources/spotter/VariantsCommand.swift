@@ -33,17 +33,18 @@ struct VariantsCommand: AsyncParsableCommand {
             }
         }
 
+        @SnakeCaseCodingKeys
         struct Line: Encodable {
             var assistant: String
             var variant: String
             var answers: Int
             var notCoveredRate: Double
-            var latencyP50Milliseconds: Double
-            var latencyP50Interval: [Double]
-            var latencyP95Milliseconds: Double
-            var latencyP95Interval: [Double]
+            @WireKey("latency_p50_ms") var latencyP50Milliseconds: Double
+            @WireKey("latency_p50_ci_ms") var latencyP50Interval: [Double]
+            @WireKey("latency_p95_ms") var latencyP95Milliseconds: Double
+            @WireKey("latency_p95_ci_ms") var latencyP95Interval: [Double]
             var meanCostUSD: Double?
-            var meanCostInterval: [Double]?
+            @WireKey("mean_cost_ci_usd") var meanCostInterval: [Double]?
             var ratings: Int
             var negativeRate: Double?
             var negativeRateLow: Double?
@@ -53,25 +54,8 @@ struct VariantsCommand: AsyncParsableCommand {
             /// Answers scored by `spotter eval answers`, and their mean faithfulness with its interval.
             var evaluated: Int
             var faithfulness: Double?
-            var faithfulnessInterval: [Double]?
+            @WireKey("faithfulness_ci") var faithfulnessInterval: [Double]?
             var rolledBack: String?
-
-            enum CodingKeys: String, CodingKey {
-                case assistant, variant, answers, ratings, evaluated, faithfulness
-                case notCoveredRate = "not_covered_rate"
-                case latencyP50Milliseconds = "latency_p50_ms"
-                case latencyP50Interval = "latency_p50_ci_ms"
-                case latencyP95Milliseconds = "latency_p95_ms"
-                case latencyP95Interval = "latency_p95_ci_ms"
-                case meanCostUSD = "mean_cost_usd"
-                case meanCostInterval = "mean_cost_ci_usd"
-                case negativeRate = "negative_rate"
-                case negativeRateLow = "negative_rate_low"
-                case negativeRateHigh = "negative_rate_high"
-                case worseThanControlP = "worse_than_control_p"
-                case faithfulnessInterval = "faithfulness_ci"
-                case rolledBack = "rolled_back"
-            }
         }
 
         func run() async throws {

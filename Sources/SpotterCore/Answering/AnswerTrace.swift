@@ -7,19 +7,13 @@ public enum PipelineStage: String, Sendable, Codable, CaseIterable {
 }
 
 /// What one stage did and how long it took.
+@MemberwiseInit
 public struct StageRecord: Sendable, Equatable, Codable {
     public var stage: PipelineStage
     public var milliseconds: Double
     /// A short human-readable result: "3 earlier turns", "8 passages, best 0.62", "offline".
     public var outcome: String
-    public var failed: Bool
-
-    public init(stage: PipelineStage, milliseconds: Double, outcome: String, failed: Bool = false) {
-        self.stage = stage
-        self.milliseconds = milliseconds
-        self.outcome = outcome
-        self.failed = failed
-    }
+    public var failed: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case stage, outcome, failed
@@ -28,17 +22,12 @@ public struct StageRecord: Sendable, Equatable, Codable {
 }
 
 /// The per-answer record of every stage, kept with the answer (for explanations and metrics).
+@MemberwiseInit
 public struct AnswerTrace: Sendable, Equatable, Codable {
     public var id: String
-    public var stages: [StageRecord]
+    public var stages: [StageRecord] = []
     /// The cached question whose answer was served, and how similar it was; nil when the answer was written afresh.
     public var cache: CacheMatch?
-
-    public init(id: String, stages: [StageRecord] = [], cache: CacheMatch? = nil) {
-        self.id = id
-        self.stages = stages
-        self.cache = cache
-    }
 
     public func record(for stage: PipelineStage) -> StageRecord? {
         stages.last { $0.stage == stage }

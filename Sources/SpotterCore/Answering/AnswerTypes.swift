@@ -49,6 +49,7 @@ public struct AnswerRequest: Sendable {
 }
 
 /// A source of an answer: the passage numbered `n` in the prompt and in the answer's `[n]` markers.
+@MemberwiseInit
 public struct Citation: Sendable, Equatable, Codable {
     public var n: Int
     public var documentID: String
@@ -57,16 +58,6 @@ public struct Citation: Sendable, Equatable, Codable {
     public var source: String
     public var snippet: String
     public var score: Double
-
-    public init(n: Int, documentID: String, chunkID: Int64, title: String, source: String, snippet: String, score: Double) {
-        self.n = n
-        self.documentID = documentID
-        self.chunkID = chunkID
-        self.title = title
-        self.source = source
-        self.snippet = snippet
-        self.score = score
-    }
 
     enum CodingKeys: String, CodingKey {
         case n, title, source, snippet, score

@@ -16,18 +16,12 @@ public struct CanarySettings: Sendable, Equatable {
 }
 
 /// A variant that was rolled back: it gets no more traffic (a request may still ask for it by name).
+@MemberwiseInit
 public struct VariantRollback: Sendable, Codable, Equatable {
     public var assistant: String
     public var variant: String
     public var reason: String
     public var at: Date
-
-    public init(assistant: String, variant: String, reason: String, at: Date) {
-        self.assistant = assistant
-        self.variant = variant
-        self.reason = reason
-        self.at = at
-    }
 }
 
 /// Splits an assistant's answers between its variants and rolls canaries back.

@@ -46,6 +46,7 @@ public struct CacheScope: Sendable, Hashable, Codable {
 }
 
 /// A stored answer, ready to serve again.
+@SnakeCaseCodingKeys
 public struct CacheEntry: Sendable, Equatable, Codable {
     public var id: String
     public var scope: CacheScope
@@ -61,14 +62,14 @@ public struct CacheEntry: Sendable, Equatable, Codable {
     public var usage: TokenUsage
     public var costUSD: Double?
     /// The knowledge base's generation (see ``Store/generation(of:)``) when the answer was written.
-    public var knowledgeBaseGeneration: Int64
+    @WireKey("kb_generation") public var knowledgeBaseGeneration: Int64
     /// The answer record that produced the entry.
     public var sourceAnswerID: String
     public var createdAt: Date
     public var lastHitAt: Date?
     public var hitCount: Int
     /// Made once the entry is verified, for every hit on it (see ``ReplyEncoding``).
-    package var replyEncoding: ReplyEncoding?
+    @NotCoded package var replyEncoding: ReplyEncoding?
 
     public init(id: String, scope: CacheScope, question: String, answer: String, citations: [Citation],
                 citedChunkHashes: [Int64: String], model: String, grounded: Bool, usage: TokenUsage, costUSD: Double?,
@@ -89,20 +90,10 @@ public struct CacheEntry: Sendable, Equatable, Codable {
         self.lastHitAt = lastHitAt
         self.hitCount = hitCount
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, scope, question, answer, citations, model, grounded, usage
-        case citedChunkHashes = "cited_chunk_hashes"
-        case costUSD = "cost_usd"
-        case knowledgeBaseGeneration = "kb_generation"
-        case sourceAnswerID = "source_answer_id"
-        case createdAt = "created_at"
-        case lastHitAt = "last_hit_at"
-        case hitCount = "hit_count"
-    }
 }
 
 /// What the cache stage found, kept in the answer's trace.
+@MemberwiseInit @SnakeCaseCodingKeys(writesNulls: true)
 public struct CacheMatch: Sendable, Equatable, Codable {
     public var entryID: String
     /// The cached question whose answer was served.
@@ -112,81 +103,38 @@ public struct CacheMatch: Sendable, Equatable, Codable {
     /// The tokens and cost the original answer took, saved by this hit.
     public var savedTokens: Int
     public var savedCostUSD: Double?
-
-    public init(entryID: String, matchedQuestion: String, similarity: Double, savedTokens: Int, savedCostUSD: Double?) {
-        self.entryID = entryID
-        self.matchedQuestion = matchedQuestion
-        self.similarity = similarity
-        self.savedTokens = savedTokens
-        self.savedCostUSD = savedCostUSD
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case similarity
-        case entryID = "entry_id"
-        case matchedQuestion = "matched_question"
-        case savedTokens = "saved_tokens"
-        case savedCostUSD = "saved_cost_usd"
-    }
-
-    /// `saved_cost_usd` is written as `null` when the model has no price, as the API description says.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(entryID, forKey: .entryID)
-        try container.encode(matchedQuestion, forKey: .matchedQuestion)
-        try container.encode(similarity, forKey: .similarity)
-        try container.encode(savedTokens, forKey: .savedTokens)
-        try container.encode(savedCostUSD, forKey: .savedCostUSD)
-    }
 }
 
 /// Which entries a purge removes: every field that is set must match.
+@MemberwiseInit
 public struct CachePurgeFilter: Sendable, Equatable {
     public var tenant: String?
     public var knowledgeBase: String?
     public var assistant: String?
     public var promptVersion: String?
-
-    public init(tenant: String? = nil, knowledgeBase: String? = nil, assistant: String? = nil, promptVersion: String? = nil) {
-        self.tenant = tenant
-        self.knowledgeBase = knowledgeBase
-        self.assistant = assistant
-        self.promptVersion = promptVersion
-    }
 }
 
 /// A served cache hit that a user marked wrong: kept for calibrating the threshold and the look-alike check.
+@SnakeCaseCodingKeys
 public struct CacheFalseHit: Sendable, Equatable, Codable {
     public var cachedQuestion: String
     public var askedQuestion: String
     public var similarity: Double
     public var answerID: String
     public var recordedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case similarity
-        case cachedQuestion = "cached_question"
-        case askedQuestion = "asked_question"
-        case answerID = "answer_id"
-        case recordedAt = "recorded_at"
-    }
 }
 
 /// Counts for `spotter cache stats` and the admin route.
+@SnakeCaseCodingKeys
 public struct CacheStatistics: Sendable, Equatable, Codable {
+    @SnakeCaseCodingKeys
     public struct ScopeCount: Sendable, Equatable, Codable {
         public var tenant: String
-        public var knowledgeBase: String
+        @WireKey("kb") public var knowledgeBase: String
         public var assistant: String
         public var promptVersion: String
         public var entries: Int
         public var hits: Int
-
-        enum CodingKeys: String, CodingKey {
-            case tenant, assistant, entries, hits
-            case knowledgeBase = "kb"
-            case promptVersion = "prompt_version"
-        }
     }
 
     public var entries: Int
@@ -195,28 +143,16 @@ public struct CacheStatistics: Sendable, Equatable, Codable {
     public var savedCostUSD: Double
     public var falseHits: Int
     public var scopes: [ScopeCount]
-
-    enum CodingKeys: String, CodingKey {
-        case entries, hits, scopes
-        case savedTokens = "saved_tokens"
-        case savedCostUSD = "saved_cost_usd"
-        case falseHits = "false_hits"
-    }
 }
 
 /// The cache's persistent state. Entries live beside the documents they cite, so that replacing or deleting a
 /// document removes every entry citing it in the same transaction (see ``Store/replaceDocument(_:chunks:in:)``).
 /// Hits on one entry not yet written to the store.
+@MemberwiseInit
 public struct CacheHitTally: Sendable, Equatable {
     public var entryID: String
     public var hits: Int
     public var lastHitAt: Date
-
-    public init(entryID: String, hits: Int, lastHitAt: Date) {
-        self.entryID = entryID
-        self.hits = hits
-        self.lastHitAt = lastHitAt
-    }
 }
 
 public protocol CacheStore: Sendable {

@@ -20,6 +20,7 @@ import Synchronization
 /// 0.63), so a rephrased question is trusted to the sentence similarity and the slot rules, while a one-slot swap,
 /// where a different answer is most likely, needs a near-synonym (cosine ≥ ``synonymSimilarity``). The rules are
 /// lexical and domain-general: they name kinds of words, not fitness facts.
+@MemberwiseInit
 public struct LookalikeCheck: Sendable {
     /// A slot in which two questions differ.
     public enum Difference: String, Sendable, Codable, CaseIterable {
@@ -42,17 +43,11 @@ public struct LookalikeCheck: Sendable {
     }
 
     /// Swapped words count as the same at this cosine similarity of their embeddings or above.
-    public var synonymSimilarity: Double
+    public var synonymSimilarity: Double = 0.85
     /// Questions sharing at least this share of the longer one's words (in order) are "the same sentence".
-    public var nearIdenticalShare: Double
+    public var nearIdenticalShare: Double = 0.5
     /// The kinds of words the rules name, in the questions' language.
-    public var lexicon: Lexicon
-
-    public init(synonymSimilarity: Double = 0.85, nearIdenticalShare: Double = 0.5, lexicon: Lexicon = .english) {
-        self.synonymSimilarity = synonymSimilarity
-        self.nearIdenticalShare = nearIdenticalShare
-        self.lexicon = lexicon
-    }
+    public var lexicon: Lexicon = .english
 
     /// The words the entity rule needs vectors for (the caller embeds them): the swapped words of near-identical
     /// questions, empty otherwise.

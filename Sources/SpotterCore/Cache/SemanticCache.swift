@@ -45,15 +45,11 @@ public final class SemanticCache: Sendable {
     }
 
     /// What negative feedback did to the cache.
+    @SnakeCaseCodingKeys
     public struct FeedbackOutcome: Sendable, Equatable, Codable {
         public var evictedEntries: [String]
         /// True when the answer was a cache hit, now recorded as a false hit.
         public var falseHitRecorded: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case evictedEntries = "evicted_entries"
-            case falseHitRecorded = "false_hit_recorded"
-        }
     }
 
     public let store: any CacheStore

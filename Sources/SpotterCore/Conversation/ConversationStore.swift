@@ -19,6 +19,7 @@ public protocol ConversationStore: Sendable {
 }
 
 /// A conversation: its knowledge base and assistant, and when it was last used.
+@MemberwiseInit
 public struct SessionRecord: Sendable, Equatable, Codable {
     public var id: String
     public var knowledgeBase: String
@@ -30,44 +31,24 @@ public struct SessionRecord: Sendable, Equatable, Codable {
     public func expiry(idleTime: TimeInterval) -> Date {
         updatedAt.addingTimeInterval(idleTime)
     }
-
-    public init(id: String, knowledgeBase: String, assistant: String, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.knowledgeBase = knowledgeBase
-        self.assistant = assistant
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
 }
 
 /// One message of a session as stored: an assistant message carries its answer id and citations.
+@MemberwiseInit @SnakeCaseCodingKeys
 public struct StoredMessage: Sendable, Equatable, Codable {
     public var role: ChatRole
     public var content: String
     public var answerID: String?
-    public var citations: [Citation]
+    public var citations: [Citation] = []
     public var createdAt: Date
-
-    public init(role: ChatRole, content: String, answerID: String? = nil, citations: [Citation] = [], createdAt: Date) {
-        self.role = role
-        self.content = content
-        self.answerID = answerID
-        self.citations = citations
-        self.createdAt = createdAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case role, content, citations
-        case answerID = "answer_id"
-        case createdAt = "created_at"
-    }
 }
 
 /// What is kept of every answer: the question, the answer, how it was made and what it cost.
+@SnakeCaseCodingKeys
 public struct AnswerRecord: Sendable, Equatable, Codable {
     public var id: String
     public var sessionID: String?
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var assistant: String
     public var promptVersion: String
     public var question: String
@@ -78,7 +59,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var grounded: Bool
     public var usage: TokenUsage
     public var costUSD: Double?
-    public var latencyMilliseconds: Double
+    @WireKey("latency_ms") public var latencyMilliseconds: Double
     public var trace: AnswerTrace
     public var createdAt: Date
     /// The tenant the caller belongs to.
@@ -90,7 +71,7 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     /// What the input and output checks decided, in the order they ran.
     public var guards: [GuardDecision]
     /// The reply's encodings when it came from the cache, so that the record need not make them again.
-    package var replyEncoding: ReplyEncoding?
+    @NotCoded package var replyEncoding: ReplyEncoding?
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,
@@ -118,31 +99,15 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
         self.trace = trace
         self.createdAt = createdAt
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, question, answer, citations, model, grounded, usage, trace, assistant, tenant, retrieved, variant, guards
-        case sessionID = "session_id"
-        case knowledgeBase = "kb"
-        case promptVersion = "prompt_version"
-        case standaloneQuestion = "standalone_question"
-        case costUSD = "cost_usd"
-        case latencyMilliseconds = "latency_ms"
-        case createdAt = "created_at"
-    }
 }
 
 /// One passage retrieval returned for a question: which chunk, and how well it matched.
+@MemberwiseInit
 public struct RetrievedChunk: Sendable, Equatable, Codable {
     public var chunkID: Int64
     public var documentID: String
     /// Cosine similarity to the question when the dense index found it, else the fused score.
     public var score: Double
-
-    public init(chunkID: Int64, documentID: String, score: Double) {
-        self.chunkID = chunkID
-        self.documentID = documentID
-        self.score = score
-    }
 
     enum CodingKeys: String, CodingKey {
         case score

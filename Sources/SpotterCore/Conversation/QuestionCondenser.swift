@@ -5,13 +5,10 @@ import Foundation
 ///
 /// With a language model configured it asks the model; otherwise, or when the model fails, a deterministic rule
 /// joins the follow-up with the previous standalone question when the follow-up leans on it.
+@MemberwiseInit
 public struct QuestionCondenser: Sendable {
     /// The model to ask; nil uses the rule only.
     public var model: (any ChatModel)?
-
-    public init(model: (any ChatModel)?) {
-        self.model = model
-    }
 
     public enum Method: String, Sendable {
         case unchanged, model, rule

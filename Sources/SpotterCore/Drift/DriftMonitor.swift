@@ -4,6 +4,7 @@ import Metrics
 import Synchronization
 
 /// What the pipeline tells drift detection about one answered question.
+@MemberwiseInit
 public struct QuestionObservation: Sendable {
     public var question: String
     public var knowledgeBase: KnowledgeBase
@@ -14,14 +15,6 @@ public struct QuestionObservation: Sendable {
     /// Whether the answer is grounded in a relevant passage (a cached answer: whether the one it replays was); nil
     /// when unknown.
     public var covered: Bool?
-
-    public init(question: String, knowledgeBase: KnowledgeBase, vector: [Float]?, cacheHit: Bool?, covered: Bool?) {
-        self.question = question
-        self.knowledgeBase = knowledgeBase
-        self.vector = vector
-        self.cacheHit = cacheHit
-        self.covered = covered
-    }
 }
 
 /// Watches the answers and the feedback for drift, over rolling windows of the last ``DriftSettings/window``

@@ -166,6 +166,7 @@ public struct DriftSignalStatus: Sendable, Codable, Equatable {
 }
 
 /// A signal's change of state, as logged, counted and sent to the webhook.
+@SnakeCaseCodingKeys
 public struct DriftChange: Sendable, Codable, Equatable {
     public var event = "drift.state_changed"
     public var signal: DriftSignal
@@ -175,14 +176,10 @@ public struct DriftChange: Sendable, Codable, Equatable {
     public var samples: Int
     public var trigger: Double
     public var at: Date
-
-    enum CodingKeys: String, CodingKey {
-        case event, signal, state, value, samples, trigger, at
-        case previousState = "previous_state"
-    }
 }
 
 /// The whole picture: `GET /admin/drift`.
+@SnakeCaseCodingKeys(writesNulls: true)
 public struct DriftReport: Sendable, Codable {
     public var enabled: Bool
     public var window: Int
@@ -191,18 +188,4 @@ public struct DriftReport: Sendable, Codable {
     public var referenceSamples: Int
     /// The latest refresh, running or finished; nil when none ran since start.
     public var refresh: RefreshStatus?
-
-    enum CodingKeys: String, CodingKey {
-        case enabled, window, signals, refresh
-        case referenceSamples = "reference_samples"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(enabled, forKey: .enabled)
-        try container.encode(window, forKey: .window)
-        try container.encode(signals, forKey: .signals)
-        try container.encode(referenceSamples, forKey: .referenceSamples)
-        try container.encode(refresh, forKey: .refresh)
-    }
 }

@@ -1,20 +1,17 @@
 import Foundation
 
 /// A question the knowledge base could not answer.
+@MemberwiseInit
 public struct UnansweredQuestion: Sendable, Equatable {
     public var question: String
     public var knowledgeBase: String
     public var askedAt: Date
-
-    public init(question: String, knowledgeBase: String, askedAt: Date) {
-        self.question = question
-        self.knowledgeBase = knowledgeBase
-        self.askedAt = askedAt
-    }
 }
 
 /// The unanswered questions grouped by topic, largest group first: what documents are missing.
+@SnakeCaseCodingKeys
 public struct KnowledgeGapReport: Sendable, Codable, Equatable {
+    @SnakeCaseCodingKeys
     public struct Gap: Sendable, Codable, Equatable {
         /// Times a question of this group was asked.
         public var count: Int
@@ -22,12 +19,7 @@ public struct KnowledgeGapReport: Sendable, Codable, Equatable {
         public var representative: String
         /// Distinct questions of the group, most asked first (at most ``KnowledgeGapReport/examplesPerGap``).
         public var examples: [String]
-        public var knowledgeBases: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case count, representative, examples
-            case knowledgeBases = "kbs"
-        }
+        @WireKey("kbs") public var knowledgeBases: [String]
     }
 
     public static let examplesPerGap = 5
@@ -39,11 +31,6 @@ public struct KnowledgeGapReport: Sendable, Codable, Equatable {
     public var questions: Int
     public var distinctQuestions: Int
     public var gaps: [Gap]
-
-    enum CodingKeys: String, CodingKey {
-        case since, questions, gaps
-        case distinctQuestions = "distinct_questions"
-    }
 
     /// Groups `questions` by meaning: repeats (same normalised text) first, then spherical k-means over their
     /// embeddings with k = ⌈√distinct⌉ (at most `maximumGaps`), then groups whose centres are closer than

@@ -2,28 +2,16 @@ import Foundation
 import Synchronization
 
 /// One question of an answer-evaluation set (`bench/qa/*.jsonl`).
+@MemberwiseInit @SnakeCaseCodingKeys
 public struct QAItem: Sendable, Codable, Equatable {
     public var question: String
     /// What a right answer says; compared with the answer by embedding similarity when given.
     public var referenceAnswer: String?
     /// The documents that answer the question: a document id, or the end of a source path (a file name, or `#id` of a
     /// record), so that a set does not depend on where the files were ingested from.
-    public var relevantDocumentIDs: [String]?
+    @WireKey("relevant_document_ids") public var relevantDocumentIDs: [String]?
     /// False for a question the knowledge base does not answer: the right response is a refusal ("not covered").
     public var answerable: Bool?
-
-    public init(question: String, referenceAnswer: String? = nil, relevantDocumentIDs: [String]? = nil, answerable: Bool? = nil) {
-        self.question = question
-        self.referenceAnswer = referenceAnswer
-        self.relevantDocumentIDs = relevantDocumentIDs
-        self.answerable = answerable
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case question, answerable
-        case referenceAnswer = "reference_answer"
-        case relevantDocumentIDs = "relevant_document_ids"
-    }
 
     /// Reads a JSONL set; every error names the file and line.
     public static func load(_ url: URL) throws(EvaluationError) -> [QAItem] {
@@ -36,6 +24,7 @@ public struct QAItem: Sendable, Codable, Equatable {
 }
 
 /// How one answer scored.
+@SnakeCaseCodingKeys
 public struct AnswerEvaluationRow: Sendable, Codable, Equatable {
     public var question: String
     public var answer: String
@@ -57,24 +46,14 @@ public struct AnswerEvaluationRow: Sendable, Codable, Equatable {
     /// Cosine of the answer to the reference answer, when one is given and the answer is not a refusal.
     public var referenceSimilarity: Double?
     public var citations: Int
-    public var latencyMilliseconds: Double
+    @WireKey("latency_ms") public var latencyMilliseconds: Double
     public var costUSD: Double?
-
-    enum CodingKeys: String, CodingKey {
-        case question, answer, model, refused, answerable, faithfulness, citations
-        case answerID = "answer_id"
-        case contextPrecision = "context_precision"
-        case contextRecall = "context_recall"
-        case answerRelevance = "answer_relevance"
-        case citationCorrectness = "citation_correctness"
-        case referenceSimilarity = "reference_similarity"
-        case latencyMilliseconds = "latency_ms"
-        case costUSD = "cost_usd"
-    }
 }
 
 /// The whole evaluation: means over the questions each metric applies to.
+@SnakeCaseCodingKeys
 public struct AnswerEvaluationReport: Sendable, Codable, Equatable {
+    @SnakeCaseCodingKeys
     public struct Summary: Sendable, Codable, Equatable {
         public var questions: Int
         public var contextPrecision: Double?
@@ -89,39 +68,18 @@ public struct AnswerEvaluationReport: Sendable, Codable, Equatable {
         public var answeredWhenAnswerable: Double?
         /// Of the questions labelled unanswerable, the share refused.
         public var refusedWhenUnanswerable: Double?
-        public var latencyP50Milliseconds: Double
-        public var latencyP95Milliseconds: Double
+        @WireKey("latency_p50_ms") public var latencyP50Milliseconds: Double
+        @WireKey("latency_p95_ms") public var latencyP95Milliseconds: Double
         /// Nil when no answer had a price (offline answering, or no `SPOTTER_LLM_PRICES`).
         public var totalCostUSD: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case questions, faithfulness
-            case contextPrecision = "context_precision"
-            case contextRecall = "context_recall"
-            case answerRelevance = "answer_relevance"
-            case citationCorrectness = "citation_correctness"
-            case referenceSimilarity = "reference_similarity"
-            case refusalRate = "refusal_rate"
-            case answeredWhenAnswerable = "answered_when_answerable"
-            case refusedWhenUnanswerable = "refused_when_unanswerable"
-            case latencyP50Milliseconds = "latency_p50_ms"
-            case latencyP95Milliseconds = "latency_p95_ms"
-            case totalCostUSD = "total_cost_usd"
-        }
     }
 
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var model: String
     /// How faithfulness and citation support were judged (see ``AnswerEvaluator``).
     public var faithfulnessMethod: String
     public var summary: Summary
     public var rows: [AnswerEvaluationRow]
-
-    enum CodingKeys: String, CodingKey {
-        case summary, rows, model
-        case knowledgeBase = "kb"
-        case faithfulnessMethod = "faithfulness_method"
-    }
 }
 
 /// Runs every question of a set through the full answering pipeline (the cache bypassed, so that each answer is
@@ -135,6 +93,7 @@ public struct AnswerEvaluationReport: Sendable, Codable, Equatable {
 /// the same embedder that indexes the knowledge base. It catches answers that say things the passages do not (a
 /// paraphrase close in meaning still counts as supported, a contradiction with the same words may too). A citation is
 /// correct when it points at a passage retrieval returned for the question and that passage supports a sentence.
+@MemberwiseInit
 public struct AnswerEvaluator: Sendable {
     public static let supportThreshold: Float = 0.7
     public static let faithfulnessMethod = "embedding: a sentence is supported when a cited passage's sentence has cosine >= 0.7 (all-MiniLM-L6-v2)"
@@ -146,11 +105,6 @@ public struct AnswerEvaluator: Sendable {
     let spotter: Spotter
     /// The model that judges faithfulness; nil uses the embedding proxy.
     let judge: (any ChatModel)?
-
-    public init(spotter: Spotter, judge: (any ChatModel)? = nil) {
-        self.spotter = spotter
-        self.judge = judge
-    }
 
     /// Sentences the judge could not rule on, left to the embedding proxy (counted across one evaluation).
     final class JudgeFallbacks: Sendable {

@@ -12,31 +12,20 @@ public struct RelevanceCalibration: Sendable {
         public var covered: Bool
     }
 
+    @SnakeCaseCodingKeys
     public struct Scored: Sendable, Codable {
         public var question: String
         public var covered: Bool
         public var bestSimilarity: Double
-
-        enum CodingKeys: String, CodingKey {
-            case question, covered
-            case bestSimilarity = "best_similarity"
-        }
     }
 
+    @SnakeCaseCodingKeys
     public struct Report: Sendable, Codable {
         public var questions: [Scored]
         public var configuredThreshold: Double
         public var configuredBalancedAccuracy: Double
         public var bestThreshold: Double
         public var bestBalancedAccuracy: Double
-
-        enum CodingKeys: String, CodingKey {
-            case questions
-            case configuredThreshold = "configured_threshold"
-            case configuredBalancedAccuracy = "configured_balanced_accuracy"
-            case bestThreshold = "best_threshold"
-            case bestBalancedAccuracy = "best_balanced_accuracy"
-        }
     }
 
     /// Reads JSONL lines `{"question": "...", "covered": true|false}`.

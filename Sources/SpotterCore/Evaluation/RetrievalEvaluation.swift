@@ -28,26 +28,22 @@ public struct RetrievalEvaluationOptions: Sendable {
 }
 
 /// The result of one mode over every judged query.
+@SnakeCaseCodingKeys
 public struct ModeEvaluation: Sendable, Codable, Equatable {
     public var mode: SearchMode
     public var fusion: String?
     public var queries: Int
     public var scores: RetrievalScores
-    public var latencyP50Milliseconds: Double
-    public var latencyP95Milliseconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case mode, fusion, queries, scores
-        case latencyP50Milliseconds = "latency_p50_ms"
-        case latencyP95Milliseconds = "latency_p95_ms"
-    }
+    @WireKey("latency_p50_ms") public var latencyP50Milliseconds: Double
+    @WireKey("latency_p95_ms") public var latencyP95Milliseconds: Double
 }
 
 /// What `spotter eval retrieval` reports.
+@SnakeCaseCodingKeys
 public struct RetrievalEvaluationReport: Sendable, Codable, Equatable {
     public var dataset: String
     public var split: String
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var model: String
     public var documents: Int
     public var chunks: Int
@@ -56,13 +52,6 @@ public struct RetrievalEvaluationReport: Sendable, Codable, Equatable {
     public var exact: Bool
     public var wholeDocuments: Bool
     public var modes: [ModeEvaluation]
-
-    enum CodingKeys: String, CodingKey {
-        case dataset, split, model, documents, chunks, exact, modes
-        case wholeDocuments = "whole_documents"
-        case knowledgeBase = "kb"
-        case skippedDocuments = "skipped_documents"
-    }
 }
 
 /// Progress of an evaluation, for a bar or JSON lines.

@@ -51,25 +51,16 @@ public enum RetrievalMetrics {
 }
 
 /// Mean metrics over a set of queries.
+@SnakeCaseCodingKeys
 public struct RetrievalScores: Sendable, Codable, Equatable {
-    public var ndcgAt10: Double
-    public var recallAt10: Double
-    public var recallAt100: Double
-    public var mrrAt10: Double
-    public var precisionAt10: Double
+    @WireKey("ndcg@10") public var ndcgAt10: Double
+    @WireKey("recall@10") public var recallAt10: Double
+    @WireKey("recall@100") public var recallAt100: Double
+    @WireKey("mrr@10") public var mrrAt10: Double
+    @WireKey("p@10") public var precisionAt10: Double
     /// Also reported at the caller's `k` when it is not 10.
-    public var ndcgAtK: Double
+    @WireKey("ndcg@k") public var ndcgAtK: Double
     public var k: Int
-
-    enum CodingKeys: String, CodingKey {
-        case k
-        case ndcgAt10 = "ndcg@10"
-        case recallAt10 = "recall@10"
-        case recallAt100 = "recall@100"
-        case mrrAt10 = "mrr@10"
-        case precisionAt10 = "p@10"
-        case ndcgAtK = "ndcg@k"
-    }
 
     /// Means over queries; `rankings` and `judgements` are keyed by query id, and only judged queries count (a query
     /// with no ranking scores 0).

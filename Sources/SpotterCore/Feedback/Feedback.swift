@@ -7,6 +7,7 @@ public enum Rating: String, Sendable, Codable, CaseIterable {
 }
 
 /// One user's feedback on one answer. A user has at most one per answer: sending it again replaces it.
+@SnakeCaseCodingKeys
 public struct Feedback: Sendable, Equatable, Codable {
     public var answerID: String
     /// Who gave it; empty for an anonymous caller (the security work fills it from the caller's identity).
@@ -30,13 +31,6 @@ public struct Feedback: Sendable, Equatable, Codable {
         self.correction = correction
         self.createdAt = createdAt
         self.updatedAt = updatedAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case user, rating, reason, comment, correction
-        case answerID = "answer_id"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
     }
 }
 
@@ -73,25 +67,13 @@ public struct FeedbackService: Sendable {
     public static let maximumUserLength = 128
 
     /// What one submission did.
+    @SnakeCaseCodingKeys(writesNulls: true)
     public struct Receipt: Sendable, Equatable, Codable {
         public var feedback: Feedback
         /// The rating this submission replaced; nil for the user's first feedback on the answer.
         public var previousRating: Rating?
         /// What the cache did: nil unless the rating turned to `down`.
         public var cache: SemanticCache.FeedbackOutcome?
-
-        enum CodingKeys: String, CodingKey {
-            case feedback, cache
-            case previousRating = "previous_rating"
-        }
-
-        /// Absent values are written as `null`, so that clients see every field.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(feedback, forKey: .feedback)
-            try container.encode(previousRating, forKey: .previousRating)
-            try container.encode(cache, forKey: .cache)
-        }
     }
 
     public let answers: AnswerPipeline

@@ -2,6 +2,7 @@ import Foundation
 
 /// One rated answer, as `spotter feedback export` writes it: what was asked, what came back, the passages it was
 /// written from, and the verdict. The rows for offline analysis and for fine-tuning or evaluation sets.
+@SnakeCaseCodingKeys
 public struct FeedbackExample: Sendable, Equatable, Codable {
     public var answerID: String
     public var user: String
@@ -16,20 +17,10 @@ public struct FeedbackExample: Sendable, Equatable, Codable {
     public var context: [String]
     public var model: String
     public var promptVersion: String
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var cached: Bool
     public var answeredAt: Date
     public var ratedAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case user, rating, reason, comment, correction, question, answer, context, model, cached
-        case answerID = "answer_id"
-        case standaloneQuestion = "standalone_question"
-        case promptVersion = "prompt_version"
-        case knowledgeBase = "kb"
-        case answeredAt = "answered_at"
-        case ratedAt = "rated_at"
-    }
 }
 
 /// Writes feedback examples as JSON Lines or CSV.

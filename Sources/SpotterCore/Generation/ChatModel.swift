@@ -52,14 +52,10 @@ public enum ChatRole: String, Sendable, Codable, Equatable {
 }
 
 /// One message of a conversation, as OpenAI's API carries it.
+@MemberwiseInit
 public struct ChatMessage: Sendable, Codable, Equatable {
     public var role: ChatRole
     public var content: String
-
-    public init(role: ChatRole, content: String) {
-        self.role = role
-        self.content = content
-    }
 
     public static func system(_ content: String) -> ChatMessage { ChatMessage(role: .system, content: content) }
     public static func user(_ content: String) -> ChatMessage { ChatMessage(role: .user, content: content) }
@@ -67,16 +63,11 @@ public struct ChatMessage: Sendable, Codable, Equatable {
 }
 
 /// A passage the answer may draw on, numbered as the prompt numbers it (`[1]`…`[n]`).
+@MemberwiseInit
 public struct GroundingPassage: Sendable, Equatable {
     public var number: Int
     public var title: String
     public var text: String
-
-    public init(number: Int, title: String, text: String) {
-        self.number = number
-        self.title = title
-        self.text = text
-    }
 }
 
 /// What a model is asked: the messages (the whole prompt for a remote model) and, for models that compose from the
@@ -117,15 +108,11 @@ public enum ChatModelEvent: Sendable, Equatable {
 }
 
 /// How an answer ended.
+@MemberwiseInit
 public struct ChatFinish: Sendable, Equatable {
     public var reason: FinishReason
     /// Token counts as the upstream reported them; nil when it did not.
     public var usage: TokenUsage?
-
-    public init(reason: FinishReason, usage: TokenUsage? = nil) {
-        self.reason = reason
-        self.usage = usage
-    }
 }
 
 /// Why the model stopped, in OpenAI's terms.
@@ -136,19 +123,14 @@ public enum FinishReason: String, Sendable, Codable, Equatable {
 }
 
 /// Tokens in and out of one call.
+@MemberwiseInit
 public struct TokenUsage: Sendable, Codable, Equatable {
     public var promptTokens: Int
     public var completionTokens: Int
     /// True when the counts were estimated here rather than reported by the upstream.
-    public var estimated: Bool
+    public var estimated: Bool = false
 
     public var totalTokens: Int { promptTokens + completionTokens }
-
-    public init(promptTokens: Int, completionTokens: Int, estimated: Bool = false) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
-        self.estimated = estimated
-    }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"

@@ -6,23 +6,17 @@ import Foundation
 /// (maximal marginal relevance), and writes them grouped by passage under the passage's title, each group cited
 /// with its number. Every word after the lead-in comes from a passage, so it cannot state a claim the knowledge base
 /// does not make. It is the default when no LLM is configured and the last link of every fallback chain.
+@MemberwiseInit
 public struct ExtractiveAnswerer: ChatModel {
     public let embedder: any Embedder
     /// The longest answer in words (a request's `maxTokens` can lower it).
-    public var wordBudget: Int
+    public var wordBudget: Int = 160
     /// Sentences less similar to the question than this are never used.
-    public var minimumSimilarity: Float
+    public var minimumSimilarity: Float = 0.2
     /// Weight on relevance against novelty when choosing sentences.
-    public var lambda: Float
+    public var lambda: Float = 0.7
 
     public var name: String { "offline" }
-
-    public init(embedder: any Embedder, wordBudget: Int = 160, minimumSimilarity: Float = 0.2, lambda: Float = 0.7) {
-        self.embedder = embedder
-        self.wordBudget = wordBudget
-        self.minimumSimilarity = minimumSimilarity
-        self.lambda = lambda
-    }
 
     public func stream(_ request: ChatModelRequest) -> AsyncThrowingStream<ChatModelEvent, any Error> {
         .producing { continuation in

@@ -3,6 +3,7 @@ import Foundation
 /// Where one OpenAI-compatible language model lives and how to authenticate to it.
 ///
 /// The API key never appears in ``description``, `debugDescription` or a `dump`: endpoints get logged.
+@MemberwiseInit
 public struct LanguageModelEndpoint: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The API root, such as `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1` (Ollama); for Azure OpenAI,
     /// the deployment URL (`https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT`).
@@ -13,13 +14,6 @@ public struct LanguageModelEndpoint: Sendable, Equatable, CustomStringConvertibl
     public var model: String
     /// Azure OpenAI's `api-version` query parameter; setting it switches to Azure's URL and header conventions.
     public var apiVersion: String?
-
-    public init(baseURL: URL, apiKey: String? = nil, model: String, apiVersion: String? = nil) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.model = model
-        self.apiVersion = apiVersion
-    }
 
     /// Whether requests follow Azure OpenAI's conventions.
     public var isAzure: Bool { apiVersion != nil }

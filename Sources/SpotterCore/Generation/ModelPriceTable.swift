@@ -7,14 +7,10 @@ import Foundation
 /// of the longest listed name it extends with `-`.
 public struct ModelPriceTable: Sendable, Equatable {
     /// US dollars per one million tokens.
+    @MemberwiseInit
     public struct Price: Sendable, Equatable {
         public var prompt: Double
         public var completion: Double
-
-        public init(prompt: Double, completion: Double) {
-            self.prompt = prompt
-            self.completion = completion
-        }
     }
 
     public private(set) var prices: [String: Price]

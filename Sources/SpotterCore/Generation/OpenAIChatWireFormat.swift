@@ -3,6 +3,7 @@ import Foundation
 /// The JSON of OpenAI's `/chat/completions` as far as Spotter reads and writes it; unknown fields are ignored so
 /// llama.cpp, vLLM, Ollama and Azure extensions decode too.
 enum OpenAIChatWireFormat {
+    @SnakeCaseCodingKeys
     struct Request: Encodable {
         struct StreamOptions: Encodable {
             var includeUsage: Bool
@@ -16,16 +17,11 @@ enum OpenAIChatWireFormat {
         var temperature: Double?
         var maxTokens: Int?
         var user: String?
-
-        enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, user
-            case streamOptions = "stream_options"
-            case maxTokens = "max_tokens"
-        }
     }
 
     /// One `data:` event of a streamed answer.
     struct Chunk: Decodable {
+        @SnakeCaseCodingKeys
         struct Choice: Decodable {
             struct Delta: Decodable {
                 var content: String?
@@ -33,10 +29,6 @@ enum OpenAIChatWireFormat {
 
             var delta: Delta?
             var finishReason: String?
-            enum CodingKeys: String, CodingKey {
-                case delta
-                case finishReason = "finish_reason"
-            }
         }
 
         var choices: [Choice]?

@@ -1,12 +1,9 @@
 /// Builds the messages a model is sent: the system prompt, the conversation so far within a token budget, and the
 /// question with its numbered passages.
+@MemberwiseInit
 public struct PromptBuilder: Sendable {
     /// Tokens the history may take: the newest turns verbatim, older ones as a one-line summary each.
-    public var historyTokenBudget: Int
-
-    public init(historyTokenBudget: Int = 1_200) {
-        self.historyTokenBudget = historyTokenBudget
-    }
+    public var historyTokenBudget: Int = 1_200
 
     /// The prompt and what went into it.
     public struct Built: Sendable {

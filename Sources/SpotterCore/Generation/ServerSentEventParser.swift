@@ -1,20 +1,14 @@
 /// One event of a `text/event-stream`, as the WHATWG HTML standard defines it.
+@MemberwiseInit
 public struct ServerSentEvent: Sendable, Equatable {
     /// The `event:` field, `message` when the event named none.
-    public var event: String
+    public var event: String = "message"
     /// The `data:` lines, joined by `\n`.
     public var data: String
     /// The last `id:` seen so far in the stream (ids persist across events), nil before any.
     public var id: String?
     /// The `retry:` milliseconds given within this event's lines, if any.
     public var retry: Int?
-
-    public init(event: String = "message", data: String, id: String? = nil, retry: Int? = nil) {
-        self.event = event
-        self.data = data
-        self.id = id
-        self.retry = retry
-    }
 }
 
 /// An incremental `text/event-stream` parser: feed it bytes as they arrive, in chunks split anywhere, and it returns

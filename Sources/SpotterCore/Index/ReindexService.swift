@@ -9,27 +9,19 @@ public enum ReindexEvent: Sendable {
 }
 
 /// What a reindex built.
+@SnakeCaseCodingKeys
 public struct ReindexSummary: Sendable, Codable, Equatable {
+    @SnakeCaseCodingKeys
     public struct KnowledgeBaseResult: Sendable, Codable, Equatable {
-        public var knowledgeBase: String
+        @WireKey("kb") public var knowledgeBase: String
         public var chunks: Int
         public var embedded: Int
         public var index: String
-
-        enum CodingKeys: String, CodingKey {
-            case chunks, embedded, index
-            case knowledgeBase = "kb"
-        }
     }
 
     public var model: EmbeddingModelRecord
-    public var knowledgeBases: [KnowledgeBaseResult]
+    @WireKey("kbs") public var knowledgeBases: [KnowledgeBaseResult]
     public var seconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case model, seconds
-        case knowledgeBases = "kbs"
-    }
 }
 
 /// Blue-green embedding migration, first half: every chunk of every knowledge base is embedded again with another
@@ -37,16 +29,12 @@ public struct ReindexSummary: Sendable, Codable, Equatable {
 /// index is built for it, while the active model goes on serving. The model is then recorded as the standby;
 /// `promote` makes it active in one transaction, `rollback` swaps back. Chunks that already have a vector from the
 /// new model are skipped, so a reindex that stopped goes on where it was.
+@MemberwiseInit
 public struct ReindexService: Sendable {
     public static let batchSize = 64
 
     let store: any SpotterStore
     let configuration: SpotterConfiguration
-
-    public init(store: any SpotterStore, configuration: SpotterConfiguration) {
-        self.store = store
-        self.configuration = configuration
-    }
 
     public func reindex(with embedder: any Embedder, directory: URL,
                         progress: @escaping @Sendable (ReindexEvent) -> Void = { _ in }) async throws -> ReindexSummary {

@@ -10,17 +10,12 @@ public protocol VectorIndex: Sendable {
 }
 
 /// One result of a vector search.
+@MemberwiseInit
 public struct VectorMatch: Sendable, Equatable {
     public var chunkID: Int64
     public var documentID: String
     /// Cosine similarity (inner product of unit vectors), in [-1, 1].
     public var similarity: Float
-
-    public init(chunkID: Int64, documentID: String, similarity: Float) {
-        self.chunkID = chunkID
-        self.documentID = documentID
-        self.similarity = similarity
-    }
 }
 
 /// Scans every vector: exact, and fast enough for tens of thousands of chunks.

@@ -6,14 +6,10 @@ import Foundation
 /// Re-ingest is idempotent: a document whose content hash and embedding model are unchanged is skipped without
 /// re-embedding; a changed one is replaced atomically. Problems with single files or records are reported and the
 /// rest of the batch goes on.
+@MemberwiseInit
 public struct IngestService: Sendable {
     private let store: any Store
     private let embedder: any Embedder
-
-    public init(store: any Store, embedder: any Embedder) {
-        self.store = store
-        self.embedder = embedder
-    }
 
     /// The documents of a knowledge base (`GET /v1/documents`, `spotter kb`).
     public func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary] {

@@ -25,15 +25,11 @@ public struct IngestOptions: Sendable {
 }
 
 /// Names files of one folder by a prefix instead of their path, e.g. `/data/uploads/1f3c/guide.md` → `upload:guide.md`.
+@MemberwiseInit
 public struct SourceLabel: Sendable, Equatable {
     /// An absolute, standardised folder path (no trailing slash).
     public var directory: String
     public var prefix: String
-
-    public init(directory: String, prefix: String) {
-        self.directory = directory
-        self.prefix = prefix
-    }
 
     /// `text` with every occurrence of the folder path (and the slash after it) replaced by the prefix.
     public func apply(_ text: String) -> String {
@@ -55,8 +51,9 @@ public struct IngestProblem: Sendable, Codable, Equatable, CustomStringConvertib
 }
 
 /// The outcome of an ingest run.
+@SnakeCaseCodingKeys
 public struct IngestSummary: Sendable, Codable, Equatable {
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var files: Int = 0
     public var added: Int = 0
     public var updated: Int = 0
@@ -69,12 +66,6 @@ public struct IngestSummary: Sendable, Codable, Equatable {
 
     /// True when every source was stored or was already up to date.
     public var isClean: Bool { skipped.isEmpty }
-
-    enum CodingKeys: String, CodingKey {
-        case files, added, updated, unchanged, skipped, ignored, seconds
-        case knowledgeBase = "kb"
-        case chunksEmbedded = "chunks_embedded"
-    }
 }
 
 /// Progress of an ingest run, for a progress bar or machine-readable lines.
@@ -117,6 +108,7 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A file or folder given to ingest, with the options it was read with, so that a refresh reads it again the same way.
+@MemberwiseInit
 public struct IngestSource: Sendable, Equatable {
     /// The options of ``IngestOptions`` that decide what the documents are (not the batch size or the label).
     public struct Options: Sendable, Equatable, Codable {
@@ -160,10 +152,4 @@ public struct IngestSource: Sendable, Equatable {
     public var path: String
     public var options: Options
     public var ingestedAt: Date
-
-    public init(path: String, options: Options, ingestedAt: Date) {
-        self.path = path
-        self.options = options
-        self.ingestedAt = ingestedAt
-    }
 }

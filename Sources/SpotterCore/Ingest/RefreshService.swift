@@ -16,8 +16,9 @@ public enum RefreshEvent: Sendable {
 }
 
 /// What a refresh did to one knowledge base.
+@SnakeCaseCodingKeys
 public struct KnowledgeBaseRefresh: Sendable, Codable, Equatable {
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var sources: Int
     public var added = 0
     public var updated = 0
@@ -29,28 +30,17 @@ public struct KnowledgeBaseRefresh: Sendable, Codable, Equatable {
     public var problems: [IngestProblem] = []
     /// What happened to the dense index: unchanged, updated in place (compacted when tombstones piled up) or rebuilt.
     public var index = "unchanged"
-
-    enum CodingKeys: String, CodingKey {
-        case sources, added, updated, unchanged, deleted, problems, index
-        case knowledgeBase = "kb"
-        case missingSources = "missing_sources"
-    }
 }
 
 /// The outcome of a refresh.
+@SnakeCaseCodingKeys
 public struct RefreshSummary: Sendable, Codable, Equatable {
-    public var knowledgeBases: [KnowledgeBaseRefresh] = []
+    @WireKey("kbs") public var knowledgeBases: [KnowledgeBaseRefresh] = []
     /// Cached answers dropped because a passage they cited changed or went away.
     public var cacheEntriesDropped = 0
     public var seconds = 0.0
 
     public var changed: Bool { knowledgeBases.contains { $0.added + $0.updated + $0.deleted > 0 } }
-
-    enum CodingKeys: String, CodingKey {
-        case seconds
-        case knowledgeBases = "kbs"
-        case cacheEntriesDropped = "cache_entries_dropped"
-    }
 }
 
 /// Why a refresh could not run.
@@ -77,18 +67,12 @@ public enum RefreshError: Error, Sendable, CustomStringConvertible {
 ///
 /// Answering goes on meanwhile: each document changes in its own transaction, and searches keep using the current
 /// graph until the updated one is in place (a large change is built aside and swapped in, see ``VectorIndexCatalog``).
+@MemberwiseInit
 public struct RefreshService: Sendable {
     let store: any Store
     let ingest: IngestService
     let indexes: VectorIndexCatalog
     let cache: SemanticCache?
-
-    public init(store: any Store, ingest: IngestService, indexes: VectorIndexCatalog, cache: SemanticCache?) {
-        self.store = store
-        self.ingest = ingest
-        self.indexes = indexes
-        self.cache = cache
-    }
 
     /// Refreshes one knowledge base, or every one when `knowledgeBase` is nil.
     public func refresh(knowledgeBase name: String? = nil,
@@ -215,6 +199,7 @@ public struct RefreshService: Sendable {
 }
 
 /// A refresh as it runs or ran: `GET /admin/refresh`, `GET /admin/drift`.
+@SnakeCaseCodingKeys(writesNulls: true)
 public struct RefreshStatus: Sendable, Codable, Equatable {
     public enum State: String, Sendable, Codable { case running, succeeded, failed }
 
@@ -229,29 +214,6 @@ public struct RefreshStatus: Sendable, Codable, Equatable {
     public var documentsRead = 0
     public var summary: RefreshSummary?
     public var error: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, trigger, state, summary, error
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case sourcesDone = "sources_done"
-        case sourcesTotal = "sources_total"
-        case documentsRead = "documents_read"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(trigger, forKey: .trigger)
-        try container.encode(state, forKey: .state)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(sourcesDone, forKey: .sourcesDone)
-        try container.encode(sourcesTotal, forKey: .sourcesTotal)
-        try container.encode(documentsRead, forKey: .documentsRead)
-        try container.encode(summary, forKey: .summary)
-        try container.encode(error, forKey: .error)
-    }
 }
 
 /// Runs refreshes in the background, one at a time, for the server and drift detection: asking while one runs joins

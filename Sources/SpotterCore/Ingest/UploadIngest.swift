@@ -2,14 +2,10 @@ import Foundation
 
 /// One file sent to the server: the name it was sent under (which decides its format, like a file on disk) and its
 /// bytes.
+@MemberwiseInit
 public struct UploadedFile: Sendable {
     public var name: String
     public var data: Data
-
-    public init(name: String, data: Data) {
-        self.name = name
-        self.data = data
-    }
 }
 
 /// Why uploaded files could not be ingested at all (problems with single files are in the summary instead).

@@ -69,14 +69,10 @@ public struct Ranking: Sendable {
 }
 
 /// `key=value`: the document's metadata `key` equals `value` (ignoring case), or contains it when it is a list.
+@MemberwiseInit
 public struct MetadataFilter: Sendable, Equatable, Codable {
     public var key: String
     public var value: String
-
-    public init(key: String, value: String) {
-        self.key = key
-        self.value = value
-    }
 
     /// Parses `key=value`; the key must be non-empty.
     public init(parsing text: String) throws(SearchError) {
@@ -98,6 +94,7 @@ public struct MetadataFilter: Sendable, Equatable, Codable {
 }
 
 /// One hit with where it comes from and why it ranks where it does.
+@SnakeCaseCodingKeys
 public struct SearchHit: Sendable, Codable, Equatable {
     public var rank: Int
     public var documentID: String
@@ -110,16 +107,10 @@ public struct SearchHit: Sendable, Codable, Equatable {
     public var text: String
     public var metadata: [String: JSONValue]
     public var scores: ScoreBreakdown
-
-    enum CodingKeys: String, CodingKey {
-        case rank, ordinal, title, source, snippet, text, metadata, scores
-        case documentID = "document_id"
-        case chunkID = "chunk_id"
-        case headingPath = "heading_path"
-    }
 }
 
 /// The parts of a hit's score: each ranking's rank and raw score (absent when that ranking did not find it).
+@SnakeCaseCodingKeys
 public struct ScoreBreakdown: Sendable, Codable, Equatable {
     public var bm25Rank: Int?
     public var bm25Score: Double?
@@ -127,35 +118,21 @@ public struct ScoreBreakdown: Sendable, Codable, Equatable {
     public var denseSimilarity: Double?
     /// The score the hit was ordered by: fused score (hybrid), BM25 score or similarity.
     public var fused: Double
-
-    enum CodingKeys: String, CodingKey {
-        case fused
-        case bm25Rank = "bm25_rank"
-        case bm25Score = "bm25_score"
-        case denseRank = "dense_rank"
-        case denseSimilarity = "dense_similarity"
-    }
 }
 
 /// The answer to a search: what was asked, how, and the hits.
+@SnakeCaseCodingKeys
 public struct SearchResponse: Sendable, Codable, Equatable {
     public var query: String
-    public var knowledgeBase: String
+    @WireKey("kb") public var knowledgeBase: String
     public var mode: SearchMode
     public var k: Int
     public var fusion: String?
     public var filters: [MetadataFilter]
-    public var mmrLambda: Double?
+    @WireKey("mmr") public var mmrLambda: Double?
     public var exact: Bool
     public var hits: [SearchHit]
-    public var tookMilliseconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case query, mode, k, fusion, filters, hits, exact
-        case mmrLambda = "mmr"
-        case knowledgeBase = "kb"
-        case tookMilliseconds = "took_ms"
-    }
+    @WireKey("took_ms") public var tookMilliseconds: Double
 }
 
 /// Why a search could not run.

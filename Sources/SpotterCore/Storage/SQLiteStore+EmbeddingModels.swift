@@ -2,28 +2,16 @@ import Foundation
 import GRDB
 
 /// An embedding model as the store remembers it in a role (active, standby, previous).
+@MemberwiseInit @SnakeCaseCodingKeys
 public struct EmbeddingModelRecord: Sendable, Equatable, Codable {
     /// The folder the weights were loaded from.
     public var directory: String
     public var modelID: String
     /// The version label vectors are stored under (the weights' digest prefix, or a label given to `spotter reindex`).
     public var modelVersion: String
-    public var at: Date
-
-    public init(directory: String, modelID: String, modelVersion: String, at: Date = Date()) {
-        self.directory = directory
-        self.modelID = modelID
-        self.modelVersion = modelVersion
-        self.at = at
-    }
+    public var at: Date = Date()
 
     public var tag: String { "\(modelID)@\(modelVersion)" }
-
-    enum CodingKeys: String, CodingKey {
-        case directory, at
-        case modelID = "model_id"
-        case modelVersion = "model_version"
-    }
 }
 
 public enum EmbeddingModelRole: String, Sendable, CaseIterable, Codable {

@@ -55,46 +55,30 @@ public protocol Store: Sendable {
 }
 
 /// A named collection of documents; searches run inside one.
+@MemberwiseInit
 public struct KnowledgeBase: Sendable, Hashable, Codable {
     public var id: Int64
     public var name: String
-
-    public init(id: Int64, name: String) {
-        self.id = id
-        self.name = name
-    }
 }
 
 /// Content hash and embedding model of a stored document.
+@MemberwiseInit
 public struct DocumentFingerprint: Sendable, Equatable {
     public var documentID: String
     public var contentSHA256: String
     /// The model versions every one of its chunks has a vector from (two while a reindex to another model runs).
     public var embeddingVersions: Set<String>
-
-    public init(documentID: String, contentSHA256: String, embeddingVersions: Set<String>) {
-        self.documentID = documentID
-        self.contentSHA256 = contentSHA256
-        self.embeddingVersions = embeddingVersions
-    }
 }
 
 /// A document ready to be written, with its identity and content hash.
+@MemberwiseInit
 public struct NewDocument: Sendable {
     public var sourceURI: String
     public var title: String
     public var contentSHA256: String
     public var metadata: [String: JSONValue]
     /// Groups allowed to read the document (empty: everyone); used for ACL trimming later.
-    public var allowedGroups: [String]
-
-    public init(sourceURI: String, title: String, contentSHA256: String, metadata: [String: JSONValue], allowedGroups: [String] = []) {
-        self.sourceURI = sourceURI
-        self.title = title
-        self.contentSHA256 = contentSHA256
-        self.metadata = metadata
-        self.allowedGroups = allowedGroups
-    }
+    public var allowedGroups: [String] = []
 }
 
 /// A chunk ready to be written, with its embedding.
@@ -204,30 +188,20 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
 }
 
 /// One row of a keyword search.
+@MemberwiseInit
 public struct KeywordMatch: Sendable, Equatable {
     public var chunkID: Int64
     public var documentID: String
     /// The BM25 score, larger is better (FTS5's `bm25()` negated).
     public var score: Double
-
-    public init(chunkID: Int64, documentID: String, score: Double) {
-        self.chunkID = chunkID
-        self.documentID = documentID
-        self.score = score
-    }
 }
 
 /// One stored vector and what it belongs to.
+@MemberwiseInit
 public struct StoredEmbedding: Sendable {
     public var chunkID: Int64
     public var documentID: String
     public var vector: [Float]
-
-    public init(chunkID: Int64, documentID: String, vector: [Float]) {
-        self.chunkID = chunkID
-        self.documentID = documentID
-        self.vector = vector
-    }
 }
 
 /// A chunk with enough of its document to present a search hit.

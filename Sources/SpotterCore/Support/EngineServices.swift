@@ -6,16 +6,11 @@ import ServiceLifecycle
 /// answers, so a load balancer waits instead of sending traffic.
 ///
 /// Run it with `successTerminationBehavior: .ignore`: it returns once the indexes are loaded.
+@MemberwiseInit
 public struct IndexLoader: Service {
     let engine: LiveEngine
     let readiness: ReadinessState
     let logger: Logger
-
-    public init(engine: LiveEngine, readiness: ReadinessState, logger: Logger) {
-        self.engine = engine
-        self.readiness = readiness
-        self.logger = logger
-    }
 
     public func run() async throws {
         let spotter = engine.current
@@ -39,14 +34,10 @@ public struct IndexLoader: Service {
 /// Follows `spotter index promote` and `rollback` in a running server: checks the store's active embedding model
 /// every `interval` and switches the engine when it changed (see ``LiveEngine/switchToActiveModel()``). Stops at
 /// the service group's graceful shutdown.
+@MemberwiseInit
 public struct ModelFollower: Service {
     let engine: LiveEngine
     let interval: Duration
-
-    public init(engine: LiveEngine, interval: Duration) {
-        self.engine = engine
-        self.interval = interval
-    }
 
     public func run() async throws {
         let engine = self.engine, interval = self.interval

@@ -2,12 +2,9 @@ import Foundation
 import SpotterCore
 
 /// `{"refresh": …}`, null when none ran since start.
+@MemberwiseInit
 package struct RefreshReply: Encodable, Sendable {
     package var refresh: RefreshStatus?
-
-    package init(refresh: RefreshStatus? = nil) {
-        self.refresh = refresh
-    }
 
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -18,10 +15,7 @@ package struct RefreshReply: Encodable, Sendable {
 }
 
 /// `DELETE /admin/cache`: how many cached answers the purge deleted.
+@MemberwiseInit
 package struct CachePurgeReply: Codable, Sendable {
     package var purged: Int
-
-    package init(purged: Int) {
-        self.purged = purged
-    }
 }

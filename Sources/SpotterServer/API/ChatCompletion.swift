@@ -68,6 +68,7 @@ struct ChatCompletionChoice: Encodable {
     }
 }
 
+@SnakeCaseCodingKeys
 struct CompletionUsage: Encodable {
     var promptTokens: Int
     var completionTokens: Int
@@ -78,14 +79,10 @@ struct CompletionUsage: Encodable {
         completionTokens = usage.completionTokens
         totalTokens = usage.totalTokens
     }
-    enum CodingKeys: String, CodingKey {
-        case promptTokens = "prompt_tokens"
-        case completionTokens = "completion_tokens"
-        case totalTokens = "total_tokens"
-    }
 }
 
 /// Spotter's own fields, beside OpenAI's.
+@SnakeCaseCodingKeys(writesNulls: true)
 struct SpotterAnswerInfo: Encodable {
     var answerID: String
     var citations: [Citation]
@@ -103,23 +100,5 @@ struct SpotterAnswerInfo: Encodable {
         costUSD = answer.costUSD
         traceID = answer.traceID
         tokensEstimated = answer.usage.estimated
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(answerID, forKey: .answerID)
-        try container.encode(citations, forKey: .citations)
-        try container.encode(grounded, forKey: .grounded)
-        try container.encode(model, forKey: .model)
-        try container.encode(costUSD, forKey: .costUSD)
-        try container.encode(traceID, forKey: .traceID)
-        try container.encode(tokensEstimated, forKey: .tokensEstimated)
-    }
-    enum CodingKeys: String, CodingKey {
-        case citations, grounded, model
-        case answerID = "answer_id"
-        case costUSD = "cost_usd"
-        case traceID = "trace_id"
-        case tokensEstimated = "tokens_estimated"
     }
 }

@@ -3,6 +3,7 @@ import SpotterCore
 
 /// The request fields Spotter uses; other OpenAI parameters (top_p, stop, seed, …) are accepted and ignored so
 /// that SDK defaults never fail.
+@SnakeCaseCodingKeys
 struct ChatCompletionRequest: Decodable, Sendable {
     struct Message: Decodable, Sendable {
         var role: String
@@ -38,11 +39,4 @@ struct ChatCompletionRequest: Decodable, Sendable {
     var user: String?
     var n: Int?
     var streamOptions: StreamOptions?
-
-    enum CodingKeys: String, CodingKey {
-        case model, messages, stream, temperature, user, n
-        case maxTokens = "max_tokens"
-        case maxCompletionTokens = "max_completion_tokens"
-        case streamOptions = "stream_options"
-    }
 }

@@ -4,12 +4,9 @@ import SpotterCore
 // The events of a `POST /v1/chat` stream beside `done` (an ``Answer``) and `error` (an ``ErrorEnvelope``).
 
 /// `event: token`: the next piece of the answer's text.
+@MemberwiseInit
 package struct ChatTokenEvent: Codable, Sendable, JSONWritable {
     package var text: String
-
-    package init(text: String) {
-        self.text = text
-    }
 
     package func write(to json: inout JSONWriter) {
         json.object { json in json.member("text", text) }
@@ -17,12 +14,9 @@ package struct ChatTokenEvent: Codable, Sendable, JSONWritable {
 }
 
 /// `event: citations`: the passages the answer cites, numbered as in its text.
+@MemberwiseInit
 package struct ChatCitationsEvent: Codable, Sendable, JSONWritable {
     package var citations: [Citation]
-
-    package init(citations: [Citation]) {
-        self.citations = citations
-    }
 
     package func write(to json: inout JSONWriter) {
         json.object { json in json.member("citations", citations) }

@@ -1,18 +1,13 @@
+import SpotterCore
+
 /// The body of every error response: `{"error": {"code": "...", "message": "..."}}` (the `Error` schema), and the
 /// `error` event of a stream.
+@MemberwiseInit
 package struct ErrorEnvelope: Codable, Sendable {
+    @MemberwiseInit
     package struct Body: Codable, Sendable {
         package var code: String
         package var message: String
-
-        package init(code: String, message: String) {
-            self.code = code
-            self.message = message
-        }
     }
     package var error: Body
-
-    package init(error: Body) {
-        self.error = error
-    }
 }

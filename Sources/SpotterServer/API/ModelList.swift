@@ -3,6 +3,7 @@ import SpotterCore
 
 /// `GET /v1/models`: every assistant, as an OpenAI model list.
 package struct ModelList: Encodable {
+    @SnakeCaseCodingKeys
     package struct Model: Encodable {
         package var id: String
         package var object = "model"
@@ -16,11 +17,6 @@ package struct ModelList: Encodable {
             self.created = created
             self.ownedBy = ownedBy
             self.description = description
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, object, created, description
-            case ownedBy = "owned_by"
         }
     }
     package var object = "list"

@@ -1,5 +1,6 @@
 import Foundation
 
+@MemberwiseInit
 public struct ChunkingOptions: Sendable, Equatable {
     /// Hard budget in word pieces for ``Chunk/contextualText``, excluding [CLS]/[SEP] (256 − 2).
     public var maxTokens: Int = 254
@@ -7,12 +8,6 @@ public struct ChunkingOptions: Sendable, Equatable {
     public var targetTokens: Int = 200
     /// Share of `targetTokens` repeated from the end of the previous chunk of the same section.
     public var overlapFraction: Double = 0.15
-
-    public init(maxTokens: Int = 254, targetTokens: Int = 200, overlapFraction: Double = 0.15) {
-        self.maxTokens = maxTokens
-        self.targetTokens = targetTokens
-        self.overlapFraction = overlapFraction
-    }
 }
 
 public struct Chunk: Sendable, Equatable {

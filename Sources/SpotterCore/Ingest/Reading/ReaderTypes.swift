@@ -64,6 +64,7 @@ public struct ReaderOptions: Sendable {
 }
 
 /// A structural piece of a document: a heading or a paragraph (lists and code blocks are paragraphs).
+@MemberwiseInit
 public struct Block: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case heading(level: Int)
@@ -72,11 +73,6 @@ public struct Block: Sendable, Equatable {
 
     public var kind: Kind
     public var text: String
-
-    public init(kind: Kind, text: String) {
-        self.kind = kind
-        self.text = text
-    }
 
     public static func paragraph(_ text: String) -> Block { Block(kind: .paragraph, text: text) }
     public static func heading(_ text: String, level: Int) -> Block { Block(kind: .heading(level: level), text: text) }
@@ -88,39 +84,27 @@ public struct Block: Sendable, Equatable {
 }
 
 /// One document read from a file (a file may hold many, e.g. a JSON array of records).
+@MemberwiseInit
 public struct ParsedDocument: Sendable, Equatable {
     /// "" for a one-document file; the record id for JSON/JSONL records.
-    public var key: String
+    public var key: String = ""
     /// The file path as given (lexically standardised); `path#<id>` for records.
     public var sourceURI: String
     public var title: String
     public var blocks: [Block]
-    public var metadata: [String: JSONValue]
-
-    public init(key: String = "", sourceURI: String, title: String, blocks: [Block], metadata: [String: JSONValue] = [:]) {
-        self.key = key
-        self.sourceURI = sourceURI
-        self.title = title
-        self.blocks = blocks
-        self.metadata = metadata
-    }
+    public var metadata: [String: JSONValue] = [:]
 
     /// The canonical plain text: block texts joined by a blank line (headings included). Chunk offsets refer to it.
     public var text: String { blocks.map(\.text).joined(separator: "\n\n") }
 }
 
 /// A problem with one record of a file; the file's other records are still read.
+@MemberwiseInit
 public struct ReadProblem: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     /// 1-based line number, when known.
     public var line: Int?
     public var reason: String
-
-    public init(path: String, line: Int? = nil, reason: String) {
-        self.path = path
-        self.line = line
-        self.reason = reason
-    }
 
     public var description: String {
         if let line { return "\(path):\(line): \(reason)" }
@@ -128,15 +112,11 @@ public struct ReadProblem: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+@MemberwiseInit
 public struct ReadResult: Sendable {
     public var documents: [ParsedDocument]
     /// Record-level problems (malformed JSONL lines, records without id or text, duplicate ids).
-    public var problems: [ReadProblem]
-
-    public init(documents: [ParsedDocument], problems: [ReadProblem] = []) {
-        self.documents = documents
-        self.problems = problems
-    }
+    public var problems: [ReadProblem] = []
 }
 
 /// A failure that stops a whole file from being read. Every message names the file and says what to do.

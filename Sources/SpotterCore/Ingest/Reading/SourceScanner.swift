@@ -7,30 +7,21 @@ import Foundation
 #endif
 
 /// A file to read, as found by ``SourceScanner``.
+@MemberwiseInit
 public struct ScannedFile: Sendable, Equatable {
     public var url: URL
     /// The path for messages and `sourceURI`: as given, lexically standardised (relative paths stay relative).
     public var path: String
-
-    public init(url: URL, path: String) {
-        self.url = url
-        self.path = path
-    }
 }
 
 /// A path the scanner passed over, with the reason.
+@MemberwiseInit
 public struct SkippedPath: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var reason: String
     /// True for entries left out by policy (hidden files and folders) rather than because they are bad input:
     /// they are mentioned, but do not make an ingest fail.
-    public var isDeliberate: Bool
-
-    public init(path: String, reason: String, isDeliberate: Bool = false) {
-        self.path = path
-        self.reason = reason
-        self.isDeliberate = isDeliberate
-    }
+    public var isDeliberate: Bool = false
 
     public var description: String { "\(path): skipped, \(reason)" }
 }
