@@ -2,6 +2,16 @@
 import CompilerPluginSupport
 import PackageDescription
 
+// The products several targets use, named once.
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
 let package = Package(
     name: "Spotter",
     platforms: [.macOS(.v15)],
@@ -42,18 +52,18 @@ let package = Package(
             dependencies: [
                 "CSpotterSupport",
                 "SpotterMacros",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                grdb,
                 // SQLite's own API, for binding the answer writer's values directly (Storage/DirectBinding.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                logging,
+                httpClient,
+                metrics,
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                nioCore,
+                nioHTTP1,
                 // Start-up and background work (index loading, the model follower) as services of the server's group.
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
                 // Looking the settings up (Support/SettingsSource.swift); Spotter's own checks stay beside it.
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
@@ -64,13 +74,13 @@ let package = Package(
             name: "SpotterServer",
             dependencies: [
                 "SpotterCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                hummingbird,
                 // The framing of multipart/form-data uploads (Support/Multipart.swift).
                 .product(name: "MultipartKit", package: "multipart-kit"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                logging,
+                nioCore,
+                serviceLifecycle,
+                metrics,
             ],
             // The HTTP contract (API/openapi.json) and the page that renders it at /docs.
             resources: [.copy("API/openapi.json"), .copy("Documentation/docs-page.html")]
@@ -81,7 +91,7 @@ let package = Package(
             name: "SpotterBenchmarks",
             dependencies: [
                 "SpotterCore",
-                .product(name: "Logging", package: "swift-log"),
+                logging,
             ]
         ),
         .executableTarget(
@@ -91,19 +101,19 @@ let package = Package(
                 "SpotterServer",
                 "SpotterBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                logging,
+                httpClient,
+                metrics,
             ]
         ),
         .target(
             name: "SpotterTestSupport",
             dependencies: [
                 "SpotterCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                hummingbird,
+                nioCore,
+                nioHTTP1,
+                httpClient,
             ],
             path: "Tests/SpotterTestSupport"
         ),
@@ -111,18 +121,18 @@ let package = Package(
             name: "SpotterCoreTests",
             dependencies: [
                 "SpotterCore", "SpotterBenchmarks", "SpotterTestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Logging", package: "swift-log"),
+                httpClient,
+                logging,
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 // A second connection to the store, standing in for another process that changes it.
-                .product(name: "GRDB", package: "GRDB.swift"),
+                grdb,
             ]
         ),
         .testTarget(
             name: "SpotterServerTests",
             dependencies: [
                 "SpotterCore", "SpotterServer", "SpotterTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                hummingbird,
             ]
         ),
         .testTarget(

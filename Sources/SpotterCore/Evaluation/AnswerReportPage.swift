@@ -14,8 +14,8 @@ public enum AnswerReportPage {
 
     public static func html(_ report: AnswerEvaluationReport) -> String {
         let s = report.summary
-        let escape = RetrievalReportPage.escape
-        func cell(_ value: Double?) -> String { "<td>\(value.map(RetrievalReportPage.format) ?? "–")</td>" }
+        let escape = ReportPage.escape
+        func cell(_ value: Double?) -> String { "<td>\(value.map(ReportPage.format) ?? "–")</td>" }
         var rows = ""
         for (number, row) in report.rows.enumerated() {
             let expected = row.answerable.map { $0 ? "answerable" : "unanswerable" } ?? ""
@@ -28,18 +28,12 @@ public enum AnswerReportPage {
                 + "<td class=\"text\"><details><summary>\(escape(String(row.answer.prefix(80))))…</summary>\(escape(row.answer))</details></td></tr>\n"
         }
         let title = "Answer evaluation: \(report.knowledgeBase)"
-        return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-            <style>
-            body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }
-            table { border-collapse: collapse; margin: 1rem 0; }
+        let style = """
             td, th { border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; vertical-align: top; }
             td.text { text-align: left; max-width: 28rem; }
             tr.wrong { background: #fbe9e7; }
-            small { color: #666; }
-            </style></head><body>
-            <h1>\(escape(title))</h1>
+            """
+        return ReportPage.document(title: title, style: style, body: """
             <p>\(s.questions) questions, model <code>\(escape(report.model))</code>. Refusals: \(pct(s.refusalRate)) of all answers\
             \(s.answeredWhenAnswerable.map { "; answered \(pct($0)) of the answerable" } ?? "")\
             \(s.refusedWhenUnanswerable.map { "; refused \(pct($0)) of the unanswerable" } ?? ""). \
@@ -51,9 +45,7 @@ public enum AnswerReportPage {
             <table><thead><tr><th>#</th><th>question</th><th>outcome</th>\(metrics.map { "<th>\($0.name)</th>" }.joined())<th>citations</th><th>ms</th><th>answer</th></tr></thead>
             <tbody>
             \(rows)</tbody></table>
-            </body></html>
-
-            """
+            """)
     }
 
     static func pct(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
@@ -64,13 +56,13 @@ public enum AnswerReportPage {
         let plotHeight = height - bottom - top
         let slot = (width - left) / Double(metrics.count)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"mean of each metric\">\n"
-        svg += axis(width: width, left: left, top: top, plotHeight: plotHeight)
+        svg += ReportPage.axis(width: width, left: left, top: top, plotHeight: plotHeight)
         for (index, metric) in metrics.enumerated() {
             let x = left + Double(index) * slot + slot * 0.2
             if let value = metric.summary(report.summary) {
                 let barHeight = plotHeight * min(max(value, 0), 1)
-                svg += "<rect x=\"\(x)\" y=\"\(top + plotHeight - barHeight)\" width=\"\(slot * 0.6)\" height=\"\(barHeight)\" fill=\"#3a78c2\"><title>\(metric.name) \(RetrievalReportPage.format(value))</title></rect>"
-                svg += "<text x=\"\(x + slot * 0.3)\" y=\"\(top + plotHeight - barHeight - 3)\" font-size=\"10\" text-anchor=\"middle\">\(RetrievalReportPage.format(value))</text>\n"
+                svg += "<rect x=\"\(x)\" y=\"\(top + plotHeight - barHeight)\" width=\"\(slot * 0.6)\" height=\"\(barHeight)\" fill=\"#3a78c2\"><title>\(metric.name) \(ReportPage.format(value))</title></rect>"
+                svg += "<text x=\"\(x + slot * 0.3)\" y=\"\(top + plotHeight - barHeight - 3)\" font-size=\"10\" text-anchor=\"middle\">\(ReportPage.format(value))</text>\n"
             }
             svg += "<text x=\"\(x + slot * 0.3)\" y=\"\(height - bottom + 16)\" font-size=\"11\" text-anchor=\"middle\">\(metric.name)</text>\n"
         }
@@ -83,7 +75,7 @@ public enum AnswerReportPage {
         let plotHeight = height - bottom - top
         let slot = (width - left) / Double(metrics.count)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"each question's metrics\">\n"
-        svg += axis(width: width, left: left, top: top, plotHeight: plotHeight)
+        svg += ReportPage.axis(width: width, left: left, top: top, plotHeight: plotHeight)
         for (index, metric) in metrics.enumerated() {
             let centre = left + Double(index) * slot + slot / 2
             for (number, row) in report.rows.enumerated() {
@@ -91,20 +83,10 @@ public enum AnswerReportPage {
                 // Spread the dots sideways by question number so that equal values do not hide each other.
                 let x = centre + (Double(number % 15) - 7) * slot * 0.04
                 let y = top + plotHeight * (1 - min(max(value, 0), 1))
-                svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"3\" fill=\"#3b9b5a\" fill-opacity=\"0.6\"><title>#\(number + 1) \(RetrievalReportPage.format(value))</title></circle>"
+                svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"3\" fill=\"#3b9b5a\" fill-opacity=\"0.6\"><title>#\(number + 1) \(ReportPage.format(value))</title></circle>"
             }
             svg += "\n<text x=\"\(centre)\" y=\"\(height - bottom + 16)\" font-size=\"11\" text-anchor=\"middle\">\(metric.name)</text>\n"
         }
         return svg + "</svg>"
-    }
-
-    static func axis(width: Double, left: Double, top: Double, plotHeight: Double) -> String {
-        var svg = ""
-        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
-            let y = top + plotHeight * (1 - tick)
-            svg += "<line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"#e3e3e3\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y + 4)\" font-size=\"11\" text-anchor=\"end\">\(String(format: "%.1f", tick))</text>\n"
-        }
-        return svg
     }
 }

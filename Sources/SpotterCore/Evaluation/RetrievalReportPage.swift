@@ -12,33 +12,25 @@ public enum RetrievalReportPage {
         let title = "Retrieval evaluation: \(report.dataset) (\(report.split))"
         var rows = ""
         for mode in report.modes {
-            let cells = metrics.map { "<td>\(format($0.value(mode.scores)))</td>" }.joined()
-            rows += "<tr><td>\(escape(mode.mode.rawValue))\(mode.fusion.map { " <small>\(escape($0))</small>" } ?? "")</td>"
+            let cells = metrics.map { "<td>\(ReportPage.format($0.value(mode.scores)))</td>" }.joined()
+            rows += "<tr><td>\(ReportPage.escape(mode.mode.rawValue))\(mode.fusion.map { " <small>\(ReportPage.escape($0))</small>" } ?? "")</td>"
                 + cells + "<td>\(String(format: "%.1f", mode.latencyP50Milliseconds))</td>"
                 + "<td>\(String(format: "%.1f", mode.latencyP95Milliseconds))</td></tr>\n"
         }
-        return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-            <style>
-            body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }
-            table { border-collapse: collapse; margin: 1rem 0; }
+        let style = """
             td, th { border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }
             td:first-child, th:first-child { text-align: left; }
-            small { color: #666; }
-            </style></head><body>
-            <h1>\(escape(title))</h1>
-            <p>Knowledge base <code>\(escape(report.knowledgeBase))</code>: \(report.documents) documents, \(report.chunks) chunks, \
-            model <code>\(escape(report.model))</code>\(report.exact ? ", exact vector scan" : ", HNSW index")\(report.wholeDocuments ? ", one chunk per document" : "")\
+            """
+        return ReportPage.document(title: title, style: style, body: """
+            <p>Knowledge base <code>\(ReportPage.escape(report.knowledgeBase))</code>: \(report.documents) documents, \(report.chunks) chunks, \
+            model <code>\(ReportPage.escape(report.model))</code>\(report.exact ? ", exact vector scan" : ", HNSW index")\(report.wholeDocuments ? ", one chunk per document" : "")\
             \(report.skippedDocuments > 0 ? "; \(report.skippedDocuments) corpus records skipped" : "").
             Queries: \(report.modes.first?.queries ?? 0).</p>
             \(chart(report))
             <table><thead><tr><th>mode</th>\(metrics.map { "<th>\($0.name)</th>" }.joined())<th>p50 ms</th><th>p95 ms</th></tr></thead>
             <tbody>
             \(rows)</tbody></table>
-            </body></html>
-
-            """
+            """)
     }
 
     /// Grouped bars: one group per metric, one bar per mode, on a 0–1 axis.
@@ -48,11 +40,7 @@ public enum RetrievalReportPage {
         let groupWidth = (width - left) / Double(metrics.count)
         let barWidth = min(36, (groupWidth - 20) / Double(max(report.modes.count, 1)))
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height + 24))\" role=\"img\" aria-label=\"metrics per mode\">\n"
-        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
-            let y = top + plotHeight * (1 - tick)
-            svg += "<line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"#e3e3e3\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y + 4)\" font-size=\"11\" text-anchor=\"end\">\(String(format: "%.1f", tick))</text>\n"
-        }
+        svg += ReportPage.axis(width: width, left: left, top: top, plotHeight: plotHeight)
         for (group, metric) in metrics.enumerated() {
             let groupLeft = left + Double(group) * groupWidth + 10
             for (index, mode) in report.modes.enumerated() {
@@ -61,8 +49,8 @@ public enum RetrievalReportPage {
                 let barHeight = plotHeight * value
                 let colour = colours[mode.mode] ?? "#888"
                 svg += "<rect x=\"\(x)\" y=\"\(top + plotHeight - barHeight)\" width=\"\(barWidth - 3)\" height=\"\(barHeight)\" fill=\"\(colour)\">"
-                svg += "<title>\(mode.mode.rawValue) \(metric.name) \(format(value))</title></rect>"
-                svg += "<text x=\"\(x + (barWidth - 3) / 2)\" y=\"\(top + plotHeight - barHeight - 3)\" font-size=\"10\" text-anchor=\"middle\">\(format(value))</text>\n"
+                svg += "<title>\(mode.mode.rawValue) \(metric.name) \(ReportPage.format(value))</title></rect>"
+                svg += "<text x=\"\(x + (barWidth - 3) / 2)\" y=\"\(top + plotHeight - barHeight - 3)\" font-size=\"10\" text-anchor=\"middle\">\(ReportPage.format(value))</text>\n"
             }
             svg += "<text x=\"\(groupLeft + Double(report.modes.count) * barWidth / 2)\" y=\"\(height - bottom + 16)\" font-size=\"12\" text-anchor=\"middle\">\(metric.name)</text>\n"
         }
@@ -72,12 +60,5 @@ public enum RetrievalReportPage {
             svg += "<text x=\"\(x + 16)\" y=\"\(height + 5)\" font-size=\"12\">\(mode.mode.rawValue)</text>\n"
         }
         return svg + "</svg>"
-    }
-
-    static func format(_ value: Double) -> String { String(format: "%.3f", value) }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

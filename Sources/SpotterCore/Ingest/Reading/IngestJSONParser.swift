@@ -35,30 +35,7 @@ struct IngestJSONParser {
             try expectEnd()
             return (value, nil)
         }
-        index += 1
-        depth += 1
-        var elements: [(value: JSONValue, line: Int)] = []
-        skipWhitespace()
-        if peek == UInt8(ascii: "]") {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                let startLine = line
-                elements.append((try parseValue(), startLine))
-                skipWhitespace()
-                if peek == UInt8(ascii: ",") {
-                    index += 1
-                    continue
-                }
-                if peek == UInt8(ascii: "]") {
-                    index += 1
-                    break
-                }
-                throw fail(peek == nil ? "the array is not closed (missing `]`)" : "expected `,` or `]` after an array element, found \(describe(peek))")
-            }
-        }
-        depth -= 1
+        let elements = try parseElements()
         try expectEnd()
         return (.array(elements.map(\.value)), elements)
     }
@@ -131,46 +108,51 @@ struct IngestJSONParser {
             guard peek == UInt8(ascii: ":") else { throw fail("expected `:` after field name \"\(key)\", found \(describe(peek))") }
             index += 1
             fields[key] = try parseValue()
-            skipWhitespace()
-            if peek == UInt8(ascii: ",") {
-                index += 1
-                continue
-            }
-            if peek == UInt8(ascii: "}") {
-                index += 1
-                break
-            }
-            throw fail(peek == nil ? "the object is not closed (missing `}`)" : "expected `,` or `}` after a field, found \(describe(peek))")
+            if try closes("}", after: "a field", missing: "the object is not closed (missing `}`)") { break }
         }
         depth -= 1
         return .object(fields)
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
+        .array(try parseElements().map(\.value))
+    }
+
+    /// An array's elements, from its `[` to its `]`, each with the line it starts on.
+    private mutating func parseElements() throws(Failure) -> [(value: JSONValue, line: Int)] {
         try enter()
         index += 1
-        var values: [JSONValue] = []
+        var elements: [(value: JSONValue, line: Int)] = []
         skipWhitespace()
         if peek == UInt8(ascii: "]") {
             index += 1
-            depth -= 1
-            return .array(values)
-        }
-        while true {
-            values.append(try parseValue())
-            skipWhitespace()
-            if peek == UInt8(ascii: ",") {
-                index += 1
-                continue
+        } else {
+            while true {
+                skipWhitespace()
+                let startLine = line
+                elements.append((try parseValue(), startLine))
+                if try closes("]", after: "an array element", missing: "the array is not closed (missing `]`)") { break }
             }
-            if peek == UInt8(ascii: "]") {
-                index += 1
-                break
-            }
-            throw fail(peek == nil ? "the array is not closed (missing `]`)" : "expected `,` or `]` after an array element, found \(describe(peek))")
         }
         depth -= 1
-        return .array(values)
+        return elements
+    }
+
+    /// After a member: true at the closing bracket, false at a `,` (both consumed); anything else is an error.
+    private mutating func closes(_ closer: Unicode.Scalar, after member: String, missing: String) throws(Failure) -> Bool {
+        skipWhitespace()
+        switch peek {
+        case UInt8(ascii: ","):
+            index += 1
+            return false
+        case UInt8(ascii: closer):
+            index += 1
+            return true
+        case nil:
+            throw fail(missing)
+        default:
+            throw fail("expected `,` or `\(Character(closer))` after \(member), found \(describe(peek))")
+        }
     }
 
     private mutating func parseLiteral(_ word: String, _ value: JSONValue) throws(Failure) -> JSONValue {
