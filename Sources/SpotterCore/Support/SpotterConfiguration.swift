@@ -236,6 +236,11 @@ public struct SpotterConfiguration: Sendable {
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:
     /// a variable that is set wins over the file, as twelve-factor apps expect.
+    ///
+    /// Read here rather than by swift-configuration's `EnvironmentVariablesProvider(environmentFilePath:)`: its
+    /// parser (1.4.0, `EnvironmentFileParser`) drops a malformed line without a word, keeps quotes in values and
+    /// knows no `export`, so a typo would go unnoticed; the strict check needs each line's number anyway. The values
+    /// are then looked up through the library's reader like the environment's (``SettingsSource``).
     public static func load(file: URL?, environment: [String: String] = ProcessInfo.processInfo.environment,
                             knownNames: Set<String> = settingNames) throws(ConfigurationError) -> [String: String] {
         guard let file else { return environment }
