@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
@@ -77,6 +78,9 @@ let package = Package(
                 hummingbird,
                 // The framing of multipart/form-data uploads (Support/Multipart.swift).
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                // The caller's identity in the request context, the authenticator and scope-policy middleware
+                // (Support/Authentication.swift).
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 logging,
                 nioCore,
                 serviceLifecycle,

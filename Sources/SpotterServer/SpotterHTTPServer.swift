@@ -27,35 +27,43 @@ public struct SpotterHTTPServer: Sendable {
     public let options: Options
     /// While not ready, `/v1/*` answers 503 `not_ready` (see ``ReadinessState``).
     public let readiness: ReadinessState
+    /// Who may call: API keys and scopes, or every caller open (``AccessControl/off``).
+    public let access: AccessControl
 
-    public init(spotter: Spotter, logger: Logger, readiness: ReadinessState = ReadinessState(), options: Options = Options()) {
-        self.init(engine: LiveEngine(spotter), logger: logger, readiness: readiness, options: options)
+    public init(spotter: Spotter, logger: Logger, readiness: ReadinessState = ReadinessState(), access: AccessControl = .off,
+                options: Options = Options()) {
+        self.init(engine: LiveEngine(spotter), logger: logger, readiness: readiness, access: access, options: options)
     }
 
-    public init(engine: LiveEngine, logger: Logger, readiness: ReadinessState = ReadinessState(), options: Options = Options()) {
+    public init(engine: LiveEngine, logger: Logger, readiness: ReadinessState = ReadinessState(), access: AccessControl = .off,
+                options: Options = Options()) {
         self.engine = engine
         self.logger = logger
         self.readiness = readiness
+        self.access = access
         self.options = options
     }
 
-    /// The router with every route, so tests and the server share one definition.
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    /// The router with every route, so tests and the server share one definition. Each route file registers on a
+    /// group that carries the scope its routes need (the one table of who may call what).
+    func router() -> Router<SpotterRequestContext> {
+        let router = Router(context: SpotterRequestContext.self)
         // First, so that it sees every response as it leaves, errors included.
         router.add(middleware: HTTPMetricsMiddleware(factory: spotter.metrics.factory))
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: APIKeyAuthenticator(access: access))
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
-        HealthRoutes(engine: engine, readiness: readiness).register(on: router)
-        MetricsRoutes(engine: engine).register(on: router)
-        SearchRoutes(engine: engine).register(on: router)
+        HealthRoutes(engine: engine, readiness: readiness).register(on: router.open())
+        let metricsOpen = access.mode == .off || access.metricsAccess == .open
+        MetricsRoutes(engine: engine).register(on: metricsOpen ? router.open() : router.requiring(.admin))
+        SearchRoutes(engine: engine).register(on: router.requiring(.chat))
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
-        ChatRoutes(engine: engine, options: options, admission: admission).register(on: router)
-        FeedbackRoutes(engine: engine).register(on: router)
-        AdminRoutes(engine: engine).register(on: router)
-        OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: router)
-        DocumentRoutes(engine: engine, logger: logger).register(on: router)
-        APIDocumentationRoutes().register(on: router)
+        ChatRoutes(engine: engine, options: options, admission: admission).register(on: router.requiring(.chat))
+        FeedbackRoutes(engine: engine).register(on: router.requiring(.chat))
+        AdminRoutes(engine: engine).register(on: router.requiring(.admin))
+        OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: router.requiring(.chat))
+        DocumentRoutes(engine: engine, logger: logger).register(on: router.requiring(.ingest))
+        APIDocumentationRoutes().register(on: router.open())
         // Keep last: it wraps only the not-found responder and needs every route above.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.method, $0.path.description) }))
         return router
@@ -85,6 +93,7 @@ public struct SpotterHTTPServer: Sendable {
         let logger = self.logger
         let app = application(host: host, port: port) { actualPort in
             logger.notice("serving", metadata: ["address": "http://\(host):\(actualPort)"])
+            logger.notice("\(access.startupMessage(host: host))")
         }
         // The server first: a group shuts its services down in reverse order, so background work stops before the
         // server drains. Background services that finish (the index loader) leave the group running.

@@ -37,7 +37,11 @@ struct Serve: AsyncParsableCommand {
         // built) beside it; /healthz answers meanwhile, /readyz says when it is done.
         let readiness = ReadinessState(ready: false, reason: "loading the dense indexes")
         let engine = LiveEngine(spotter, logger: logger)
-        try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness)
+        let access = try AccessControl.make(configuration: configuration, store: spotter.store, host: configuration.host)
+        if access.mode == .required, try spotter.store.apiKeys(tenant: nil).allSatisfy({ $0.revokedAt != nil }) {
+            logger.warning("no active API key: every request but /healthz, /readyz and /docs gets 401 until `spotter keys create` makes one")
+        }
+        try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness, access: access)
             .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod,
                  modelPollInterval: configuration.modelPollInterval > 0 ? .milliseconds(Int64(configuration.modelPollInterval * 1000)) : nil,
                  background: [IndexLoader(engine: engine, readiness: readiness, logger: logger)])

@@ -290,6 +290,25 @@ enum Schema {
                 CREATE INDEX answers_reply ON answers(reply_hash) WHERE reply_hash IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v13-api-keys") { db in
+            try db.execute(sql: """
+                -- API keys, each kept only as its HMAC-SHA256 under the server secret (Security/APIKeyService.swift):
+                -- the key itself is shown once, by `spotter keys create`. Revoked keys stay, for the record.
+                CREATE TABLE api_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    name TEXT,
+                    tenant TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    requests_per_minute INTEGER,
+                    tokens_per_minute INTEGER,
+                    created_at DOUBLE NOT NULL,
+                    last_used_at DOUBLE,
+                    revoked_at DOUBLE
+                );
+                CREATE INDEX api_keys_tenant ON api_keys(tenant, created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Everything the engine keeps, as one backend provides it: the knowledge bases (``Store``), conversations and
-/// answer records, feedback, the semantic cache, the embedding models' roles and the variants' outcomes.
+/// answer records, feedback, the semantic cache, the embedding models' roles, the variants' outcomes and the API
+/// keys.
 ///
 /// The engine and its shells hold an `any SpotterStore`; only ``Spotter/openStore(_:)`` names the backend
 /// (``SQLiteStore`` today), so a PostgreSQL one can be added beside it without touching the services. The
@@ -12,7 +13,8 @@ import Foundation
 /// defer { store.close() }
 /// let bases = try store.knowledgeBases()
 /// ```
-public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStore, EmbeddingModelStore, VariantStore {
+public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStore, EmbeddingModelStore, VariantStore,
+    APIKeyStore {
     /// Documents and chunks per knowledge base (for the metrics).
     func contentCounts() throws(StoreError) -> [(knowledgeBase: String, documents: Int, chunks: Int)]
     /// The backend's own consistency checks; the problems found, empty when the store is sound.

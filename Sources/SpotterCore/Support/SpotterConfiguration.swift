@@ -46,6 +46,13 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_MAX_UPLOAD_SIZE`: the largest request body `POST /v1/documents` accepts (bytes; `50MB` style in
     /// the variable). Larger bodies get 413.
     public var maxUploadBytes = 50 * 1024 * 1024
+    /// `SPOTTER_AUTH`: whether the HTTP API asks for credentials; nil: `required` unless the server listens only on
+    /// a loopback address (``AuthenticationMode/defaultMode(host:)``).
+    public var authentication: AuthenticationMode? = nil
+    /// `SPOTTER_SECRET`: the key API keys are stored under; nil: the data directory's `secret` file (``ServerSecret``).
+    public var secret: String? = nil
+    /// `SPOTTER_METRICS_ACCESS`: whether `GET /metrics` needs the `admin` scope when authentication is required.
+    public var metricsAccess: MetricsAccess = .admin
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -194,6 +201,25 @@ public struct SpotterConfiguration: Sendable {
             }
             configuration.drift.webhook = url
         }
+        if let text = value("SPOTTER_AUTH") {
+            guard let mode = AuthenticationMode(rawValue: text.lowercased()) else {
+                throw .invalid("SPOTTER_AUTH", text, expected: "required or off")
+            }
+            configuration.authentication = mode
+        }
+        if let text = value("SPOTTER_SECRET") {
+            // The value itself never goes into a message.
+            guard text.utf8.count >= ServerSecret.minimumLength else {
+                throw .invalid("SPOTTER_SECRET", "(\(text.utf8.count) bytes)", expected: "at least \(ServerSecret.minimumLength) bytes, e.g. from `openssl rand -hex 32`")
+            }
+            configuration.secret = text
+        }
+        if let text = value("SPOTTER_METRICS_ACCESS") {
+            guard let access = MetricsAccess(rawValue: text.lowercased()) else {
+                throw .invalid("SPOTTER_METRICS_ACCESS", text, expected: "open or admin")
+            }
+            configuration.metricsAccess = access
+        }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
@@ -232,6 +258,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_LLM_FALLBACK_API_VERSION", "SPOTTER_LLM_CONNECT_TIMEOUT", "SPOTTER_LLM_FIRST_BYTE_TIMEOUT",
         "SPOTTER_LLM_READ_TIMEOUT", "SPOTTER_LLM_MAX_RETRIES", "SPOTTER_LLM_BREAKER_FAILURES",
         "SPOTTER_LLM_BREAKER_COOLDOWN", "SPOTTER_LLM_PRICES",
+        "SPOTTER_AUTH", "SPOTTER_SECRET", "SPOTTER_METRICS_ACCESS",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:

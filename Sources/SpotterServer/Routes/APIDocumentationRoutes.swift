@@ -2,7 +2,7 @@ import Hummingbird
 
 /// `GET /openapi.json` (the OpenAPI 3.1 description of every endpoint) and `GET /docs` (the same, as a page).
 struct APIDocumentationRoutes {
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.get("/openapi.json") { _, _ in
             Self.response(OpenAPIDocument.json, contentType: "application/json; charset=utf-8")
         }

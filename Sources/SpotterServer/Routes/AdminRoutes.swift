@@ -5,7 +5,7 @@ import SpotterCore
 /// Operator routes: the cache (`GET`, `DELETE /admin/cache`), drift detection (`GET /admin/drift`,
 /// `GET /admin/drift/gaps`) and refresh (`POST`, `GET /admin/refresh`).
 ///
-/// Not yet behind authentication: the security work puts every `/admin` route behind an admin key.
+/// Registered behind the `admin` scope (``SpotterHTTPServer``).
 struct AdminRoutes {
     let engine: LiveEngine
     /// The engine for this request (another after an embedding-model switch).
@@ -13,7 +13,7 @@ struct AdminRoutes {
 
     static let purgeParameters: Set<String> = ["tenant", "kb", "assistant", "prompt_version", "all"]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         registerDrift(on: router)
         router.get("/admin/cache") { _, _ -> Response in
             JSONBody.response(try spotter.cache.statistics())
@@ -29,7 +29,7 @@ struct AdminRoutes {
         }
     }
 
-    func registerDrift(on router: Router<BasicRequestContext>) {
+    func registerDrift(on router: SpotterRoutes) {
         router.get("/admin/drift") { request, _ -> Response in
             _ = try QueryString(request.uri.query, accepting: [])
             // Observations queued by answers already returned are counted first, so that the report matches them.

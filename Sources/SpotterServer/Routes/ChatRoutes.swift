@@ -12,7 +12,7 @@ struct ChatRoutes {
     let options: SpotterHTTPServer.Options
     let admission: AnswerAdmission
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.post("/v1/chat") { request, context -> Response in
             // One engine for the whole request (taking it copies the engine's fields: once, not per use).
             let spotter = self.spotter

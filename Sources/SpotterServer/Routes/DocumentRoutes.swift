@@ -35,7 +35,7 @@ struct DocumentRoutes {
         "application/pdf": .pdf,
     ]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.post("/v1/documents") { request, _ in try await upload(request) }
         router.get("/v1/documents") { request, _ -> Response in
             let query = try QueryString(request.uri.query, accepting: ["kb"])

@@ -9,7 +9,7 @@ struct FeedbackRoutes {
     /// The engine for this request (another after an embedding-model switch).
     var spotter: Spotter { engine.current }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.post("/v1/feedback") { request, context -> Response in
             let body = try await JSONRequest.decode(FeedbackRequest.self, from: request, context: context, limit: 64 * 1024)
             guard let rating = Rating(rawValue: body.rating) else {

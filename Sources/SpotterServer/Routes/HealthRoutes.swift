@@ -8,7 +8,7 @@ struct HealthRoutes {
     var spotter: Spotter { engine.current }
     let readiness: ReadinessState
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.get("/healthz") { _, _ in
             JSONBody.response(["status": "ok"])
         }

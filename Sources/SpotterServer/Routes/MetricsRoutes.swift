@@ -10,7 +10,7 @@ struct MetricsRoutes {
     /// The engine for this request (another after an embedding-model switch).
     var spotter: Spotter { engine.current }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.get("/metrics") { _, _ -> Response in
             if let counts = try? spotter.store.contentCounts() {
                 for count in counts {
@@ -30,7 +30,7 @@ struct MetricsRoutes {
 /// Counts every request and its latency by method, route (the pattern, not the concrete path, so that ids do not
 /// explode the series) and status: `spotter_http_requests_total` and `spotter_http_request_duration_seconds`.
 struct HTTPMetricsMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = SpotterRequestContext
 
     struct Series: Hashable, Sendable {
         var method: String

@@ -16,7 +16,7 @@ struct OpenAIRoutes {
     /// Reported as every model's creation time: when this server started.
     let created = Int(Date().timeIntervalSince1970)
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.get("/v1/models") { _, _ -> Response in
             JSONBody.response(ModelList(data: spotter.prompts.assistants.map {
                 ModelList.Model(id: $0.name, created: created, description: $0.description)

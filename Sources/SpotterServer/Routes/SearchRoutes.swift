@@ -9,7 +9,7 @@ struct SearchRoutes {
     var spotter: Spotter { engine.current }
     static let parameters: Set<String> = ["q", "k", "mode", "kb", "filter", "alpha", "mmr", "exact"]
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: SpotterRoutes) {
         router.get("/v1/search") { request, _ -> Response in
             let query = try QueryString(request.uri.query, accepting: Self.parameters)
             guard let text = try query.single("q"), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {

@@ -11,6 +11,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             if let mapped = APIError(mapping: error) { throw mapped }
             if error is NIOTooManyBytesError { throw APIError.bodyTooLarge(limit: nil) }
+            // The scope policy's "no identity": one 401 for a missing, malformed, unknown or revoked key.
+            if let error = error as? HTTPError, error.status == .unauthorized { throw APIError.unauthorized }
             if let error = error as? HTTPError {
                 let code = switch error.status {
                 case .notFound: "not_found"

@@ -1,0 +1,72 @@
+import Hummingbird
+import HummingbirdAuth
+import SpotterCore
+
+/// Every request's context: Hummingbird's core plus the caller that ``APIKeyAuthenticator`` established.
+public struct SpotterRequestContext: AuthRequestContext, RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Nil until authenticated; ``Principal/open`` on a server with authentication off.
+    public var identity: Principal?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        identity = nil
+    }
+}
+
+/// The routes as the route files see them (a group, so that each can carry its scope's policy).
+typealias SpotterRoutes = RouterGroup<SpotterRequestContext>
+
+extension Principal: PermissionProviding {
+    public var permissions: Set<Scope> { scopes }
+}
+
+/// Establishes the caller from `Authorization: Bearer KEY` or `X-API-Key: KEY`. A missing or unusable credential
+/// leaves the identity empty; the scope policy of the route then answers 401, so an open route stays open.
+struct APIKeyAuthenticator: AuthenticatorMiddleware {
+    typealias Context = SpotterRequestContext
+    let access: AccessControl
+
+    func authenticate(request: Request, context: Context) async throws -> Principal? {
+        try access.principal(credential: Self.credential(request.headers))
+    }
+
+    /// The presented key: a bearer token (the scheme is case-insensitive, RFC 9110 §11.1), else `X-API-Key`.
+    static func credential(_ headers: HTTPFields) -> String? {
+        if let bearer = headers.bearer { return bearer.token }
+        if let authorization = headers[.authorization], authorization.count > 7,
+           authorization.prefix(7).lowercased() == "bearer " {
+            return String(authorization.dropFirst(7))
+        }
+        return headers[.apiKey]
+    }
+}
+
+extension HTTPFields.Element.Name {
+    static let apiKey = HTTPFields.Element.Name("X-API-Key")!
+}
+
+extension RouterMethods<SpotterRequestContext> {
+    /// A group of routes that need `scope`: no caller gives 401 (with `WWW-Authenticate`), a caller without the
+    /// scope 403 `forbidden`.
+    func requiring(_ scope: Scope) -> RouterGroup<SpotterRequestContext> {
+        group().add(middleware: AuthorizationPolicyMiddleware(PermissionPolicy<Principal>(scope), deniedError: APIError.forbidden(scope),
+                                                              context: SpotterRequestContext.self))
+    }
+
+    /// A group of routes anyone may call.
+    func open() -> RouterGroup<SpotterRequestContext> { group() }
+}
+
+extension APIError {
+    /// 401: no credential, or one that proves nothing. The same for a malformed, unknown and revoked key.
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized",
+        message: "an API key is required: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY' (`spotter keys create` makes one)",
+        headers: [.wwwAuthenticate: #"Bearer realm="spotter""#])
+
+    /// 403: the caller is known but its key lacks the scope.
+    static func forbidden(_ scope: Scope) -> APIError {
+        APIError(.forbidden, code: "forbidden", message: "this key lacks the '\(scope.rawValue)' scope that the route needs")
+    }
+}

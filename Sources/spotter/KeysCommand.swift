@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import SpotterCore
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "API keys: who may call the HTTP API, for which tenant and with which scopes.",
+        discussion: """
+            A key is shown once, when it is made; the store keeps only its HMAC-SHA256 under the server secret \
+            (SPOTTER_SECRET, or the file `secret` in the data directory). A running server sees a key made or \
+            revoked here from its next request.
+            """,
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a key and print it once.")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "Tenant whose data the key reaches.")
+        var tenant: String = Principal.defaultTenant
+
+        @Option(help: "Comma-separated scopes: chat (chat, completions, sessions, feedback, answers, search), ingest (documents), admin (/admin/*).")
+        var scopes: String
+
+        @Option(help: "A name to tell the key by in `spotter keys ls`.")
+        var name: String?
+
+        @Option(help: "Requests per minute this key may make.")
+        var rpm: Int?
+
+        @Option(help: "Model tokens per minute this key may spend.")
+        var tpm: Int?
+
+        @Flag(help: #"Print one JSON line: {"id", "key", "tenant", "scopes"}."#)
+        var json = false
+
+        func validate() throws {
+            if case .failure(let error) = Scope.parseList(scopes) { throw ValidationError(error.description) }
+            guard APIKeyService.isValidTenant(tenant) else { throw ValidationError(AccessError.invalidTenant(tenant).description) }
+            if let rpm, rpm < 1 { throw ValidationError("--rpm must be at least 1, not \(rpm)") }
+            if let tpm, tpm < 1 { throw ValidationError("--tpm must be at least 1, not \(tpm)") }
+        }
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            let store = try Spotter.openStore(configuration)
+            defer { store.close() }
+            let keys = APIKeyService(store: store, secret: try ServerSecret.load(configuration))
+            let created = try keys.create(tenant: tenant, scopes: (try? Scope.parseList(scopes).get()) ?? [], name: name,
+                                          requestsPerMinute: rpm, tokensPerMinute: tpm)
+            if json { return JSONLine.print(created) }
+            print(created.key)
+            printError("key \(created.id) for tenant '\(created.tenant)' with scopes \(created.scopes.map(\.rawValue).joined(separator: ",")); it is not shown again")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the keys (never the keys themselves), revoked ones too.")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(help: "Only this tenant's keys.")
+        var tenant: String?
+
+        @Flag(help: "Print one JSON line per key.")
+        var json = false
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            let store = try Spotter.openStore(configuration)
+            defer { store.close() }
+            let records = try APIKeyService(store: store, secret: try ServerSecret.load(configuration)).list(tenant: tenant)
+            if json { return records.forEach { JSONLine.print($0) } }
+            guard !records.isEmpty else { return printError("no API keys yet; `spotter keys create --scopes chat` makes one") }
+            let format = Date.ISO8601FormatStyle()
+            print(["id", "tenant", "scopes", "name", "created", "last used", "state"].joined(separator: "\t"))
+            for record in records {
+                print([record.id, record.tenant, record.scopes.map(\.rawValue).joined(separator: ","), record.name ?? "-",
+                       record.createdAt.formatted(format), record.lastUsedAt.map { $0.formatted(format) } ?? "never",
+                       record.revokedAt.map { "revoked \($0.formatted(format))" } ?? "active"].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key; a running server refuses it from the next request.")
+
+        @OptionGroup var common: CommonOptions
+
+        @Argument(help: "The key's id (key_…), as `spotter keys ls` shows it.")
+        var id: String
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            let store = try Spotter.openStore(configuration)
+            defer { store.close() }
+            try APIKeyService(store: store, secret: try ServerSecret.load(configuration)).revoke(id: id)
+            printError("key \(id) revoked")
+        }
+    }
+}
