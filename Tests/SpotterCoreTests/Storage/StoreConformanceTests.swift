@@ -161,6 +161,28 @@ struct StoreConformanceTests {
         #expect(try !store.clearVariantRollback(assistant: "coach", variant: "canary"))
     }
 
+    @Test(arguments: StoreBackend.all) func anAPIKeyIsFoundByItsHashUntilRevokedAndListedPerTenant(_ backend: StoreBackend) throws {
+        let store = try backend.open()
+        let created = Date(timeIntervalSince1970: 1_800_000_000)
+        let key = APIKeyRecord(id: "key_a", name: "app", tenant: "acme", scopes: [.chat, .admin], requestsPerMinute: 60,
+                               tokensPerMinute: nil, createdAt: created)
+        try store.insertAPIKey(key, hash: "hash-a")
+        try store.insertAPIKey(APIKeyRecord(id: "key_b", tenant: "other", scopes: [.ingest], createdAt: created.addingTimeInterval(1)), hash: "hash-b")
+        #expect(try store.activeAPIKey(hash: "hash-a") == key)
+        #expect(try store.activeAPIKey(hash: "hash-x") == nil)
+        #expect(try store.apiKeys(tenant: "acme").map(\.id) == ["key_a"])
+        #expect(try store.apiKeys(tenant: nil).map(\.id) == ["key_a", "key_b"])
+        // The same hash twice is refused: one stored hash stands for one key.
+        #expect(throws: StoreError.self) { try store.insertAPIKey(APIKeyRecord(id: "key_c", tenant: "acme", scopes: [.chat], createdAt: created), hash: "hash-a") }
+        try store.touchAPIKey(id: "key_a", at: created.addingTimeInterval(5))
+        #expect(try store.activeAPIKey(hash: "hash-a")?.lastUsedAt == created.addingTimeInterval(5))
+        #expect(try store.revokeAPIKey(id: "key_a", at: created.addingTimeInterval(9)))
+        #expect(try store.revokeAPIKey(id: "key_a", at: created.addingTimeInterval(10)) == false)
+        #expect(try store.activeAPIKey(hash: "hash-a") == nil)
+        #expect(try store.apiKeys(tenant: "acme").first?.revokedAt == created.addingTimeInterval(9))
+        store.close()
+    }
+
     @Test(arguments: StoreBackend.all) func theStoreAnswersItsOwnHealthChecks(_ backend: StoreBackend) throws {
         let store = try backend.open()
         try store.ping()
