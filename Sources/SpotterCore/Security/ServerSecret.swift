@@ -31,7 +31,7 @@ public struct ServerSecret: Sendable {
     public static func loadOrCreate(file: URL) throws(AccessError) -> ServerSecret {
         let path = file.path
         var generator = SystemRandomNumberGenerator()
-        let fresh = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        let fresh = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexadecimal
         // O_EXCL: two processes starting at once do not both write one; the loser reads the winner's.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
@@ -66,7 +66,6 @@ public struct ServerSecret: Sendable {
 
     /// The keyed hash a key is stored under: HMAC-SHA256, hexadecimal.
     public func hash(_ key: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Array(key.utf8), using: SymmetricKey(data: bytes))
-            .map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Array(key.utf8), using: SymmetricKey(data: bytes)).hexadecimal
     }
 }
