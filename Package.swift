@@ -22,7 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
@@ -67,6 +68,8 @@ let package = Package(
                 serviceLifecycle,
                 // Looking the settings up (Support/SettingsSource.swift); Spotter's own checks stay beside it.
                 .product(name: "Configuration", package: "swift-configuration"),
+                // Verifying identity providers' JWT bearer tokens (Security/JWTVerifier.swift).
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             // The built-in prompt registry (SPOTTER_PROMPTS points at another folder) and the language data.
             resources: [.copy("Generation/Prompts"), .copy("Resources/lexicon")]

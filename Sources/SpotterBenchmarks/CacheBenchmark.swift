@@ -9,9 +9,16 @@ import SpotterCore
 /// - **Workload**: a Zipf-distributed stream over groups of equivalent questions; reports the share of answers
 ///   served without generation and the share of hits that served another group's answer.
 ///
-/// Each pair (and each workload run) uses a tenant of its own, so nothing leaks between pairs or into the
-/// store's real cache; the tenants are purged at the end.
+/// Each pair (and each workload run) uses a cache partition of its own, so nothing leaks between pairs or into the
+/// store's real cache; the partitions are purged at the end.
 public enum CacheBenchmark {
+    /// A question in a cache partition of its own (``AnswerRequest/cachePartition``).
+    static func request(_ message: String, partition: String) -> AnswerRequest {
+        var request = AnswerRequest(message: message)
+        request.cachePartition = partition
+        return request
+    }
+
     public struct Pair: Sendable, Codable {
         public var id: String
         public var a: String
@@ -98,10 +105,10 @@ public enum CacheBenchmark {
         let run = Identifier.make("bench")
         var results: [PairResult] = []
         for (offset, pair) in pairs.enumerated() {
-            let tenant = "\(run)-\(offset)"
-            defer { _ = try? cache.purge(CachePurge(tenant: tenant)) }
-            _ = try await answers.respond(AnswerRequest(message: pair.a, tenant: tenant))
-            let second = try await answers.respond(AnswerRequest(message: pair.b, tenant: tenant))
+            let partition = "\(run)-\(offset)"
+            defer { _ = try? cache.purge(CachePurge(tenant: "\(Principal.defaultTenant)/\(partition)")) }
+            _ = try await answers.respond(Self.request(pair.a, partition: partition))
+            let second = try await answers.respond(Self.request(pair.b, partition: partition))
             let vectors = (try? await cache.embedder.embed([pair.a, pair.b])) ?? []
             let similarity = vectors.count == 2 ? Double(VectorMath.dot(vectors[0], vectors[1])) : 0
             let verdict = await cache.verify(pair.b, against: pair.a)
@@ -205,8 +212,8 @@ public enum CacheBenchmark {
     public static func runWorkload(_ groups: [QuestionGroup], requests: Int, exponent: Double, seed: UInt64,
                                    answers: AnswerPipeline, cache: SemanticCache,
                                    progress: (Int, Int) -> Void = { _, _ in }) async throws(AnswerError) -> WorkloadReport {
-        let tenant = Identifier.make("bench")
-        defer { _ = try? cache.purge(CachePurge(tenant: tenant)) }
+        let partition = Identifier.make("bench")
+        defer { _ = try? cache.purge(CachePurge(tenant: "\(Principal.defaultTenant)/\(partition)")) }
         let requestsStream = stream(groups, requests: requests, exponent: exponent, seed: seed)
         var groupOfQuestion: [String: Int] = [:]
         for (index, group) in groups.enumerated() {
@@ -216,7 +223,7 @@ public enum CacheBenchmark {
         var examples: [String] = []
         var groupsSeen = Set<Int>()
         for (offset, request) in requestsStream.enumerated() {
-            let answer = try await answers.respond(AnswerRequest(message: request.question, tenant: tenant))
+            let answer = try await answers.respond(Self.request(request.question, partition: partition))
             groupsSeen.insert(request.group)
             if answer.cached, let match = answer.cache {
                 hits += 1

@@ -17,10 +17,13 @@ struct CacheCommand: AsyncParsableCommand {
         @Flag(help: "Print the statistics as JSON.")
         var json = false
 
+        @Option(help: "Only this tenant's answers (default: every tenant's).")
+        var tenant: String?
+
         func run() async throws {
             let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
-            let statistics = try store.cacheStatistics()
+            let statistics = try store.cacheStatistics(tenant: tenant)
             if json { return JSONLine.print(statistics) }
             print("\(statistics.entries) cached answers, \(statistics.hits) hits, \(statistics.savedTokens) tokens saved"
                 + String(format: " ($%.4f)", statistics.savedCostUSD) + ", \(statistics.falseHits) false hits reported")

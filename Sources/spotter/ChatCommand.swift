@@ -11,12 +11,15 @@ struct Chat: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var tenant: TenantOption
 
     @Argument(help: "Ask this one question and exit (default: an interactive session).")
     var message: String?
 
     @Option(help: "A running Spotter server, such as http://127.0.0.1:8080 (default: the local store).")
     var url: String?
+
+    @OptionGroup var apiKey: APIKeyOption
 
     @Option(help: "Knowledge base to answer from (default: the assistant's, or $SPOTTER_KB).")
     var kb: String?
@@ -34,7 +37,7 @@ struct Chat: AsyncParsableCommand {
         let filters = try filter.map { text throws(SearchError) in try MetadataFilter(parsing: text) }
         let backend: any ChatBackend
         if let url {
-            backend = try RemoteChatBackend(baseURL: url)
+            backend = try RemoteChatBackend(baseURL: url, apiKey: apiKey.resolved)
         } else {
             let configuration = try common.configuration()
             var logger = common.logger(configuration)
@@ -85,7 +88,7 @@ struct Chat: AsyncParsableCommand {
     /// Streams one answer to standard output; returns the session to continue.
     private func ask(_ text: String, backend: any ChatBackend, sessionID: String?, filters: [MetadataFilter]) async throws -> String? {
         var session = sessionID
-        let request = AnswerRequest(message: text, sessionID: sessionID, knowledgeBase: kb, filters: filters)
+        let request = AnswerRequest(message: text, sessionID: sessionID, knowledgeBase: kb, filters: filters, reader: tenant.reader)
         if !json { print("\nspotter> ", terminator: "") }
         for try await event in backend.answer(request) {
             switch event {

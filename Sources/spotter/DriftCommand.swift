@@ -22,11 +22,13 @@ struct DriftCommand: AsyncParsableCommand {
         @Option(help: "The server's address (default: http://$SPOTTER_HOST:$SPOTTER_PORT).")
         var url: String?
 
+        @OptionGroup var apiKey: APIKeyOption
+
         @Flag(help: "Print the server's report as JSON.")
         var json = false
 
         func run() async throws {
-            let (base, body) = try await DriftCommand.ask(post: false, "/admin/drift", url: url, common: common)
+            let (base, body) = try await DriftCommand.ask(post: false, "/admin/drift", url: url, apiKey: apiKey.resolved, common: common)
             if json { return print(String(decoding: body, as: UTF8.self)) }
             let report = try DriftCommand.report(body, from: "\(base)/admin/drift")
             if !report.enabled { print("drift detection is off (SPOTTER_DRIFT=off)") }
@@ -62,8 +64,10 @@ struct DriftCommand: AsyncParsableCommand {
         @Option(help: "The server's address (default: http://$SPOTTER_HOST:$SPOTTER_PORT).")
         var url: String?
 
+        @OptionGroup var apiKey: APIKeyOption
+
         func run() async throws {
-            let (base, body) = try await DriftCommand.ask(post: true, "/admin/drift/rebaseline", url: url, common: common)
+            let (base, body) = try await DriftCommand.ask(post: true, "/admin/drift/rebaseline", url: url, apiKey: apiKey.resolved, common: common)
             let report = try DriftCommand.report(body, from: "\(base)/admin/drift/rebaseline")
             print("\(base): query-shift baseline cleared; the next \(report.window) questions form the new reference")
         }
@@ -79,7 +83,7 @@ struct DriftCommand: AsyncParsableCommand {
     }
 
     /// Sends one request to a running server's admin API; returns its address and the 200 body.
-    static func ask(post: Bool, _ path: String, url: String?, common: CommonOptions) async throws -> (base: String, body: Data) {
+    static func ask(post: Bool, _ path: String, url: String?, apiKey: String?, common: CommonOptions) async throws -> (base: String, body: Data) {
         let configuration = try common.configuration()
         let base = (url ?? "http://\(configuration.host):\(configuration.port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         var clientConfiguration = HTTPClient.Configuration()
@@ -89,6 +93,7 @@ struct DriftCommand: AsyncParsableCommand {
         do {
             var request = HTTPClientRequest(url: base + path)
             request.method = post ? .POST : .GET
+            if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
             let response = try await client.execute(request, timeout: .seconds(30))
             let bytes = try await response.body.collect(upTo: 4 << 20)
             body = Data(buffer: bytes)

@@ -15,6 +15,7 @@ struct Ingest: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var tenant: TenantOption
 
     @Argument(help: "Files or folders to ingest.")
     var paths: [String]
@@ -49,6 +50,14 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: "Chunks embedded per model call.")
     var batchSize: Int = 32
 
+    @Option(help: ArgumentHelp("Who may read the documents: group:NAME or user:ID (repeat the option; default: everyone in the tenant).",
+                               valueName: "entry"))
+    var allow: [String] = []
+
+    @Option(help: ArgumentHelp("JSON/JSONL: a field whose value (a list, or comma-separated text) adds group:/user: entries per record.",
+                               valueName: "field"))
+    var permissionField: String?
+
     @Flag(help: "Print machine-readable JSON lines (progress events and a summary) even on a terminal; this is the default when standard error is not a terminal.")
     var json = false
 
@@ -56,6 +65,7 @@ struct Ingest: AsyncParsableCommand {
         guard (16...254).contains(chunkTokens) else { throw ValidationError("--chunk-tokens must be between 16 and 254") }
         guard (0..<0.5).contains(overlap) else { throw ValidationError("--overlap must be at least 0 and below 0.5") }
         guard (1...1024).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1024") }
+        if case .failure(let error) = DocumentPermissions.normalise(allow) { throw ValidationError("--allow: \(error)") }
         guard ByteSize.parse(maxFileSize) != nil else {
             throw ValidationError("--max-file-size '\(maxFileSize)' is not a size; use e.g. 50MB, 500KB or 1048576")
         }
@@ -76,15 +86,18 @@ struct Ingest: AsyncParsableCommand {
         var chunking = ChunkingOptions()
         chunking.targetTokens = chunkTokens
         chunking.overlapFraction = overlap
-        let options = IngestOptions(knowledgeBase: kb ?? configuration.defaultKnowledgeBase, reader: reader,
-                                    chunking: chunking, batchSize: batchSize)
+        var options = IngestOptions(knowledgeBase: kb ?? configuration.defaultKnowledgeBase, reader: reader,
+                                    chunking: chunking, batchSize: batchSize,
+                                    allowedGroups: (try? DocumentPermissions.normalise(allow).get()) ?? [])
+        options.tenant = tenant.tenant
+        options.permissionField = permissionField
 
         // A terminal gets a progress bar; anything else (a pipe, a log file, CI) gets machine-readable lines.
         let display = IngestDisplay(mode: json || isatty(STDERR_FILENO) == 0 ? .jsonLines : .bar)
         let summary = try await spotter.ingest.ingest(paths: paths, options: options) { display.handle($0) }
         display.finish(summary)
         // Bring the dense index file up to date now, so that the next search or server start does not have to.
-        if let knowledgeBase = try spotter.search.existingKnowledgeBase(named: summary.knowledgeBase) {
+        if let knowledgeBase = try spotter.search.existingKnowledgeBase(named: summary.knowledgeBase, tenant: tenant.tenant) {
             let indexDisplay = IndexSyncDisplay(showsProgress: !json && isatty(STDERR_FILENO) != 0)
             try spotter.search.indexes.synchronize(knowledgeBase) { indexDisplay.handle($0) }
             indexDisplay.finish()

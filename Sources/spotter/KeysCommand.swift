@@ -33,14 +33,27 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Model tokens per minute this key may spend.")
         var tpm: Int?
 
+        @Option(help: ArgumentHelp("Comma-separated groups the key's caller belongs to, for documents ingested with --allow group:NAME.",
+                                   valueName: "names"))
+        var groups: String?
+
         @Flag(help: #"Print one JSON line: {"id", "key", "tenant", "scopes"}."#)
         var json = false
 
+        private var groupList: [String] {
+            groups?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+        }
+
         func validate() throws {
-            if case .failure(let error) = Scope.parseList(scopes) { throw ValidationError(error.description) }
-            guard APIKeyService.isValidTenant(tenant) else { throw ValidationError(AccessError.invalidTenant(tenant).description) }
-            if let rpm, rpm < 1 { throw ValidationError("--rpm must be at least 1, not \(rpm)") }
-            if let tpm, tpm < 1 { throw ValidationError("--tpm must be at least 1, not \(tpm)") }
+            let parsed: Set<Scope>
+            switch Scope.parseList(scopes) {
+            case .success(let scopes): parsed = scopes
+            case .failure(let error): throw ValidationError(error.description)
+            }
+            if let problem = APIKeyService.problem(tenant: tenant, scopes: parsed, name: name, requestsPerMinute: rpm,
+                                                   tokensPerMinute: tpm, groups: groupList) {
+                throw ValidationError(problem.description)
+            }
         }
 
         func run() async throws {
@@ -49,7 +62,7 @@ struct KeysCommand: AsyncParsableCommand {
             defer { store.close() }
             let keys = APIKeyService(store: store, secret: try ServerSecret.load(configuration))
             let created = try keys.create(tenant: tenant, scopes: (try? Scope.parseList(scopes).get()) ?? [], name: name,
-                                          requestsPerMinute: rpm, tokensPerMinute: tpm)
+                                          requestsPerMinute: rpm, tokensPerMinute: tpm, groups: groupList)
             if json { return JSONLine.print(created) }
             print(created.key)
             printError("key \(created.id) for tenant '\(created.tenant)' with scopes \(created.scopes.map(\.rawValue).joined(separator: ",")); it is not shown again")

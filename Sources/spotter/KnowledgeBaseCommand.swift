@@ -12,6 +12,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List documents with their chunk counts.")
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var tenant: TenantOption
 
         @Option(help: "Knowledge base (default: $SPOTTER_KB or 'default').")
         var kb: String?
@@ -23,14 +24,14 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
             let configuration = try common.configuration()
             let store = try Spotter.openStore(configuration)
             let name = kb ?? configuration.defaultKnowledgeBase
-            let knowledgeBase = try existingKnowledgeBase(name, in: store)
+            let knowledgeBase = try existingKnowledgeBase(name, tenant: tenant.tenant, in: store)
             let documents = try store.documents(in: knowledgeBase)
             if json {
                 documents.forEach { JSONLine.print($0) }
                 return
             }
             for document in documents {
-                print("\(document.id)  \(String(format: "%3d", document.chunkCount)) chunk(s)  \(document.title)  \(document.sourceURI)")
+                print("\(document.id)  \(String(format: "%3d", document.chunkCount)) chunk(s)  \(document.title)  \(document.sourceName)")
             }
             print("\(documents.count) document(s), \(documents.reduce(0) { $0 + $1.chunkCount }) chunk(s) in \(name)")
         }
@@ -40,6 +41,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a document (by id, or by --source) with its chunks.")
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var tenant: TenantOption
 
         @Argument(help: "Document id as `spotter kb ls` shows it.")
         var documentID: String?
@@ -62,7 +64,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
             var id = documentID
             if let source {
                 let name = kb ?? configuration.defaultKnowledgeBase
-                let knowledgeBase = try existingKnowledgeBase(name, in: store)
+                let knowledgeBase = try existingKnowledgeBase(name, tenant: tenant.tenant, in: store)
                 // Sources are stored as absolute paths; accept the path as typed too.
                 let candidates = [source, URL(fileURLWithPath: source).standardizedFileURL.path]
                 id = try candidates.lazy.compactMap { try store.fingerprint(ofSource: $0, in: knowledgeBase)?.documentID }.first
@@ -71,7 +73,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
-            guard let id, try store.deleteDocument(id: id) else {
+            guard let id, try store.deleteDocument(id: id, tenant: tenant.tenant) else {
                 printError("no document with id \(documentID ?? "") — `spotter kb ls` lists them")
                 throw ExitCode(1)
             }
@@ -80,10 +82,10 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
     }
 }
 
-/// The knowledge base with this name, or an error that lists the ones there are.
-private func existingKnowledgeBase(_ name: String, in store: any SpotterStore) throws -> KnowledgeBase {
-    guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else {
-        throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases().map(\.name))
+/// The tenant's knowledge base with this name, or an error that lists the ones the tenant has.
+private func existingKnowledgeBase(_ name: String, tenant: String, in store: any SpotterStore) throws -> KnowledgeBase {
+    guard let knowledgeBase = try store.knowledgeBase(named: name, tenant: tenant, create: false) else {
+        throw SearchError.unknownKnowledgeBase(name, available: try store.knowledgeBases(tenant: tenant).map(\.name))
     }
     return knowledgeBase
 }

@@ -17,6 +17,9 @@ struct RefreshCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @Option(help: ArgumentHelp("The tenant of --kb.", valueName: "name"))
+    var tenant: String = Principal.defaultTenant
+
     @Option(name: .customLong("kb"), help: "Only this knowledge base (default: every one).")
     var knowledgeBase: String?
 
@@ -30,7 +33,7 @@ struct RefreshCommand: AsyncParsableCommand {
         let progress = Mutex((source: 0, total: 0, path: "", documents: 0, lastDraw: ContinuousClock.now - .seconds(1)))
         let summary: RefreshSummary
         do {
-            summary = try await spotter.refresh.service.refresh(knowledgeBase: knowledgeBase) { event in
+            summary = try await spotter.refresh.service.refresh(knowledgeBase: knowledgeBase, tenant: tenant) { event in
                 guard showBar else { return }
                 progress.withLock { state in
                     switch event {

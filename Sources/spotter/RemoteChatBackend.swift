@@ -8,8 +8,11 @@ import SpotterServer
 /// `spotter chat --url`: the answers of a running server's `POST /v1/chat`, read from its event stream.
 struct RemoteChatBackend: ChatBackend {
     let endpoint: String
+    /// Sent as `Authorization: Bearer`; nil for a server with authentication off.
+    let apiKey: String?
 
-    init(baseURL: String) throws {
+    init(baseURL: String, apiKey: String?) throws {
+        self.apiKey = apiKey
         guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--url must be an http(s) address such as http://127.0.0.1:8080, got '\(baseURL)'")
         }
@@ -25,9 +28,11 @@ struct RemoteChatBackend: ChatBackend {
             .mapValues { ChatRequest.FilterValue.any($0.map(\.value)) }
         let body = ChatRequest(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters, stream: true)
         let endpoint = endpoint
+        let apiKey = apiKey
         return .producing { continuation in
             do {
                 var http = HTTPClientRequest(url: endpoint)
+                if let apiKey { http.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
                 http.method = .POST
                 http.headers.add(name: "Content-Type", value: "application/json")
                 http.headers.add(name: "Accept", value: "text/event-stream")

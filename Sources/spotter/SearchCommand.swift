@@ -13,6 +13,7 @@ struct Search: AsyncParsableCommand {
             """)
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var tenant: TenantOption
 
     @Argument(help: "What to search for (any text; quotes and operators are taken literally).")
     var query: String
@@ -46,7 +47,8 @@ struct Search: AsyncParsableCommand {
         let filters = try filter.map { text throws(SearchError) in try MetadataFilter(parsing: text) }
         let spotter = try Spotter(configuration: configuration)
         let request = SearchRequest(query: query, knowledgeBase: kb ?? configuration.defaultKnowledgeBase, k: k,
-                                    mode: mode, filters: filters, alpha: alpha, mmrLambda: mmr, exact: exact)
+                                    mode: mode, filters: filters, alpha: alpha, mmrLambda: mmr, exact: exact,
+                                    reader: tenant.reader)
         let response = try await spotter.search.search(request)
         if json {
             JSONLine.print(response)

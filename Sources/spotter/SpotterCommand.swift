@@ -61,3 +61,27 @@ enum JSONLine {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// `--tenant`: whose knowledge bases, sessions and answers a command works on.
+struct TenantOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The tenant whose data the command works on.", valueName: "name"))
+    var tenant: String = Principal.defaultTenant
+
+    func validate() throws {
+        guard APIKeyService.isValidTenant(tenant) else { throw ValidationError(AccessError.invalidTenant(tenant).description) }
+    }
+
+    /// The operator of the tenant: sees every document whatever its permissions.
+    var reader: Reader { .operating(tenant) }
+}
+
+/// `--api-key` for the commands that talk to a running server (`chat --url`, `drift`).
+struct APIKeyOption: ParsableArguments {
+    @Option(help: ArgumentHelp("The API key to send (default: $SPOTTER_API_KEY); the key decides the tenant.", valueName: "key"))
+    var apiKey: String?
+
+    /// The key given, or the environment's; nil when neither (a server with authentication off needs none).
+    var resolved: String? {
+        (apiKey ?? ProcessInfo.processInfo.environment["SPOTTER_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

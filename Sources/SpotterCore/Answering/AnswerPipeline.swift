@@ -100,10 +100,12 @@ public struct AnswerPipeline: Sendable {
         try await run(request, streaming: false) { _ in }
     }
 
-    /// An answer's record, once the writes queued before the call are stored.
-    public func recordedAnswer(id: String) async throws(StoreError) -> AnswerRecord? {
+    /// An answer's record, once the writes queued before the call are stored; nil when it is not the reader's
+    /// (another tenant's, or another user's), as when there is none.
+    public func recordedAnswer(id: String, reader: Reader = .operating(Principal.defaultTenant)) async throws(StoreError) -> AnswerRecord? {
         await log.settle()
-        return try conversations.answer(id: id)
+        guard let record = try conversations.answer(id: id), reader.owns(tenant: record.tenant, userID: record.userID) else { return nil }
+        return record
     }
 
     /// Runs every stage for one request, reporting progress through `emit`. With `streaming` false nobody reads the
@@ -168,7 +170,7 @@ public struct AnswerPipeline: Sendable {
         } else {
             // 6. Retrieve the passages, and decide whether the knowledge base covers the question.
             let retrieved = try await trace.run(.retrieve, outcome: \.outcome) { () throws(AnswerError) in
-                try await retrieve(standalone.question, valid: valid)
+                try await retrieve(standalone.question, valid: valid, reader: request.reader)
             }
             guards.append(retrieved.groundingDecision(minimumRelevance: settings.minimumRelevance))
 
@@ -223,7 +225,7 @@ public struct AnswerPipeline: Sendable {
         let traceSoFar = trace
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
             // Queued: the answer does not wait for its bookkeeping (see AnswerLog).
-            record(answer, valid: valid, standalone: standalone.question, tenant: request.tenant ?? "default",
+            record(answer, valid: valid, standalone: standalone.question, reader: request.reader,
                    retrieved: produced.retrieved, guards: guards, latency: latency, trace: traceSoFar, now: now)
             return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
@@ -294,7 +296,7 @@ public struct AnswerPipeline: Sendable {
         let knowledgeBase = request.knowledgeBase ?? assistant.knowledgeBase ?? defaultKnowledgeBase
         let resolved: KnowledgeBase
         do {
-            resolved = try search.resolve(knowledgeBase)
+            resolved = try search.resolve(knowledgeBase, tenant: request.reader.tenant)
         } catch {
             throw .search(error)
         }
@@ -319,9 +321,14 @@ public struct AnswerPipeline: Sendable {
             return ResolvedConversation(sessionID: Identifier.make("ses", now: now), history: [], previousQuestion: nil, outcome: "new session")
         }
         do {
-            switch try await sessions.lookup(id: sessionID, now: now) {
+            switch try await sessions.lookup(id: sessionID, reader: request.reader, now: now) {
             case .missing:
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "new session (client id)")
+            case .someoneElses:
+                // The id names another caller's session: a fresh one under a new id, so that nothing is read from or
+                // written into theirs.
+                return ResolvedConversation(sessionID: Identifier.make("ses", now: now), history: [], previousQuestion: nil,
+                                            outcome: "new session (the id given is taken)")
             case .expired:
                 try conversations.deleteSession(id: sessionID)
                 return ResolvedConversation(sessionID: sessionID, history: [], previousQuestion: nil, outcome: "expired, started afresh")
@@ -346,12 +353,12 @@ public struct AnswerPipeline: Sendable {
         }
     }
 
-    func retrieve(_ question: String, valid: ValidRequest) async throws(AnswerError) -> RetrievedPassages {
+    func retrieve(_ question: String, valid: ValidRequest, reader: Reader) async throws(AnswerError) -> RetrievedPassages {
         let response: SearchResponse
         do {
             response = try await search.search(SearchRequest(
                 query: question, knowledgeBase: valid.knowledgeBase, k: valid.assistant.passages, mode: .hybrid,
-                filters: valid.filters, mmrLambda: valid.assistant.mmr))
+                filters: valid.filters, mmrLambda: valid.assistant.mmr, reader: reader))
         } catch {
             throw .search(error)
         }
@@ -412,14 +419,15 @@ public struct AnswerPipeline: Sendable {
         return Generated(text: text, model: producer, usage: counted)
     }
 
-    func record(_ answer: Answer, valid: ValidRequest, standalone: String, tenant: String, retrieved: [RetrievedChunk],
+    func record(_ answer: Answer, valid: ValidRequest, standalone: String, reader: Reader, retrieved: [RetrievedChunk],
                 guards: [GuardDecision], latency: Double, trace: AnswerTrace, now: Date) {
         var record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
-            trace: trace, createdAt: now, tenant: tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
+            trace: trace, createdAt: now, tenant: reader.tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
+        record.userID = reader.userID
         record.replyEncoding = answer.replyEncoding
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.
@@ -509,11 +517,19 @@ public struct AnswerPipeline: Sendable {
         } catch {
             return CacheDecision(outcome: "miss (lookup failed: \(error))")
         }
+        // Answers are shared only between callers who may read the same documents.
+        let aclSignature: String
+        do {
+            aclSignature = try search.aclSignature(in: valid.resolvedKnowledgeBase, reader: request.reader)
+        } catch {
+            return CacheDecision(outcome: "miss (permissions could not be read: \(error))")
+        }
         let scope = CacheScope(
-            tenant: request.tenant ?? "default", knowledgeBase: valid.knowledgeBase, assistant: valid.assistant.name,
+            tenant: request.reader.tenant + (request.cachePartition.map { "/" + $0 } ?? ""),
+            knowledgeBase: valid.knowledgeBase, assistant: valid.assistant.name,
             // A variant that asks another model keeps its cached answers apart from the configured model's.
             promptVersion: valid.assistant.prompt.reference + (valid.assistant.model.map { "+model=\($0)" } ?? ""),
-            aclSignature: CacheScope.aclSignature(groups: request.groups),
+            aclSignature: aclSignature,
             embeddingModel: "\(cache.embedder.modelID)@\(cache.embedder.modelVersion)",
             filters: CacheScope.filterSignature(valid.filters))
         switch await cache.lookup(standalone.question, vector: vector, scope: scope) {

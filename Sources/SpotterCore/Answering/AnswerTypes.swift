@@ -18,10 +18,12 @@ public struct AnswerRequest: Sendable {
     public var user: String?
     /// The id of the HTTP request or CLI call, for logs.
     public var requestID: String?
-    /// The tenant the caller belongs to; cached answers never cross tenants. nil is the default tenant.
-    public var tenant: String?
-    /// The caller's ACL groups; cached answers are shared only between callers with the same groups.
-    public var groups: [String]
+    /// Who asks: the knowledge base, the session and the cache are this tenant's, the session is this user's, and
+    /// retrieval trims the documents the reader may not read.
+    public var reader: Reader
+    /// Keeps the request's cached answers apart from the rest of its tenant's (the cache benchmark's pairs each use
+    /// one, and purge it afterwards): the cache scope's tenant becomes `tenant/partition`.
+    package var cachePartition: String? = nil
     /// False skips the semantic cache both ways: no cached answer is served and the new one is not stored.
     /// The assistant's variant to use, instead of the sticky assignment (for testing a variant).
     public var variant: String?
@@ -29,11 +31,10 @@ public struct AnswerRequest: Sendable {
 
     public init(message: String, sessionID: String? = nil, history: [ChatMessage]? = nil, knowledgeBase: String? = nil,
                 filters: [MetadataFilter] = [], assistant: String? = nil, temperature: Double? = nil,
-                maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil, tenant: String? = nil,
-                groups: [String] = [], useCache: Bool = true, variant: String? = nil) {
+                maxTokens: Int? = nil, user: String? = nil, requestID: String? = nil,
+                reader: Reader = .operating(Principal.defaultTenant), useCache: Bool = true, variant: String? = nil) {
         self.variant = variant
-        self.tenant = tenant
-        self.groups = groups
+        self.reader = reader
         self.useCache = useCache
         self.message = message
         self.sessionID = sessionID

@@ -19,6 +19,14 @@ public struct CachePurge: Sendable, Equatable {
         if !scoped && !all { throw .noScope }
     }
 
+    /// The same purge kept inside one tenant (a tenant's admin): `all` becomes the tenant's entries, and a scope
+    /// naming another tenant matches nothing.
+    public func confined(to tenant: String) -> CachePurge {
+        var confined = self
+        confined.filter.tenant = filter.tenant == nil || filter.tenant == tenant ? tenant : "\u{0}none"
+        return confined
+    }
+
     /// Deletes the matching entries from the store and logs it; the ids deleted. A running server stops serving
     /// them at once (the store's cache version moves); ``SemanticCache/purge(_:)`` also forgets them in memory.
     public func perform(in store: any CacheStore, logger: Logger) throws(StoreError) -> [String] {

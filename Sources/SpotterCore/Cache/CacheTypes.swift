@@ -8,7 +8,7 @@ public struct CacheScope: Sendable, Hashable, Codable {
     public var assistant: String
     /// The prompt `id@version` the answer was written with.
     public var promptVersion: String
-    /// A hash of the caller's ACL groups (``aclSignature(groups:)``): callers who may read different documents
+    /// What the caller may read (``aclSignature(visibleRestricted:)``): callers who may read different documents
     /// never share answers.
     public var aclSignature: String
     /// The embedding model version: vectors of two models are not comparable.
@@ -31,13 +31,6 @@ public struct CacheScope: Sendable, Hashable, Codable {
     public var key: String {
         let joined = [tenant, knowledgeBase, assistant, promptVersion, aclSignature, embeddingModel, filters].joined(separator: "\u{1F}")
         return SHA256.hash(data: Data(joined.utf8)).prefix(12).hexadecimal
-    }
-
-    /// `public` for callers without groups; otherwise a hash of the sorted, distinct group names.
-    public static func aclSignature(groups: [String]) -> String {
-        let distinct = Set(groups.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }).sorted()
-        guard !distinct.isEmpty else { return "public" }
-        return "g:" + SHA256.hash(data: Data(distinct.joined(separator: "\n").utf8)).prefix(8).hexadecimal
     }
 
     static func filterSignature(_ filters: [MetadataFilter]) -> String {
@@ -178,7 +171,8 @@ public protocol CacheStore: Sendable {
     func cacheEntryIDs(sourceAnswerID: String) throws(StoreError) -> [String]
     func recordCacheFalseHit(_ falseHit: CacheFalseHit) throws(StoreError)
     func cacheFalseHits() throws(StoreError) -> [CacheFalseHit]
-    func cacheStatistics() throws(StoreError) -> CacheStatistics
+    /// Counts of one tenant's entries, or of every tenant's when `tenant` is nil.
+    func cacheStatistics(tenant: String?) throws(StoreError) -> CacheStatistics
     /// SHA-256 of the current text of each chunk that still exists.
     func chunkHashes(ids: [Int64]) throws(StoreError) -> [Int64: String]
 }

@@ -224,9 +224,10 @@ public final class SemanticCache: Sendable {
     }
 
     /// The store's statistics, with the hits counted in memory written first.
-    public func statistics() throws(StoreError) -> CacheStatistics {
+    /// One tenant's counts, or every tenant's when `tenant` is nil.
+    public func statistics(tenant: String? = nil) throws(StoreError) -> CacheStatistics {
         writeHitCounts()
-        return try store.cacheStatistics()
+        return try store.cacheStatistics(tenant: tenant)
     }
 
     private func citationsStillMatch(_ entry: CacheEntry) -> Bool {

@@ -26,6 +26,9 @@ public struct SessionRecord: Sendable, Equatable, Codable {
     public var assistant: String
     public var createdAt: Date
     public var updatedAt: Date
+    public var tenant: String = Principal.defaultTenant
+    /// The user whose conversation it is (nil: the tenant's application, without a user).
+    public var userID: String? = nil
 
     /// When the session expires if it stays idle for `idleTime` seconds.
     public func expiry(idleTime: TimeInterval) -> Date {
@@ -64,6 +67,8 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var createdAt: Date
     /// The tenant the caller belongs to.
     public var tenant: String
+    /// The user who asked, when the caller was a person (a token's `sub`); only they see the record.
+    public var userID: String?
     /// Every passage retrieval returned for the question, best first, with its score; empty for a cached answer.
     public var retrieved: [RetrievedChunk]
     /// The assistant's variant that wrote it (`control` when the assistant has none).

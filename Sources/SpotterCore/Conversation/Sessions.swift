@@ -22,28 +22,33 @@ public struct Sessions: Sendable {
     /// What the store holds for a session id.
     public enum Lookup: Sendable, Equatable {
         case missing
+        /// Another tenant's or another user's: shown to the caller as missing, but never continued or reused.
+        case someoneElses
         /// Idle past ``idleTime``: treated as gone, deleted by the next answer that names it or by the sweep.
         case expired(SessionRecord)
         case live(SessionRecord)
     }
 
-    public func lookup(id: String, now: Date = Date()) async throws(StoreError) -> Lookup {
+    public func lookup(id: String, reader: Reader, now: Date = Date()) async throws(StoreError) -> Lookup {
         await log.settle(session: id)
         guard let session = try store.session(id: id) else { return .missing }
+        guard reader.owns(tenant: session.tenant, userID: session.userID) else { return .someoneElses }
         return session.expiry(idleTime: idleTime) < now ? .expired(session) : .live(session)
     }
 
-    /// A live session and its messages, oldest first; nil when it never existed, was deleted or expired.
-    public func transcript(id: String, now: Date = Date()) async throws(StoreError) -> SessionTranscript? {
-        guard case .live(let session) = try await lookup(id: id, now: now) else { return nil }
+    /// A live session of the reader's and its messages, oldest first; nil when it never existed, was deleted,
+    /// expired or is someone else's.
+    public func transcript(id: String, reader: Reader, now: Date = Date()) async throws(StoreError) -> SessionTranscript? {
+        guard case .live(let session) = try await lookup(id: id, reader: reader, now: now) else { return nil }
         return SessionTranscript(session: session, messages: try store.messages(inSession: id),
                                  expiresAt: session.expiry(idleTime: idleTime))
     }
 
-    /// Deletes a session and its messages; false when there was none.
-    public func delete(id: String) async throws(StoreError) -> Bool {
+    /// Deletes a session of the reader's and its messages; false when there was none (or it is someone else's).
+    public func delete(id: String, reader: Reader) async throws(StoreError) -> Bool {
         // A turn still queued would open the session again after the delete.
         await log.settle(session: id)
+        guard let session = try store.session(id: id), reader.owns(tenant: session.tenant, userID: session.userID) else { return false }
         return try store.deleteSession(id: id)
     }
 }

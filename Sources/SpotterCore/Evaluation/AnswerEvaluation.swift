@@ -126,7 +126,7 @@ public struct AnswerEvaluator: Sendable {
             let record = try await spotter.answers.recordedAnswer(id: answer.answerID)
             let retrieved = record?.retrieved ?? []
             for id in Set(retrieved.map(\.documentID)) where documents[id] == nil {
-                if let document = try spotter.store.document(id: id) { documents[id] = document }
+                if let document = try spotter.store.document(id: id, tenant: Principal.defaultTenant) { documents[id] = document }
             }
             models.insert(answer.model)
             var row = AnswerEvaluationRow(question: item.question, answer: answer.answer, answerID: answer.answerID, model: answer.model,

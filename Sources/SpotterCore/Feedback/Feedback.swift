@@ -97,12 +97,16 @@ public struct FeedbackService: Sendable {
         try store.feedback(answerID: answerID)
     }
 
+    /// Records the verdict on one of the reader's answers (another tenant's or user's is an unknown answer). A
+    /// reader who is a user gives feedback as that user, whatever `user` says.
     public func submit(answerID: String, rating: Rating, user: String? = nil, reason: String? = nil, comment: String? = nil,
-                       correction: String? = nil, now: Date = Date()) async throws(FeedbackError) -> Receipt {
+                       correction: String? = nil, reader: Reader = .operating(Principal.defaultTenant),
+                       now: Date = Date()) async throws(FeedbackError) -> Receipt {
         guard Identifier.isValid(answerID) else {
             throw .invalid(field: "answer_id", reason: "must be an answer id: 1–128 letters, digits, '-', '_', '.' or ':'")
         }
-        let user = try Self.text(user, field: "user", maximum: Self.maximumUserLength) ?? ""
+        let given = try Self.text(user, field: "user", maximum: Self.maximumUserLength)
+        let user = reader.userID ?? given ?? ""
         let feedback = Feedback(
             answerID: answerID, user: user, rating: rating,
             reason: try Self.text(reason, field: "reason", maximum: Self.maximumReasonLength),
@@ -111,7 +115,7 @@ public struct FeedbackService: Sendable {
             createdAt: now, updatedAt: now)
         let found: AnswerRecord?
         do {
-            found = try await answers.recordedAnswer(id: answerID)
+            found = try await answers.recordedAnswer(id: answerID, reader: reader)
         } catch {
             throw .store(error)
         }

@@ -14,7 +14,7 @@ public final class BackgroundIndexSync: Sendable {
     private var spotter: Spotter { engine.current }
     private let logger: Logger
     /// Knowledge bases with a pass running, and whether another pass was asked for meanwhile.
-    private let running = Mutex<[String: Bool]>([:])
+    private let running = Mutex<[Int64: Bool]>([:])
 
     public init(engine: LiveEngine, logger: Logger) {
         self.engine = engine
@@ -22,13 +22,13 @@ public final class BackgroundIndexSync: Sendable {
     }
 
     /// Brings the knowledge base's index up to date soon, off the caller's thread.
-    public func schedule(_ knowledgeBase: String) {
+    public func schedule(_ knowledgeBase: KnowledgeBase) {
         let start = running.withLock { running -> Bool in
-            if running[knowledgeBase] != nil {
-                running[knowledgeBase] = true
+            if running[knowledgeBase.id] != nil {
+                running[knowledgeBase.id] = true
                 return false
             }
-            running[knowledgeBase] = false
+            running[knowledgeBase.id] = false
             return true
         }
         guard start else { return }
@@ -41,24 +41,24 @@ public final class BackgroundIndexSync: Sendable {
     }
 
     /// True (and cleared) when a change came in during the pass; otherwise the knowledge base is marked idle.
-    private func anotherPassWanted(_ knowledgeBase: String) -> Bool {
+    private func anotherPassWanted(_ knowledgeBase: KnowledgeBase) -> Bool {
         running.withLock { running in
-            if running[knowledgeBase] == true {
-                running[knowledgeBase] = false
+            if running[knowledgeBase.id] == true {
+                running[knowledgeBase.id] = false
                 return true
             }
-            running[knowledgeBase] = nil
+            running[knowledgeBase.id] = nil
             return false
         }
     }
 
-    private func synchronize(_ name: String) {
+    private func synchronize(_ knowledgeBase: KnowledgeBase) {
+        let metadata: Logger.Metadata = ["tenant": "\(knowledgeBase.tenant)", "kb": "\(knowledgeBase.name)"]
         do {
-            guard let knowledgeBase = try spotter.search.existingKnowledgeBase(named: name) else { return }
             let action = try spotter.search.indexes.synchronize(knowledgeBase)
-            logger.debug("dense index synchronized", metadata: ["kb": "\(name)", "action": "\(action)"])
+            logger.debug("dense index synchronized", metadata: metadata.merging(["action": "\(action)"]) { $1 })
         } catch {
-            logger.error("dense index sync failed; the next search retries it", metadata: ["kb": "\(name)", "error": "\(error)"])
+            logger.error("dense index sync failed; the next search retries it", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
     }
 }

@@ -16,14 +16,15 @@ public struct IngestService: Sendable {
         try store.documents(in: knowledgeBase)
     }
 
-    /// One document, or nil.
-    public func document(id: String) throws(StoreError) -> DocumentSummary? {
-        try store.document(id: id)
+    /// One of the tenant's documents, or nil (another tenant's too).
+    public func document(id: String, tenant: String) throws(StoreError) -> DocumentSummary? {
+        try store.document(id: id, tenant: tenant)
     }
 
-    /// Deletes a document with its chunks and vectors (and the cached answers citing it); false when there was none.
-    public func deleteDocument(id: String) throws(StoreError) -> Bool {
-        try store.deleteDocument(id: id)
+    /// Deletes one of the tenant's documents with its chunks and vectors (and the cached answers citing it); false
+    /// when the tenant has none with this id.
+    public func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool {
+        try store.deleteDocument(id: id, tenant: tenant)
     }
 
     public func ingest(paths: [String], options: IngestOptions,
@@ -32,7 +33,7 @@ public struct IngestService: Sendable {
         guard Self.isValidName(options.knowledgeBase) else { throw .invalidKnowledgeBaseName(options.knowledgeBase) }
         let knowledgeBase: KnowledgeBase
         do {
-            knowledgeBase = try store.knowledgeBase(named: options.knowledgeBase, create: true)!
+            knowledgeBase = try store.knowledgeBase(named: options.knowledgeBase, tenant: options.tenant, create: true)!
         } catch {
             throw .store(error)
         }
@@ -96,7 +97,15 @@ public struct IngestService: Sendable {
                     report(IngestProblem(path: document.sourceURI, line: nil, reason: "given twice in this run; the first one was used"))
                     continue
                 }
-                let hash = Self.contentHash(of: document)
+                let permissions: [String]
+                switch DocumentPermissions.normalise(options.allowedGroups
+                    + DocumentPermissions.entries(from: options.permissionField.flatMap { document.metadata[$0] })) {
+                case .success(let entries): permissions = entries
+                case .failure(let error):
+                    report(IngestProblem(path: document.sourceURI, line: nil, reason: error.description))
+                    continue
+                }
+                let hash = Self.contentHash(of: document, permissions: permissions)
                 let existing: DocumentFingerprint?
                 do {
                     existing = try store.fingerprint(ofSource: document.sourceURI, in: knowledgeBase)
@@ -113,7 +122,9 @@ public struct IngestService: Sendable {
                     report(IngestProblem(path: document.sourceURI, line: nil, reason: "no text to index after parsing"))
                     continue
                 }
-                pending.append(PendingDocument(document: document, hash: hash, chunks: chunks, isUpdate: existing != nil))
+                pending.append(PendingDocument(document: document, hash: hash, chunks: chunks, isUpdate: existing != nil,
+                                               permissions: permissions,
+                                               sourceName: Self.logicalName(of: document.sourceURI, givenPaths: absolute)))
                 pendingChunks += chunks.count
                 if pendingChunks >= options.batchSize {
                     try await flush(&pending, into: knowledgeBase, options: options, summary: &summary, progress: progress)
@@ -157,7 +168,7 @@ public struct IngestService: Sendable {
             offset += item.chunks.count
             let record = NewDocument(sourceURI: item.document.sourceURI, title: item.document.title,
                                      contentSHA256: item.hash, metadata: item.document.metadata,
-                                     allowedGroups: options.allowedGroups)
+                                     allowedGroups: item.permissions, sourceName: item.sourceName)
             do {
                 try store.replaceDocument(record, chunks: newChunks, in: knowledgeBase)
             } catch {
@@ -169,15 +180,36 @@ public struct IngestService: Sendable {
         pending.removeAll()
     }
 
-    /// SHA-256 over the document's title, text and metadata in a canonical form.
-    public static func contentHash(of document: ParsedDocument) -> String {
+    /// SHA-256 over the document's title, text and metadata in a canonical form, and its permissions when it has
+    /// any (so that ingesting again with other `--allow` entries replaces the document; hashes of documents
+    /// without permissions are as they were before permissions existed).
+    public static func contentHash(of document: ParsedDocument, permissions: [String] = []) -> String {
         var hasher = SHA256()
         hasher.update(data: Data(document.title.utf8))
         hasher.update(data: Data([0]))
         hasher.update(data: Data(document.text.utf8))
         hasher.update(data: Data([0]))
         hasher.update(data: Data(CanonicalJSON.string(document.metadata).utf8))
+        if !permissions.isEmpty {
+            hasher.update(data: Data([0]))
+            hasher.update(data: Data(permissions.joined(separator: "\n").utf8))
+        }
         return hasher.finalize().hexadecimal
+    }
+
+    /// The name a document's source is shown by, never a path of the server's file system: the path relative to
+    /// the folder given to ingest (`guides/rest.md`), the file's own name when a file was given, and sources that
+    /// are no paths (`upload:name.md`, a URL) as they are. A record's suffix (`#id`) is kept.
+    public static func logicalName(of sourceURI: String, givenPaths: [String]) -> String {
+        guard sourceURI.hasPrefix("/") else { return sourceURI }
+        for root in givenPaths.sorted(by: { $0.count > $1.count }) {
+            let folder = root.hasSuffix("/") ? root : root + "/"
+            if sourceURI.hasPrefix(folder) { return String(sourceURI.dropFirst(folder.count)) }
+            if sourceURI == root || sourceURI.hasPrefix(root + "#") {
+                return URL(fileURLWithPath: root).lastPathComponent + sourceURI.dropFirst(root.count)
+            }
+        }
+        return URL(fileURLWithPath: sourceURI).lastPathComponent
     }
 
     /// Knowledge-base names appear in URLs and file names: keep them plain.
@@ -192,4 +224,6 @@ private struct PendingDocument {
     var hash: String
     var chunks: [Chunk]
     var isUpdate: Bool
+    var permissions: [String]
+    var sourceName: String
 }

@@ -8,8 +8,12 @@ public struct IngestOptions: Sendable {
     public var chunking: ChunkingOptions
     /// Chunks embedded per model call; larger batches use the cores better, smaller ones report progress sooner.
     public var batchSize: Int
-    /// Groups allowed to read the ingested documents (empty: everyone).
+    /// Who may read the ingested documents: `group:NAME` and `user:ID` entries (empty: everyone in the tenant).
     public var allowedGroups: [String]
+    /// A metadata field whose value (a list, or comma-separated text) adds permission entries per document.
+    public var permissionField: String? = nil
+    /// The tenant whose knowledge base the documents go into.
+    public var tenant: String = Principal.defaultTenant
     /// When set, files under ``SourceLabel/directory`` are recorded (source URIs, problems, messages) under
     /// ``SourceLabel/prefix`` instead of their path: uploads keep one identity whatever scratch folder held them.
     public var sourceLabel: SourceLabel? = nil
@@ -122,6 +126,7 @@ public struct IngestSource: Sendable, Equatable {
         public var targetTokens: Int
         public var overlapFraction: Double
         public var allowedGroups: [String]
+        public var permissionField: String?
 
         public init(_ options: IngestOptions) {
             format = options.reader.format.rawValue
@@ -134,17 +139,21 @@ public struct IngestSource: Sendable, Equatable {
             targetTokens = options.chunking.targetTokens
             overlapFraction = options.chunking.overlapFraction
             allowedGroups = options.allowedGroups
+            permissionField = options.permissionField
         }
 
         /// The ingest options these stand for, into `knowledgeBase`.
-        public func ingestOptions(knowledgeBase: String) -> IngestOptions {
-            IngestOptions(knowledgeBase: knowledgeBase,
+        public func ingestOptions(knowledgeBase: KnowledgeBase) -> IngestOptions {
+            var options = IngestOptions(knowledgeBase: knowledgeBase.name,
                           reader: ReaderOptions(format: DocumentFormat(rawValue: format) ?? .auto,
                                                 records: RecordFieldOptions(idField: idField, textFields: textFields,
                                                                             titleField: titleField, metadataFields: metadataFields),
                                                 maxFileBytes: maxFileBytes),
                           chunking: ChunkingOptions(maxTokens: maxTokens, targetTokens: targetTokens, overlapFraction: overlapFraction),
                           allowedGroups: allowedGroups)
+            options.permissionField = permissionField
+            options.tenant = knowledgeBase.tenant
+            return options
         }
     }
 

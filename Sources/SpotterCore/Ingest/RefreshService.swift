@@ -75,13 +75,13 @@ public struct RefreshService: Sendable {
     let cache: SemanticCache?
 
     /// Refreshes one knowledge base, or every one when `knowledgeBase` is nil.
-    public func refresh(knowledgeBase name: String? = nil,
+    public func refresh(knowledgeBase name: String? = nil, tenant: String = Principal.defaultTenant,
                         progress: @escaping @Sendable (RefreshEvent) -> Void = { _ in }) async throws(RefreshError) -> RefreshSummary {
         let started = ContinuousClock.now
         let knowledgeBases: [KnowledgeBase]
         do {
             if let name {
-                guard let knowledgeBase = try store.knowledgeBase(named: name, create: false) else { throw RefreshError.unknownKnowledgeBase(name) }
+                guard let knowledgeBase = try store.knowledgeBase(named: name, tenant: tenant, create: false) else { throw RefreshError.unknownKnowledgeBase(name) }
                 knowledgeBases = [knowledgeBase]
             } else {
                 knowledgeBases = try store.knowledgeBases()
@@ -138,7 +138,7 @@ public struct RefreshService: Sendable {
         let seen = Mutex<Set<String>>([])
         let ingested: IngestSummary
         do {
-            ingested = try await ingest.ingest(paths: [source.path], options: source.options.ingestOptions(knowledgeBase: knowledgeBase.name)) { event in
+            ingested = try await ingest.ingest(paths: [source.path], options: source.options.ingestOptions(knowledgeBase: knowledgeBase)) { event in
                 if case .document(let uri, _, _) = event { seen.withLock { _ = $0.insert(uri) } }
                 progress(.ingest(event))
             }
@@ -163,7 +163,7 @@ public struct RefreshService: Sendable {
         for document in documents where Self.belongs(document.sourceURI, to: source.path)
             && !present.contains(document.sourceURI) && !unreadable.contains(Self.file(of: document.sourceURI)) {
             do {
-                if try store.deleteDocument(id: document.id) {
+                if try store.deleteDocument(id: document.id, tenant: knowledgeBase.tenant) {
                     result.deleted += 1
                     progress(.deleted(sourceURI: document.sourceURI))
                 }

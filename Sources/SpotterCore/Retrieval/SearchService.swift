@@ -16,6 +16,8 @@ public final class SearchService: Sendable {
     let embedder: any Embedder
     /// The dense indexes of every knowledge base, kept in step with the store.
     public let indexes: VectorIndexCatalog
+    /// Each knowledge base's documents and their permissions, as of a generation: what trimming reads per search.
+    private let permissions = Mutex<[Int64: KnowledgeBasePermissions]>([:])
 
     public init(store: any Store, embedder: any Embedder, indexes: VectorIndexCatalog) {
         self.store = store
@@ -31,7 +33,7 @@ public final class SearchService: Sendable {
         // Each ranking looks deeper than k so that fusion (and MMR) have candidates to choose from.
         let depth = max(request.k * 5, 50)
         let ranking = try await rank(request.query, in: request.knowledgeBase, mode: request.mode, fusion: fusion,
-                                     depth: depth, filters: request.filters, exact: request.exact)
+                                     depth: depth, filters: request.filters, exact: request.exact, reader: request.reader)
 
         var top = Array(ranking.chunks.prefix(request.k))
         if let lambda = request.mmrLambda, let queryVector = ranking.queryVector {
@@ -43,7 +45,7 @@ public final class SearchService: Sendable {
             guard let detail = detailByID[entry.chunkID] else { return nil }
             return SearchHit(
                 rank: position + 1, documentID: detail.documentID, chunkID: detail.chunkID, ordinal: detail.ordinal,
-                title: detail.title, source: detail.sourceURI, headingPath: detail.headingPath,
+                title: detail.title, source: detail.sourceName, headingPath: detail.headingPath,
                 snippet: Snippet.make(from: detail.text, terms: ranking.terms),
                 text: detail.text, metadata: detail.metadata,
                 scores: ScoreBreakdown(bm25Rank: entry.bm25Rank, bm25Score: entry.bm25Score,
@@ -59,13 +61,17 @@ public final class SearchService: Sendable {
 
     /// The ranked candidates of a query down to `depth` per ranking, without the chunk texts: the part of a search
     /// that evaluation measures. Chunks come best first; several may belong to one document.
+    ///
+    /// The knowledge base is the reader's tenant's, and the documents the reader may not read are trimmed before
+    /// ranking, in both rankings (the graph walk skips them), so they never take a place, a score or a snippet.
     public func rank(_ query: String, in knowledgeBaseName: String, mode: SearchMode, fusion: Fusion = .standard,
-                     depth: Int, filters: [MetadataFilter] = [], exact: Bool = false) async throws(SearchError) -> Ranking {
+                     depth: Int, filters: [MetadataFilter] = [], exact: Bool = false,
+                     reader: Reader = .operating(Principal.defaultTenant)) async throws(SearchError) -> Ranking {
         guard query.count <= Self.maximumQueryLength else {
             throw .queryTooLong(query.count, maximum: Self.maximumQueryLength)
         }
-        let knowledgeBase = try resolve(knowledgeBaseName)
-        let allowed = try allowedDocuments(in: knowledgeBase, filters: filters)
+        let knowledgeBase = try resolve(knowledgeBaseName, tenant: reader.tenant)
+        let allowed = try allowedDocuments(in: knowledgeBase, filters: filters, reader: reader)
 
         // The query is embedded while the keyword search runs: the two are independent and each takes milliseconds.
         let wantsDense = mode != .bm25 && allowed?.isEmpty != true
@@ -127,29 +133,56 @@ public final class SearchService: Sendable {
         return order.map { candidates[$0] }
     }
 
-    /// The knowledge base with this name, or nil when there is none (a store failure still throws).
-    public func existingKnowledgeBase(named name: String) throws(SearchError) -> KnowledgeBase? {
+    /// The tenant's knowledge base with this name, or nil when there is none (a store failure still throws).
+    public func existingKnowledgeBase(named name: String, tenant: String = Principal.defaultTenant) throws(SearchError) -> KnowledgeBase? {
         do {
-            return try resolve(name)
+            return try resolve(name, tenant: tenant)
         } catch .unknownKnowledgeBase {
             return nil
         }
     }
 
-    /// The knowledge base with this name, or ``SearchError/unknownKnowledgeBase(_:available:)`` naming the others.
-    public func resolve(_ name: String) throws(SearchError) -> KnowledgeBase {
-        if let knowledgeBase = try wrap({ () throws(StoreError) in try store.knowledgeBase(named: name, create: false) }) {
+    /// The tenant's knowledge base with this name, or ``SearchError/unknownKnowledgeBase(_:available:)`` naming the
+    /// tenant's others (never another tenant's).
+    public func resolve(_ name: String, tenant: String = Principal.defaultTenant) throws(SearchError) -> KnowledgeBase {
+        if let knowledgeBase = try wrap({ () throws(StoreError) in try store.knowledgeBase(named: name, tenant: tenant, create: false) }) {
             return knowledgeBase
         }
-        let available = (try? store.knowledgeBases().map(\.name)) ?? []
+        let available = (try? store.knowledgeBases(tenant: tenant).map(\.name)) ?? []
         throw .unknownKnowledgeBase(name, available: available)
     }
 
-    /// The documents that pass the filters, or nil when there are no filters.
-    private func allowedDocuments(in knowledgeBase: KnowledgeBase, filters: [MetadataFilter]) throws(SearchError) -> Set<String>? {
-        guard !filters.isEmpty else { return nil }
+    /// The cache's signature of what the reader may read in the knowledge base (``CacheScope/aclSignature(visibleRestricted:)``).
+    public func aclSignature(in knowledgeBase: KnowledgeBase, reader: Reader) throws(SearchError) -> String {
+        let permissions = try permissions(of: knowledgeBase)
+        guard !reader.unrestricted else {
+            return permissions.restricted.isEmpty ? "public" : "all"
+        }
+        return CacheScope.aclSignature(visibleRestricted: Set(permissions.restricted.filter { reader.mayRead($0.allowed) }.map(\.id)))
+    }
+
+    /// The documents both rankings may return: those that pass the filters and that the reader may read; nil when
+    /// that is every document.
+    private func allowedDocuments(in knowledgeBase: KnowledgeBase, filters: [MetadataFilter], reader: Reader) throws(SearchError) -> Set<String>? {
+        let permissions = try permissions(of: knowledgeBase)
+        let hidden = reader.unrestricted ? [] : Set(permissions.restricted.filter { !reader.mayRead($0.allowed) }.map(\.id))
+        guard !filters.isEmpty else {
+            return hidden.isEmpty ? nil : Set(permissions.documents.map(\.id)).subtracting(hidden)
+        }
+        return Set(permissions.documents.filter { !hidden.contains($0.id) && MetadataFilter.accepts($0.metadata, filters: filters) }.map(\.id))
+    }
+
+    /// The knowledge base's documents with their metadata and permissions, read again only when its generation moves.
+    private func permissions(of knowledgeBase: KnowledgeBase) throws(SearchError) -> KnowledgeBasePermissions {
+        let generation = try wrap { () throws(StoreError) in try store.generation(of: knowledgeBase) }
+        if let cached = permissions.withLock({ $0[knowledgeBase.id] }), cached.generation == generation { return cached }
         let documents = try wrap { () throws(StoreError) in try store.documents(in: knowledgeBase) }
-        return Set(documents.filter { MetadataFilter.accepts($0.metadata, filters: filters) }.map(\.id))
+        let fresh = KnowledgeBasePermissions(
+            generation: generation,
+            documents: documents.map { (id: $0.id, metadata: $0.metadata) },
+            restricted: documents.filter { !$0.allowedGroups.isEmpty }.map { (id: $0.id, allowed: $0.allowedGroups) })
+        permissions.withLock { $0[knowledgeBase.id] = fresh }
+        return fresh
     }
 
     private func vectorIndex(for knowledgeBase: KnowledgeBase, exact: Bool) throws(SearchError) -> any VectorIndex {
@@ -163,6 +196,14 @@ public final class SearchService: Sendable {
     private func wrap<T>(_ body: () throws(StoreError) -> T) throws(SearchError) -> T {
         do { return try body() } catch { throw .store(error) }
     }
+}
+
+/// A knowledge base's documents as trimming and filters need them, at one generation.
+struct KnowledgeBasePermissions: Sendable {
+    var generation: Int64
+    var documents: [(id: String, metadata: [String: JSONValue])]
+    /// The documents with permission entries (the others are everyone's in the tenant).
+    var restricted: [(id: String, allowed: [String])]
 }
 
 /// A short excerpt of a chunk around the first query term it contains.

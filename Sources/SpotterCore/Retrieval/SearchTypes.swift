@@ -20,9 +20,13 @@ public struct SearchRequest: Sendable {
     public var mmrLambda: Double?
     /// Scan every vector instead of asking the approximate index (slower; the reference result).
     public var exact: Bool
+    /// Whose search it is: the knowledge base is this tenant's, and documents the reader may not read are trimmed.
+    public var reader: Reader
 
     public init(query: String, knowledgeBase: String, k: Int = 10, mode: SearchMode = .hybrid,
-                filters: [MetadataFilter] = [], alpha: Double? = nil, mmrLambda: Double? = nil, exact: Bool = false) {
+                filters: [MetadataFilter] = [], alpha: Double? = nil, mmrLambda: Double? = nil, exact: Bool = false,
+                reader: Reader = .operating(Principal.defaultTenant)) {
+        self.reader = reader
         self.query = query
         self.knowledgeBase = knowledgeBase
         self.k = k

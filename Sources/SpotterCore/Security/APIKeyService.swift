@@ -30,19 +30,37 @@ public struct APIKeyService: Sendable {
         self.secret = secret
     }
 
-    /// Makes a key; the only time the key itself is seen.
-    public func create(tenant: String, scopes: Set<Scope>, name: String? = nil, requestsPerMinute: Int? = nil,
-                       tokensPerMinute: Int? = nil, now: Date = Date()) throws(AccessError) -> CreatedAPIKey {
-        guard Self.isValidTenant(tenant) else { throw .invalidTenant(tenant) }
-        guard !scopes.isEmpty else { throw .invalidScopes("") }
+    /// The one check of a new key's settings (``create(tenant:scopes:name:requestsPerMinute:tokensPerMinute:groups:now:)``
+    /// and `spotter keys create` both use it); nil when they are valid.
+    public static func problem(tenant: String, scopes: Set<Scope>, name: String?, requestsPerMinute: Int?,
+                               tokensPerMinute: Int?, groups: [String]) -> AccessError? {
+        guard isValidTenant(tenant) else { return .invalidTenant(tenant) }
+        guard !scopes.isEmpty else { return .invalidScopes("") }
         if let name, name.count > 100 || name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidName(name)
+            return .invalidName(name)
         }
-        if let limit = requestsPerMinute, limit < 1 { throw .invalidLimit("--rpm", limit) }
-        if let limit = tokensPerMinute, limit < 1 { throw .invalidLimit("--tpm", limit) }
+        if let limit = requestsPerMinute, limit < 1 { return .invalidLimit("--rpm", limit) }
+        if let limit = tokensPerMinute, limit < 1 { return .invalidLimit("--tpm", limit) }
+        if let group = groups.first(where: { !isValidGroup($0) }) { return .invalidGroup(group) }
+        return nil
+    }
+
+    /// Group names as permission entries carry them (`group:NAME`): 1–100 printable characters, no comma.
+    static func isValidGroup(_ group: String) -> Bool {
+        (1...100).contains(group.count) && !group.contains(",")
+            && !group.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == " " }
+    }
+
+    /// Makes a key; the only time the key itself is seen. `groups` are the caller's groups for per-document
+    /// permissions (an application key usually has none; users with groups come with tokens).
+    public func create(tenant: String, scopes: Set<Scope>, name: String? = nil, requestsPerMinute: Int? = nil,
+                       tokensPerMinute: Int? = nil, groups: [String] = [], now: Date = Date()) throws(AccessError) -> CreatedAPIKey {
+        if let problem = Self.problem(tenant: tenant, scopes: scopes, name: name, requestsPerMinute: requestsPerMinute,
+                                      tokensPerMinute: tokensPerMinute, groups: groups) { throw problem }
         let key = Self.keyPrefix + Self.randomToken()
         let record = APIKeyRecord(id: Identifier.make("key", now: now), name: name, tenant: tenant, scopes: scopes.sorted(),
-                                  requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, createdAt: now)
+                                  requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
+                                  groups: Array(Set(groups)).sorted(), createdAt: now)
         do { try store.insertAPIKey(record, hash: secret.hash(key)) } catch { throw .store(error) }
         return CreatedAPIKey(id: record.id, key: key, tenant: tenant, scopes: record.scopes)
     }
@@ -71,7 +89,7 @@ public struct APIKeyService: Sendable {
         }
         // A lost last-used time is not worth refusing a request over.
         if due { try? store.touchAPIKey(id: record.id, at: now) }
-        return Principal(tenant: record.tenant, scopes: Set(record.scopes), keyID: record.id,
+        return Principal(tenant: record.tenant, scopes: Set(record.scopes), keyID: record.id, groups: record.groups,
                          requestsPerMinute: record.requestsPerMinute, tokensPerMinute: record.tokensPerMinute)
     }
 

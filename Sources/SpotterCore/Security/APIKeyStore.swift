@@ -10,6 +10,8 @@ public struct APIKeyRecord: Sendable, Equatable, Codable {
     public var scopes: [Scope]
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
+    /// The caller's groups, for per-document permissions.
+    public var groups: [String] = []
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?

@@ -42,14 +42,28 @@ public struct Principal: Sendable, Hashable {
     /// Requests and tokens per minute this key may use (nil: no limit of its own).
     public var requestsPerMinute: Int? = nil
     public var tokensPerMinute: Int? = nil
+    /// Reads every document of its tenant whatever its permissions (only the caller of an open server does).
+    public var seesAllDocuments: Bool = false
 
-    /// The caller of a server with authentication off: the default tenant, every scope.
-    public static let open = Principal(tenant: Principal.defaultTenant, scopes: Set(Scope.allCases))
+    /// The caller of a server with authentication off: the default tenant, every scope, every document.
+    public static let open = Principal(tenant: Principal.defaultTenant, scopes: Set(Scope.allCases), seesAllDocuments: true)
+
+    /// Whose eyes the caller's reads are for.
+    public var reader: Reader {
+        Reader(tenant: tenant, userID: userID, groups: groups, unrestricted: seesAllDocuments)
+    }
 
     /// The tenant that holds what a store had before tenants, and what the CLI uses without `--tenant`.
     public static let defaultTenant = "default"
 
     public func has(_ scope: Scope) -> Bool { scopes.contains(scope) }
+
+    /// An admin of the default tenant, the operator's own: administers the whole server (drift, refresh, every
+    /// tenant's cache and usage). An admin of another tenant administers that tenant only.
+    public var administersEveryTenant: Bool { has(.admin) && tenant == Principal.defaultTenant }
+
+    /// The tenant the caller's admin routes are confined to; nil when they reach every tenant.
+    public var administeredTenant: String? { administersEveryTenant ? nil : tenant }
 }
 
 /// Whether the HTTP API asks for credentials.
@@ -87,6 +101,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidScopes(String)
     case invalidName(String)
     case invalidLimit(String, Int)
+    case invalidGroup(String)
     case unknownKey(String)
     case secret(String)
     case store(StoreError)
@@ -101,6 +116,8 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
             "key name '\(name)' is not valid: use at most 100 printable characters"
         case .invalidLimit(let name, let value):
             "\(name) \(value) is not valid: give a whole number of at least 1"
+        case .invalidGroup(let group):
+            "group '\(group)' is not valid: use 1–100 characters without spaces, commas or control characters"
         case .unknownKey(let id):
             "there is no active key with id '\(id)'; `spotter keys ls` lists them"
         case .secret(let reason):

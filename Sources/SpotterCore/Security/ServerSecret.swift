@@ -30,11 +30,11 @@ public struct ServerSecret: Sendable {
     /// exist. A file that others may read is refused, as ssh refuses such a private key.
     public static func loadOrCreate(file: URL) throws(AccessError) -> ServerSecret {
         let path = file.path
-        var generator = SystemRandomNumberGenerator()
-        let fresh = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexadecimal
         // O_EXCL: two processes starting at once do not both write one; the loser reads the winner's.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
+            var generator = SystemRandomNumberGenerator()
+            let fresh = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexadecimal
             let written = fresh.withCString { write(descriptor, $0, strlen($0)) }
             let synced = fsync(descriptor)
             close(descriptor)

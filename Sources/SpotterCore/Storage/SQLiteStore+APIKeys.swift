@@ -5,10 +5,11 @@ extension SQLiteStore: APIKeyStore {
     public func insertAPIKey(_ record: APIKeyRecord, hash: String) throws(StoreError) {
         try write("store an API key") { db in
             try db.execute(sql: """
-                INSERT INTO api_keys (id, hash, name, tenant, scopes, requests_per_minute, tokens_per_minute, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO api_keys (id, hash, name, tenant, scopes, requests_per_minute, tokens_per_minute, created_at, groups)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [record.id, hash, record.name, record.tenant, record.scopes.map(\.rawValue).joined(separator: ","),
-                                 record.requestsPerMinute, record.tokensPerMinute, record.createdAt.timeIntervalSince1970])
+                                 record.requestsPerMinute, record.tokensPerMinute, record.createdAt.timeIntervalSince1970,
+                                 Self.encodeJSON(record.groups)])
         }
     }
 
@@ -45,6 +46,7 @@ extension SQLiteStore: APIKeyStore {
         let lastUsed: Double? = row["last_used_at"], revoked: Double? = row["revoked_at"]
         return APIKeyRecord(id: row["id"], name: row["name"], tenant: row["tenant"], scopes: scopes,
                             requestsPerMinute: row["requests_per_minute"], tokensPerMinute: row["tokens_per_minute"],
+                            groups: decodeJSON(row["groups"]) ?? [],
                             createdAt: Date(timeIntervalSince1970: row["created_at"]),
                             lastUsedAt: lastUsed.map(Date.init(timeIntervalSince1970:)),
                             revokedAt: revoked.map(Date.init(timeIntervalSince1970:)))

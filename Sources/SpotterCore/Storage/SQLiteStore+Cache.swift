@@ -166,12 +166,14 @@ extension SQLiteStore: CacheStore {
         }
     }
 
-    public func cacheStatistics() throws(StoreError) -> CacheStatistics {
+    public func cacheStatistics(tenant: String?) throws(StoreError) -> CacheStatistics {
+        // One tenant's, or every one's: `?1 IS NULL` keeps a single statement for both.
         try read("count cached answers") { db in
             let scopes = try Row.fetchAll(db, sql: """
                 SELECT tenant, kb, assistant, prompt_version, COUNT(*) AS entries, SUM(hit_count) AS hits
-                FROM cache_entries GROUP BY tenant, kb, assistant, prompt_version ORDER BY tenant, kb, assistant, prompt_version
-                """).map {
+                FROM cache_entries WHERE ?1 IS NULL OR tenant = ?1
+                GROUP BY tenant, kb, assistant, prompt_version ORDER BY tenant, kb, assistant, prompt_version
+                """, arguments: [tenant]).map {
                     CacheStatistics.ScopeCount(tenant: $0["tenant"], knowledgeBase: $0["kb"], assistant: $0["assistant"],
                                                promptVersion: $0["prompt_version"], entries: $0["entries"], hits: $0["hits"] ?? 0)
                 }
@@ -179,9 +181,12 @@ extension SQLiteStore: CacheStore {
                 SELECT COUNT(*) AS entries, COALESCE(SUM(hit_count), 0) AS hits,
                        COALESCE(SUM(hit_count * (prompt_tokens + completion_tokens)), 0) AS tokens,
                        COALESCE(SUM(hit_count * COALESCE(cost_usd, 0)), 0) AS cost
-                FROM cache_entries
-                """)
-            let falseHits = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_false_hits") ?? 0
+                FROM cache_entries WHERE ?1 IS NULL OR tenant = ?1
+                """, arguments: [tenant])
+            let falseHits = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM cache_false_hits f
+                WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM answers a WHERE a.id = f.answer_id AND a.tenant = ?1)
+                """, arguments: [tenant]) ?? 0
             return CacheStatistics(entries: totals?["entries"] ?? 0, hits: totals?["hits"] ?? 0, savedTokens: totals?["tokens"] ?? 0,
                                    savedCostUSD: totals?["cost"] ?? 0, falseHits: falseHits, scopes: scopes)
         }

@@ -87,7 +87,7 @@ extension SQLiteStore: ConversationStore {
         guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
         // The first turn opens the session; every turn moves its last use to the reply.
         var session = DirectBinding(try db.cachedStatement(sql: """
-            INSERT INTO sessions (id, kb, assistant, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO sessions (id, kb, assistant, created_at, updated_at, tenant, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at
             """))
         try session.bind(sessionID)
@@ -95,6 +95,8 @@ extension SQLiteStore: ConversationStore {
         try session.bind(answer.assistant)
         try session.bind(question.createdAt.timeIntervalSince1970)
         try session.bind(reply.createdAt.timeIntervalSince1970)
+        try session.bind(answer.tenant)
+        try session.bind(answer.userID)
         try session.execute()
         // Both messages in one statement, the question first (history is read in id order).
         var values = DirectBinding(try db.cachedStatement(sql: """
@@ -130,7 +132,7 @@ extension SQLiteStore: ConversationStore {
                 SELECT a.*, \(Reply.text) AS reply_answer, \(Reply.citations) AS reply_citations
                 FROM answers a \(Reply.join) WHERE a.id = ?
                 """, arguments: [id]) else { return nil }
-            return AnswerRecord(
+            var record = AnswerRecord(
                 id: row["id"], sessionID: row["session_id"], knowledgeBase: row["kb"], assistant: row["assistant"],
                 promptVersion: row["prompt_version"], question: row["question"],
                 standaloneQuestion: row["standalone_question"], answer: row["reply_answer"],
@@ -142,6 +144,8 @@ extension SQLiteStore: ConversationStore {
                 createdAt: Date(timeIntervalSince1970: row["created_at"]),
                 tenant: row["tenant"], retrieved: Self.decodeJSON(row["retrieved"]) ?? [], variant: row["variant"],
                 guards: Self.decodeJSON(row["guards"]) ?? [])
+            record.userID = row["user_id"]
+            return record
         }
     }
 
@@ -169,8 +173,9 @@ extension SQLiteStore: ConversationStore {
         var values = DirectBinding(try db.cachedStatement(sql: """
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
-                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards, reply_hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards, reply_hash,
+                                 user_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         try values.bind(answer.id)
         try values.bind(answer.sessionID)
@@ -193,6 +198,7 @@ extension SQLiteStore: ConversationStore {
         try values.bind(answer.variant)
         try values.bindJSON(answer.guards)
         try values.bind(hash)
+        try values.bind(answer.userID)
         try values.execute()
     }
 
@@ -207,17 +213,22 @@ extension SQLiteStore: ConversationStore {
     private static func sessionRecord(_ row: Row) -> SessionRecord {
         SessionRecord(id: row["id"], knowledgeBase: row["kb"], assistant: row["assistant"],
                       createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                      updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+                      updatedAt: Date(timeIntervalSince1970: row["updated_at"]),
+                      tenant: row["tenant"], userID: row["user_id"])
     }
 }
 
 extension SQLiteStore {
     /// The standalone questions answered "not covered" (no passage relevant enough) since `date`, newest first, at
     /// most `limit`: the material of the knowledge-gap report.
-    public func unansweredQuestions(since date: Date, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion] {
+    public func unansweredQuestions(since date: Date, tenant: String?, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion] {
         try read("list unanswered questions") { db in
             var sql = "SELECT standalone_question, kb, created_at FROM answers WHERE grounded = 0 AND model = 'none' AND created_at >= ?"
             var arguments: StatementArguments = [date.timeIntervalSince1970]
+            if let tenant {
+                sql += " AND tenant = ?"
+                _ = arguments.append(contentsOf: [tenant])
+            }
             if let knowledgeBase {
                 sql += " AND kb = ?"
                 _ = arguments.append(contentsOf: [knowledgeBase])

@@ -12,9 +12,10 @@ public final class SQLiteStore: Store {
 
     public let path: String
     private let pool: DatabasePool
-    /// Knowledge bases found by name. A knowledge base is never renamed or deleted, so a name found once keeps its
-    /// id; every answer resolves one, and this spares it a read.
-    private let knownKnowledgeBases = Mutex<[String: KnowledgeBase]>([:])
+    /// Knowledge bases found by tenant and name. A knowledge base is never renamed or deleted, so a name found once
+    /// keeps its id; every answer resolves one, and this spares it a read.
+    private let knownKnowledgeBases = Mutex<[KnowledgeBaseName: KnowledgeBase]>([:])
+    private struct KnowledgeBaseName: Hashable { var tenant: String; var name: String }
     /// Moved by every process that commits a change to the cache version (see ``cacheVersion()``); nil when the
     /// file beside the database cannot be mapped, and every hit then reads the version.
     let cacheSignal: CrossProcessCounter?
@@ -64,45 +65,54 @@ public final class SQLiteStore: Store {
 
     // MARK: Knowledge bases
 
-    public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
-        if let known = knownKnowledgeBases.withLock({ $0[name] }) { return known }
+    public func knowledgeBase(named name: String, tenant: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
+        let key = KnowledgeBaseName(tenant: tenant, name: name)
+        if let known = knownKnowledgeBases.withLock({ $0[key] }) { return known }
+        let select = "SELECT id, tenant, name FROM knowledge_bases WHERE tenant = ? AND name = ?"
         if !create {
             // Every answer resolves its knowledge base: a read keeps that off the single writer.
             let found = try read("open knowledge base \(name)") { db in
-                try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name])
-                    .map { KnowledgeBase(id: $0["id"], name: $0["name"]) }
+                try Row.fetchOne(db, sql: select, arguments: [tenant, name]).map(Self.knowledgeBase)
             }
-            if let found { knownKnowledgeBases.withLock { $0[name] = found } }
+            if let found { knownKnowledgeBases.withLock { $0[key] = found } }
             return found
         }
         return try write("open knowledge base \(name)") { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT id, name FROM knowledge_bases WHERE name = ?", arguments: [name]) {
-                return KnowledgeBase(id: row["id"], name: row["name"])
+            if let row = try Row.fetchOne(db, sql: select, arguments: [tenant, name]) {
+                return Self.knowledgeBase(row)
             }
-            guard create else { return nil }
-            try db.execute(sql: "INSERT INTO knowledge_bases (name, created_at) VALUES (?, ?)",
-                           arguments: [name, Date().timeIntervalSince1970])
-            return KnowledgeBase(id: db.lastInsertedRowID, name: name)
+            try db.execute(sql: "INSERT INTO knowledge_bases (tenant, name, created_at) VALUES (?, ?, ?)",
+                           arguments: [tenant, name, Date().timeIntervalSince1970])
+            let knowledgeBase = KnowledgeBase(id: db.lastInsertedRowID, name: name, tenant: tenant)
+            try KeywordIndex.create(db, knowledgeBaseID: knowledgeBase.id)
+            return knowledgeBase
         }
+    }
+
+    private static func knowledgeBase(_ row: Row) -> KnowledgeBase {
+        KnowledgeBase(id: row["id"], name: row["name"], tenant: row["tenant"])
     }
 
     /// Documents and chunks per knowledge base (for the metrics).
-    public func contentCounts() throws(StoreError) -> [(knowledgeBase: String, documents: Int, chunks: Int)] {
+    public func contentCounts() throws(StoreError) -> [(knowledgeBase: KnowledgeBase, documents: Int, chunks: Int)] {
         try read("count documents") { db in
             try Row.fetchAll(db, sql: """
-                SELECT k.name AS kb,
+                SELECT k.id, k.tenant, k.name,
                        (SELECT COUNT(*) FROM documents d WHERE d.kb_id = k.id) AS documents,
                        (SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.kb_id = k.id) AS chunks
-                FROM knowledge_bases k ORDER BY k.name
-                """).map { (knowledgeBase: $0["kb"], documents: $0["documents"], chunks: $0["chunks"]) }
+                FROM knowledge_bases k ORDER BY k.tenant, k.name
+                """).map { (knowledgeBase: Self.knowledgeBase($0), documents: $0["documents"], chunks: $0["chunks"]) }
         }
     }
 
-    public func knowledgeBases() throws(StoreError) -> [KnowledgeBase] {
+    public func knowledgeBases(tenant: String?) throws(StoreError) -> [KnowledgeBase] {
         try read("list knowledge bases") { db in
-            try Row.fetchAll(db, sql: "SELECT id, name FROM knowledge_bases ORDER BY name").map {
-                KnowledgeBase(id: $0["id"], name: $0["name"])
+            if let tenant {
+                return try Row.fetchAll(db, sql: "SELECT id, tenant, name FROM knowledge_bases WHERE tenant = ? ORDER BY name",
+                                        arguments: [tenant]).map(Self.knowledgeBase)
             }
+            return try Row.fetchAll(db, sql: "SELECT id, tenant, name FROM knowledge_bases ORDER BY tenant, name")
+                .map(Self.knowledgeBase)
         }
     }
 
@@ -114,9 +124,12 @@ public final class SQLiteStore: Store {
 
     // MARK: Documents
 
-    /// The id a document gets: stable for a (knowledge base, source) pair, so re-ingest keeps it.
-    public static func documentID(knowledgeBase: String, sourceURI: String) -> String {
-        let digest = SHA256.hash(data: Data("\(knowledgeBase)\u{0}\(sourceURI)".utf8))
+    /// The id a document gets: stable for a (tenant, knowledge base, source), so re-ingest keeps it. The default
+    /// tenant's ids are made as before tenants existed, so that stores upgraded by migration keep theirs.
+    public static func documentID(knowledgeBase: KnowledgeBase, sourceURI: String) -> String {
+        let scope = knowledgeBase.tenant == Principal.defaultTenant
+            ? knowledgeBase.name : "\(knowledgeBase.tenant)\u{0}\(knowledgeBase.name)"
+        let digest = SHA256.hash(data: Data("\(scope)\u{0}\(sourceURI)".utf8))
         return "doc_" + digest.prefix(8).hexadecimal
     }
 
@@ -137,29 +150,33 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func replaceDocument(_ document: NewDocument, chunks: [NewChunk], in knowledgeBase: KnowledgeBase) throws(StoreError) -> String {
-        let id = Self.documentID(knowledgeBase: knowledgeBase.name, sourceURI: document.sourceURI)
+        let id = Self.documentID(knowledgeBase: knowledgeBase, sourceURI: document.sourceURI)
         let metadata = Self.encodeJSON(document.metadata)
         let groups = Self.encodeJSON(document.allowedGroups)
         return try write("store \(document.sourceURI)") { db in
             let now = Date().timeIntervalSince1970
             let createdAt = try Double.fetchOne(db, sql: "SELECT created_at FROM documents WHERE id = ?", arguments: [id]) ?? now
-            // Deleting cascades to chunks, embeddings and (through triggers) the keyword index.
-            try Self.dropCachedAnswers(db, documentID: id, knowledgeBaseID: knowledgeBase.id)
+            // Deleting cascades to chunks and embeddings; the keyword index forgets the chunks first.
+            try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
+            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
             try db.execute(sql: """
-                INSERT INTO documents (id, kb_id, source_uri, title, content_sha256, metadata, allowed_groups, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO documents (id, kb_id, source_uri, title, content_sha256, metadata, allowed_groups, created_at,
+                                       updated_at, source_name)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, knowledgeBase.id, document.sourceURI, document.title, document.contentSHA256,
-                                 metadata, groups, createdAt, now])
+                                 metadata, groups, createdAt, now, document.sourceName])
             for chunk in chunks {
                 try db.execute(sql: """
                     INSERT INTO chunks (document_id, ordinal, text, contextual_text, heading_path, token_count, start_offset, end_offset)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, chunk.ordinal, chunk.text, chunk.contextualText, Self.encodeJSON(chunk.headingPath),
                                      chunk.tokenCount, chunk.startOffset, chunk.endOffset])
+                let chunkID = db.lastInsertedRowID
+                try KeywordIndex.insert(db, knowledgeBaseID: knowledgeBase.id, chunkID: chunkID, text: chunk.contextualText)
                 try db.execute(sql: """
                     INSERT INTO embeddings (chunk_id, model_id, model_version, dimension, vector) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [db.lastInsertedRowID, chunk.modelID, chunk.modelVersion, chunk.embedding.count,
+                    """, arguments: [chunkID, chunk.modelID, chunk.modelVersion, chunk.embedding.count,
                                      VectorCoding.encode(chunk.embedding)])
             }
             try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
@@ -168,12 +185,17 @@ public final class SQLiteStore: Store {
     }
 
     @discardableResult
-    public func deleteDocument(id: String) throws(StoreError) -> Bool {
+    public func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool {
         try write("delete document \(id)") { db in
-            guard let kbID = try Int64.fetchOne(db, sql: "SELECT kb_id FROM documents WHERE id = ?", arguments: [id]) else { return false }
-            try Self.dropCachedAnswers(db, documentID: id, knowledgeBaseID: kbID)
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT k.id, k.tenant, k.name FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id
+                WHERE d.id = ? AND k.tenant = ?
+                """, arguments: [id, tenant]) else { return false }
+            let knowledgeBase = Self.knowledgeBase(row)
+            try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
+            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
-            try Self.bumpGeneration(db, knowledgeBaseID: kbID)
+            try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
             return true
         }
     }
@@ -185,21 +207,22 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func document(id: String) throws(StoreError) -> DocumentSummary? {
+    public func document(id: String, tenant: String) throws(StoreError) -> DocumentSummary? {
         try read("read document \(id)") { db in
-            try Row.fetchOne(db, sql: Self.documentSummarySQL + " WHERE d.id = ? GROUP BY d.id", arguments: [id]).map(Self.documentSummary)
+            try Row.fetchOne(db, sql: Self.documentSummarySQL + " WHERE d.id = ? AND k.tenant = ? GROUP BY d.id",
+                             arguments: [id, tenant]).map(Self.documentSummary)
         }
     }
 
     private static let documentSummarySQL = """
-        SELECT d.id, k.name AS kb, d.source_uri, d.title, d.content_sha256, d.metadata, d.allowed_groups,
+        SELECT d.id, k.name AS kb, d.source_uri, d.source_name, d.title, d.content_sha256, d.metadata, d.allowed_groups,
                d.created_at, d.updated_at, COUNT(c.id) AS chunk_count
         FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id LEFT JOIN chunks c ON c.document_id = d.id
         """
 
     private static func documentSummary(_ row: Row) -> DocumentSummary {
         DocumentSummary(
-            id: row["id"], knowledgeBase: row["kb"], sourceURI: row["source_uri"], title: row["title"],
+            id: row["id"], knowledgeBase: row["kb"], sourceURI: row["source_uri"], sourceName: row["source_name"], title: row["title"],
             contentSHA256: row["content_sha256"],
             metadata: decodeJSON(row["metadata"]) ?? [:], allowedGroups: decodeJSON(row["allowed_groups"]) ?? [],
             chunkCount: row["chunk_count"],
@@ -209,14 +232,15 @@ public final class SQLiteStore: Store {
     // MARK: Search support
 
     public func keywordSearch(_ expression: String, in knowledgeBase: KnowledgeBase, documentIDs: Set<String>?, limit: Int) throws(StoreError) -> [KeywordMatch] {
+        let table = KeywordIndex.table(knowledgeBase.id)
         var sql = """
-            SELECT c.id AS chunk_id, c.document_id, bm25(chunks_fts) AS score
-            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-            WHERE chunks_fts MATCH ? AND d.kb_id = ?
+            SELECT c.id AS chunk_id, c.document_id, bm25(\(table)) AS score
+            FROM \(table) JOIN chunks c ON c.id = \(table).rowid
+            WHERE \(table) MATCH ?
             """
-        var arguments: StatementArguments = [expression, knowledgeBase.id]
+        var arguments: StatementArguments = [expression]
         if let documentIDs {
-            sql += " AND d.id IN (SELECT value FROM json_each(?))"
+            sql += " AND c.document_id IN (SELECT value FROM json_each(?))"
             arguments += [Self.encodeJSON(documentIDs.sorted())]
         }
         sql += " ORDER BY score LIMIT ?"
@@ -274,7 +298,7 @@ public final class SQLiteStore: Store {
         return try read("read chunks") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.ordinal, c.text, c.heading_path, c.token_count, c.start_offset, c.end_offset,
-                       d.id AS document_id, d.title, d.source_uri, d.metadata
+                       d.id AS document_id, d.title, COALESCE(d.source_name, d.source_uri) AS source_name, d.metadata
                 FROM chunks c JOIN documents d ON d.id = c.document_id
                 WHERE c.id IN (SELECT value FROM json_each(?))
                 """, arguments: [list])
@@ -283,7 +307,7 @@ public final class SQLiteStore: Store {
                     chunkID: row["id"], ordinal: row["ordinal"], text: row["text"],
                     headingPath: Self.decodeJSON(row["heading_path"]) ?? [], tokenCount: row["token_count"],
                     startOffset: row["start_offset"], endOffset: row["end_offset"], documentID: row["document_id"],
-                    title: row["title"], sourceURI: row["source_uri"], metadata: Self.decodeJSON(row["metadata"]) ?? [:])
+                    title: row["title"], sourceName: row["source_name"], metadata: Self.decodeJSON(row["metadata"]) ?? [:])
                 return (detail.chunkID, detail)
             }, uniquingKeysWith: { first, _ in first })
             return ids.compactMap { byID[$0] }
@@ -299,10 +323,13 @@ public final class SQLiteStore: Store {
     public func integrityProblems() throws(StoreError) -> [String] {
         try write("check integrity") { db in
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
-            do {
-                try db.execute(sql: "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
-            } catch {
-                problems.append("keyword index: \(error)")
+            for knowledgeBase in try Row.fetchAll(db, sql: "SELECT id, tenant, name FROM knowledge_bases").map(Self.knowledgeBase) {
+                let table = KeywordIndex.table(knowledgeBase.id)
+                do {
+                    try db.execute(sql: "INSERT INTO \(table)(\(table)) VALUES ('integrity-check')")
+                } catch {
+                    problems.append("keyword index of \(knowledgeBase.tenant)/\(knowledgeBase.name): \(error)")
+                }
             }
             return problems
         }
@@ -313,13 +340,12 @@ public final class SQLiteStore: Store {
     /// A document is about to change or go: in the same transaction, every cached answer citing it goes too, and
     /// so do the knowledge base's cached "not covered" answers, which the change may make wrong. Nothing stale can
     /// be served after the commit, whichever process serves.
-    static func dropCachedAnswers(_ db: Database, documentID: String, knowledgeBaseID: Int64) throws {
+    static func dropCachedAnswers(_ db: Database, documentID: String, knowledgeBase: KnowledgeBase) throws {
         try db.execute(sql: """
             DELETE FROM cache_entries WHERE id IN (SELECT entry_id FROM cache_citations WHERE document_id = ?)
             """, arguments: [documentID])
-        try db.execute(sql: """
-            DELETE FROM cache_entries WHERE grounded = 0 AND kb = (SELECT name FROM knowledge_bases WHERE id = ?)
-            """, arguments: [knowledgeBaseID])
+        try db.execute(sql: "DELETE FROM cache_entries WHERE grounded = 0 AND tenant = ? AND kb = ?",
+                       arguments: [knowledgeBase.tenant, knowledgeBase.name])
     }
 
     private static func bumpGeneration(_ db: Database, knowledgeBaseID: Int64) throws {

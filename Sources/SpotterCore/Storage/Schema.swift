@@ -309,6 +309,94 @@ enum Schema {
                 CREATE INDEX api_keys_tenant ON api_keys(tenant, created_at);
                 """)
         }
+        migrator.registerMigration("v14-tenants") { db in
+            // Knowledge-base names become unique per tenant: SQLite cannot drop the old UNIQUE(name), so the table is
+            // rebuilt (GRDB runs a migration with foreign keys off and checks them before it commits).
+            try db.execute(sql: """
+                CREATE TABLE knowledge_bases_by_tenant (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    tenant TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    generation INTEGER NOT NULL DEFAULT 0,
+                    created_at DOUBLE NOT NULL,
+                    UNIQUE (tenant, name)
+                );
+                INSERT INTO knowledge_bases_by_tenant (id, tenant, name, generation, created_at)
+                    SELECT id, 'default', name, generation, created_at FROM knowledge_bases;
+                DROP TABLE knowledge_bases;
+                ALTER TABLE knowledge_bases_by_tenant RENAME TO knowledge_bases;
+                -- Sessions belong to a tenant and, when the caller is a person, to that user; so do answer records.
+                ALTER TABLE sessions ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+                ALTER TABLE sessions ADD COLUMN user_id TEXT;
+                ALTER TABLE answers ADD COLUMN user_id TEXT;
+                CREATE INDEX answers_tenant ON answers(tenant, created_at);
+                CREATE INDEX cache_entries_tenant ON cache_entries(tenant, kb);
+                -- The groups an API key's caller belongs to, for per-document permissions (JSON list).
+                ALTER TABLE api_keys ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+                -- Daily budgets per tenant (`spotter tenants set`).
+                CREATE TABLE tenants (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    daily_tokens INTEGER,
+                    daily_usd DOUBLE,
+                    on_exhausted TEXT NOT NULL DEFAULT 'block' CHECK (on_exhausted IN ('block', 'degrade')),
+                    updated_at DOUBLE NOT NULL
+                );
+                -- BM25 statistics per knowledge base: one FTS5 table each (see KeywordIndex), so that one tenant's
+                -- documents can neither change nor probe another's ranking. The shared table and its triggers go.
+                DROP TRIGGER chunks_fts_insert;
+                DROP TRIGGER chunks_fts_delete;
+                DROP TRIGGER chunks_fts_update;
+                DROP TABLE chunks_fts;
+                -- The name a source is shown by (IngestService.logicalName): never a path of the server's disk.
+                ALTER TABLE documents ADD COLUMN source_name TEXT;
+                """)
+            let roots = Dictionary(grouping: try Row.fetchAll(db, sql: "SELECT kb_id, path FROM ingest_sources"),
+                                   by: { $0["kb_id"] as Int64 }).mapValues { $0.map { $0["path"] as String } }
+            for row in try Row.fetchAll(db, sql: "SELECT id, kb_id, source_uri FROM documents WHERE source_uri LIKE '/%'") {
+                let name = IngestService.logicalName(of: row["source_uri"], givenPaths: roots[row["kb_id"]] ?? [])
+                try db.execute(sql: "UPDATE documents SET source_name = ? WHERE id = ?", arguments: [name, row["id"] as String])
+            }
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM knowledge_bases") {
+                try KeywordIndex.create(db, knowledgeBaseID: id)
+                try db.execute(sql: """
+                    INSERT INTO \(KeywordIndex.table(id))(rowid, contextual_text)
+                    SELECT c.id, c.contextual_text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.kb_id = ?
+                    """, arguments: [id])
+            }
+        }
         return migrator
+    }
+}
+
+/// The keyword index of one knowledge base: an FTS5 table over its chunks' contextual text (title, heading path
+/// and text), external content from `chunks`. Per knowledge base so that BM25's document frequencies and lengths
+/// are its own. The store writes it beside every chunk it inserts or deletes, in the same transaction (triggers
+/// cannot name a table per knowledge base).
+enum KeywordIndex {
+    static func table(_ knowledgeBaseID: Int64) -> String { "chunks_fts_\(knowledgeBaseID)" }
+
+    /// Porter stemming over unicode61 with diacritics removed; stop words are dropped from queries instead (see
+    /// KeywordQuery), so that phrase-like documents keep every word.
+    static func create(_ db: Database, knowledgeBaseID: Int64) throws {
+        try db.execute(sql: """
+            CREATE VIRTUAL TABLE IF NOT EXISTS \(table(knowledgeBaseID)) USING fts5(
+                contextual_text, content='chunks', content_rowid='id',
+                tokenize='porter unicode61 remove_diacritics 2'
+            )
+            """)
+    }
+
+    static func insert(_ db: Database, knowledgeBaseID: Int64, chunkID: Int64, text: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO \(table(knowledgeBaseID))(rowid, contextual_text) VALUES (?, ?)")
+            .execute(arguments: [chunkID, text])
+    }
+
+    /// Removes a document's chunks from the index; called before the chunks themselves are deleted (an external
+    /// content table needs the old text to forget it).
+    static func removeDocument(_ db: Database, knowledgeBaseID: Int64, documentID: String) throws {
+        try db.execute(sql: """
+            INSERT INTO \(table(knowledgeBaseID))(\(table(knowledgeBaseID)), rowid, contextual_text)
+            SELECT 'delete', id, contextual_text FROM chunks WHERE document_id = ?
+            """, arguments: [documentID])
     }
 }

@@ -16,13 +16,14 @@ import Foundation
 public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStore, EmbeddingModelStore, VariantStore,
     APIKeyStore {
     /// Documents and chunks per knowledge base (for the metrics).
-    func contentCounts() throws(StoreError) -> [(knowledgeBase: String, documents: Int, chunks: Int)]
+    func contentCounts() throws(StoreError) -> [(knowledgeBase: KnowledgeBase, documents: Int, chunks: Int)]
     /// The backend's own consistency checks; the problems found, empty when the store is sound.
     func integrityProblems() throws(StoreError) -> [String]
     /// Deletes answer records older than `date` (with the feedback on them), `batch` at a time; how many went.
     func deleteAnswers(before date: Date, batch: Int) throws(StoreError) -> Int
-    /// Questions answered "not covered" since `date`, newest first, at most `limit`.
-    func unansweredQuestions(since date: Date, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion]
+    /// Questions answered "not covered" since `date`, newest first, at most `limit`; one tenant's, or every one's
+    /// when `tenant` is nil.
+    func unansweredQuestions(since date: Date, tenant: String?, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion]
     /// Rated answers with their questions and passages, for export and evaluation.
     func feedbackExamples(since date: Date?, rating: Rating?) throws(StoreError) -> [FeedbackExample]
     /// Stores evaluation scores against the answers they judge.
@@ -34,8 +35,8 @@ public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStor
 extension SpotterStore {
     public func deleteAnswers(before date: Date) throws(StoreError) -> Int { try deleteAnswers(before: date, batch: 5_000) }
 
-    public func unansweredQuestions(since date: Date, knowledgeBase: String? = nil) throws(StoreError) -> [UnansweredQuestion] {
-        try unansweredQuestions(since: date, knowledgeBase: knowledgeBase, limit: 5_000)
+    public func unansweredQuestions(since date: Date, tenant: String? = nil, knowledgeBase: String? = nil) throws(StoreError) -> [UnansweredQuestion] {
+        try unansweredQuestions(since: date, tenant: tenant, knowledgeBase: knowledgeBase, limit: 5_000)
     }
 
     public func feedbackExamples(since date: Date?) throws(StoreError) -> [FeedbackExample] {

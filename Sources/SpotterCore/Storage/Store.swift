@@ -12,10 +12,10 @@ import Foundation
 /// try store.replaceDocument(document, chunks: chunks, in: kb)
 /// ```
 public protocol Store: Sendable {
-    /// The knowledge base with this name; created when `create` is true and it does not exist yet.
-    func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase?
-    /// Every knowledge base, by name.
-    func knowledgeBases() throws(StoreError) -> [KnowledgeBase]
+    /// The tenant's knowledge base with this name; created when `create` is true and it does not exist yet.
+    func knowledgeBase(named name: String, tenant: String, create: Bool) throws(StoreError) -> KnowledgeBase?
+    /// The tenant's knowledge bases by name, or every tenant's (by tenant, then name) when `tenant` is nil.
+    func knowledgeBases(tenant: String?) throws(StoreError) -> [KnowledgeBase]
 
     /// What the store knows about the document with this source in a knowledge base, to decide whether re-ingest
     /// can skip it.
@@ -24,15 +24,17 @@ public protocol Store: Sendable {
     /// transaction. Returns the stored document's id.
     @discardableResult
     func replaceDocument(_ document: NewDocument, chunks: [NewChunk], in knowledgeBase: KnowledgeBase) throws(StoreError) -> String
-    /// Deletes one document (with its chunks and embeddings); returns false when there was none.
+    /// Deletes one of the tenant's documents (with its chunks and embeddings); false when the tenant has none
+    /// with this id.
     @discardableResult
-    func deleteDocument(id: String) throws(StoreError) -> Bool
+    func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool
     /// The documents of a knowledge base with their chunk counts, ordered by source.
     func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary]
-    /// One document by id.
-    func document(id: String) throws(StoreError) -> DocumentSummary?
+    /// One of the tenant's documents by id (another tenant's is nil, as an unknown one).
+    func document(id: String, tenant: String) throws(StoreError) -> DocumentSummary?
 
-    /// Keyword search over chunk text: FTS5 `MATCH` ranked by `bm25()`, best first. `expression` is an FTS5 query
+    /// Keyword search over chunk text: FTS5 `MATCH` ranked by `bm25()` with the knowledge base's own statistics,
+    /// best first. `expression` is an FTS5 query
     /// that the caller built safely (see ``KeywordQuery``). `documentIDs` restricts the search when not nil.
     func keywordSearch(_ expression: String, in knowledgeBase: KnowledgeBase, documentIDs: Set<String>?, limit: Int) throws(StoreError) -> [KeywordMatch]
     /// Every stored embedding of a knowledge base made by the given model version, for dense search.
@@ -54,11 +56,24 @@ public protocol Store: Sendable {
     func ingestSources(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [IngestSource]
 }
 
-/// A named collection of documents; searches run inside one.
+/// A named collection of documents of one tenant; searches run inside one. Names are unique per tenant.
 @MemberwiseInit
-public struct KnowledgeBase: Sendable, Hashable, Codable {
+public struct KnowledgeBase: Sendable, Hashable {
     public var id: Int64
     public var name: String
+    public var tenant: String = Principal.defaultTenant
+}
+
+extension Store {
+    /// The default tenant's knowledge base with this name (the CLI without `--tenant`, and stores from before tenants).
+    public func knowledgeBase(named name: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
+        try knowledgeBase(named: name, tenant: Principal.defaultTenant, create: create)
+    }
+
+    /// Every tenant's knowledge bases.
+    public func knowledgeBases() throws(StoreError) -> [KnowledgeBase] {
+        try knowledgeBases(tenant: nil)
+    }
 }
 
 /// Content hash and embedding model of a stored document.
@@ -77,8 +92,11 @@ public struct NewDocument: Sendable {
     public var title: String
     public var contentSHA256: String
     public var metadata: [String: JSONValue]
-    /// Groups allowed to read the document (empty: everyone); used for ACL trimming later.
+    /// Who may read the document: `group:NAME` and `user:ID` entries (empty: everyone in the tenant); see
+    /// ``ReadAccess``.
     public var allowedGroups: [String] = []
+    /// The name the source is shown by (``IngestService/logicalName(of:givenPaths:)``); nil shows `sourceURI`.
+    public var sourceName: String? = nil
 }
 
 /// A chunk ready to be written, with its embedding.
@@ -114,7 +132,11 @@ public struct NewChunk: Sendable {
 public struct DocumentSummary: Sendable, Equatable, Codable {
     public var id: String
     public var knowledgeBase: String
+    /// The source's identity inside the store (for a file ingested from the server's disk, its absolute path):
+    /// what re-ingest and refresh match by. Never shown through the API; ``sourceName`` is.
     public var sourceURI: String
+    /// The name the source is shown by (`upload:name.md`, a path relative to the folder ingested, a URL).
+    public var sourceName: String
     public var title: String
     public var contentSHA256: String
     public var metadata: [String: JSONValue]
@@ -126,7 +148,7 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case id, title, metadata
         case knowledgeBase = "kb"
-        case sourceURI = "source"
+        case sourceName = "source"
         case contentSHA256 = "content_sha256"
         case allowedGroups = "allowed_groups"
         case chunkCount = "chunks"
@@ -134,8 +156,9 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
         case updatedAt = "updated_at"
     }
 
-    public init(id: String, knowledgeBase: String, sourceURI: String, title: String, contentSHA256: String,
+    public init(id: String, knowledgeBase: String, sourceURI: String, sourceName: String? = nil, title: String, contentSHA256: String,
                 metadata: [String: JSONValue], allowedGroups: [String], chunkCount: Int, createdAt: Date, updatedAt: Date) {
+        self.sourceName = sourceName ?? sourceURI
         self.id = id
         self.knowledgeBase = knowledgeBase
         self.sourceURI = sourceURI
@@ -153,7 +176,8 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         knowledgeBase = try container.decode(String.self, forKey: .knowledgeBase)
-        sourceURI = try container.decode(String.self, forKey: .sourceURI)
+        sourceName = try container.decode(String.self, forKey: .sourceName)
+        sourceURI = sourceName
         title = try container.decode(String.self, forKey: .title)
         contentSHA256 = try container.decode(String.self, forKey: .contentSHA256)
         metadata = try container.decode([String: JSONValue].self, forKey: .metadata)
@@ -174,7 +198,7 @@ public struct DocumentSummary: Sendable, Equatable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(knowledgeBase, forKey: .knowledgeBase)
-        try container.encode(sourceURI, forKey: .sourceURI)
+        try container.encode(sourceName, forKey: .sourceName)
         try container.encode(title, forKey: .title)
         try container.encode(contentSHA256, forKey: .contentSHA256)
         try container.encode(metadata, forKey: .metadata)
@@ -215,7 +239,8 @@ public struct ChunkDetail: Sendable, Equatable {
     public var endOffset: Int
     public var documentID: String
     public var title: String
-    public var sourceURI: String
+    /// The name the document's source is shown by (``DocumentSummary/sourceName``).
+    public var sourceName: String
     public var metadata: [String: JSONValue]
 }
 

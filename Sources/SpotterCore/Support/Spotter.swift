@@ -172,14 +172,16 @@ extension Spotter {
     }
 
     /// The questions answered "not covered" since `since`, grouped by topic (`spotter drift gaps`, `GET /admin/drift/gaps`).
-    public func knowledgeGaps(since: Date, knowledgeBase: String? = nil, maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
+    /// The clustered unanswered questions of one tenant, or of every tenant when `tenant` is nil.
+    public func knowledgeGaps(since: Date, tenant: String? = nil, knowledgeBase: String? = nil, maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
         await answers.log.settle()
-        return try await Self.knowledgeGaps(store: store, embedder: embedder, since: since, knowledgeBase: knowledgeBase, maximumGaps: maximumGaps)
+        return try await Self.knowledgeGaps(store: store, embedder: embedder, since: since, tenant: tenant, knowledgeBase: knowledgeBase,
+                                            maximumGaps: maximumGaps)
     }
 
-    static func knowledgeGaps(store: any SpotterStore, embedder: any Embedder, since: Date, knowledgeBase: String? = nil,
-                              maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
-        let questions = try store.unansweredQuestions(since: since, knowledgeBase: knowledgeBase)
+    static func knowledgeGaps(store: any SpotterStore, embedder: any Embedder, since: Date, tenant: String? = nil,
+                              knowledgeBase: String? = nil, maximumGaps: Int = 10) async throws -> KnowledgeGapReport {
+        let questions = try store.unansweredQuestions(since: since, tenant: tenant, knowledgeBase: knowledgeBase)
         return try await KnowledgeGapReport.build(questions, since: since, embedder: embedder, maximumGaps: maximumGaps)
     }
 

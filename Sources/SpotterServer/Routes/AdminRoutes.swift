@@ -15,35 +15,38 @@ struct AdminRoutes {
 
     func register(on router: SpotterRoutes) {
         registerDrift(on: router)
-        router.get("/admin/cache") { _, _ -> Response in
-            JSONBody.response(try spotter.cache.statistics())
+        router.get("/admin/cache") { _, context -> Response in
+            JSONBody.response(try spotter.cache.statistics(tenant: context.administeredTenant))
         }
 
-        router.delete("/admin/cache") { request, _ -> Response in
+        router.delete("/admin/cache") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: Self.purgeParameters)
             let (tenant, kb, assistant, promptVersion) = (try query.single("tenant"), try query.single("kb"),
                                                            try query.single("assistant"), try query.single("prompt_version"))
-            let purge = try CachePurge(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion,
+            var purge = try CachePurge(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion,
                                        all: try query.flag("all"))
+            if let confined = context.administeredTenant { purge = purge.confined(to: confined) }
             return JSONBody.response(CachePurgeReply(purged: try spotter.cache.purge(purge)))
         }
     }
 
     func registerDrift(on router: SpotterRoutes) {
-        router.get("/admin/drift") { request, _ -> Response in
+        router.get("/admin/drift") { request, context -> Response in
+            try context.requireServerAdministrator()
             _ = try QueryString(request.uri.query, accepting: [])
             // Observations queued by answers already returned are counted first, so that the report matches them.
             await spotter.drift.settle()
             return JSONBody.response(spotter.driftReport())
         }
 
-        router.post("/admin/drift/rebaseline") { request, _ -> Response in
+        router.post("/admin/drift/rebaseline") { request, context -> Response in
+            try context.requireServerAdministrator()
             _ = try QueryString(request.uri.query, accepting: [])
             await spotter.drift.rebaseline()
             return JSONBody.response(spotter.driftReport())
         }
 
-        router.get("/admin/drift/gaps") { request, _ -> Response in
+        router.get("/admin/drift/gaps") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: ["since", "kb", "gaps"])
             let sinceText = try query.single("since") ?? "7d"
             guard let since = SpotterConfiguration.pointInTime(sinceText, now: Date()) else {
@@ -55,10 +58,12 @@ struct AdminRoutes {
                 maximum = number
             }
             let knowledgeBase = try query.single("kb")
-            return JSONBody.response(try await spotter.knowledgeGaps(since: since, knowledgeBase: knowledgeBase, maximumGaps: maximum))
+            return JSONBody.response(try await spotter.knowledgeGaps(since: since, tenant: context.administeredTenant,
+                                                                     knowledgeBase: knowledgeBase, maximumGaps: maximum))
         }
 
-        router.post("/admin/refresh") { request, _ -> Response in
+        router.post("/admin/refresh") { request, context -> Response in
+            try context.requireServerAdministrator()
             let wait = try QueryString(request.uri.query, accepting: ["wait"]).flag("wait")
             // One refresh at a time: asking while one runs answers with that one.
             let started = spotter.refresh.start(trigger: "manual")
@@ -66,7 +71,8 @@ struct AdminRoutes {
             return JSONBody.response(RefreshReply(refresh: await spotter.refresh.finished()))
         }
 
-        router.get("/admin/refresh") { request, _ -> Response in
+        router.get("/admin/refresh") { request, context -> Response in
+            try context.requireServerAdministrator()
             _ = try QueryString(request.uri.query, accepting: [])
             return JSONBody.response(RefreshReply(refresh: spotter.refresh.latest))
         }

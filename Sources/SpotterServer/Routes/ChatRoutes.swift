@@ -20,7 +20,8 @@ struct ChatRoutes {
             let ticket = try admission.admit()
             let answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
-                assistant: body.assistant, user: body.user, requestID: context.id, useCache: body.cache ?? true, variant: body.variant)
+                assistant: body.assistant, user: body.user, requestID: context.id, reader: context.reader,
+                useCache: body.cache ?? true, variant: body.variant)
             let wantsStream = body.stream ?? request.headers.value(.accept).map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {
@@ -52,7 +53,7 @@ struct ChatRoutes {
 
         router.get("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let transcript = try await spotter.answers.sessions.transcript(id: id) else {
+            guard let transcript = try await spotter.answers.sessions.transcript(id: id, reader: context.reader) else {
                 throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)' (it never existed, was deleted or expired)")
             }
             let session = transcript.session
@@ -64,7 +65,7 @@ struct ChatRoutes {
 
         router.delete("/v1/sessions/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard try await spotter.answers.sessions.delete(id: id) else {
+            guard try await spotter.answers.sessions.delete(id: id, reader: context.reader) else {
                 throw APIError(.notFound, code: "unknown_session", message: "no session '\(id)'")
             }
             return Response(status: .noContent)

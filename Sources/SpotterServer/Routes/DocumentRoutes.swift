@@ -23,7 +23,8 @@ struct DocumentRoutes {
         indexSync = BackgroundIndexSync(engine: engine, logger: logger)
     }
 
-    static let uploadParameters: Set<String> = ["kb", "filename", "id_field", "text_field", "title_field", "metadata_field"]
+    static let uploadParameters: Set<String> = ["kb", "filename", "id_field", "text_field", "title_field", "metadata_field",
+                                                "allow", "permission_field"]
 
     /// Raw upload media types and the format each means.
     static let rawFormats: [String: DocumentFormat] = [
@@ -36,30 +37,32 @@ struct DocumentRoutes {
     ]
 
     func register(on router: SpotterRoutes) {
-        router.post("/v1/documents") { request, _ in try await upload(request) }
-        router.get("/v1/documents") { request, _ -> Response in
+        router.post("/v1/documents") { request, context in try await upload(request, tenant: context.reader.tenant) }
+        router.get("/v1/documents") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: ["kb"])
             let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
-            let knowledgeBase = try knowledgeBase(named: name)
+            let knowledgeBase = try knowledgeBase(named: name, tenant: context.reader.tenant)
             let documents = try spotter.ingest.documents(in: knowledgeBase)
             return JSONBody.response(DocumentList(knowledgeBase: knowledgeBase.name, documents: documents))
         }
         router.get("/v1/documents/{id}") { request, context -> Response in
             _ = try QueryString(request.uri.query, accepting: [])
-            return JSONBody.response(try document(context.parameters.get("id") ?? ""))
+            return JSONBody.response(try document(context.parameters.get("id") ?? "", tenant: context.reader.tenant))
         }
         router.delete("/v1/documents/{id}") { request, context -> Response in
             _ = try QueryString(request.uri.query, accepting: [])
-            let document = try document(context.parameters.get("id") ?? "")
-            let deleted = try spotter.ingest.deleteDocument(id: document.id)
+            let tenant = context.reader.tenant
+            let document = try document(context.parameters.get("id") ?? "", tenant: tenant)
+            let deleted = try spotter.ingest.deleteDocument(id: document.id, tenant: tenant)
             guard deleted else { throw Self.unknownDocument(document.id) }
-            indexSync.schedule(document.knowledgeBase)
+            if let knowledgeBase = try? knowledgeBase(named: document.knowledgeBase, tenant: tenant) { indexSync.schedule(knowledgeBase) }
             return Response(status: .noContent)
         }
     }
 
-    private func upload(_ request: Request) async throws(APIError) -> Response {
+    private func upload(_ request: Request, tenant: String) async throws(APIError) -> Response {
         let query = try QueryString(request.uri.query, accepting: Self.uploadParameters)
+        var permissions = query.all("allow")
         let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
         let limit = spotter.configuration.maxUploadBytes
         var reader = ReaderOptions(maxFileBytes: limit)
@@ -76,13 +79,15 @@ struct DocumentRoutes {
             }
             let body = try await RequestBody.collect(request, limit: limit)
             let parts = try MultipartBody(body, boundary: boundary).parts
-            uploads = try parts.map { part throws(APIError) in
+            uploads = try parts.filter { $0.filename != nil || $0.name != "allow" }.map { part throws(APIError) in
                 guard let filename = part.filename else {
                     throw APIError.badParameter("multipart part '\(part.name ?? "")' has no filename; send files as file parts "
                         + "(curl -F 'file=@guide.md') and options in the query string")
                 }
                 return UploadedFile(name: filename, data: part.data)
             }
+            // Permissions may come as form fields too (`-F allow=group:coaches`), beside the file parts.
+            permissions += parts.filter { $0.filename == nil && $0.name == "allow" }.map { String(decoding: $0.data, as: UTF8.self) }
             guard !uploads.isEmpty else { throw APIError.badParameter("the multipart body holds no file parts") }
         } else {
             guard let format = Self.rawFormats[mediaType.type] else {
@@ -98,11 +103,20 @@ struct DocumentRoutes {
             uploads = [UploadedFile(name: filename, data: Data(body.readableBytesView))]
         }
 
+        var options = IngestOptions(knowledgeBase: name, reader: reader)
+        options.tenant = tenant
+        switch DocumentPermissions.normalise(permissions) {
+        case .success(let entries): options.allowedGroups = entries
+        case .failure(let error): throw APIError.badParameter("parameter 'allow': \(error)")
+        }
+        if let field = try query.single("permission_field") {
+            guard !field.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIError.badParameter("parameter 'permission_field' must name a field") }
+            options.permissionField = field
+        }
         let summary: IngestSummary
         do {
             summary = try await spotter.ingest.ingest(
-                uploads: uploads, scratchDirectory: spotter.configuration.uploadDirectory,
-                options: IngestOptions(knowledgeBase: name, reader: reader))
+                uploads: uploads, scratchDirectory: spotter.configuration.uploadDirectory, options: options)
         } catch {
             throw APIError.from(error)
         }
@@ -112,20 +126,23 @@ struct DocumentRoutes {
             throw APIError(.unprocessableContent, code: "nothing_ingested",
                            message: "nothing could be ingested: \(problems.isEmpty ? "no documents found" : problems)")
         }
-        if stored > 0 { indexSync.schedule(summary.knowledgeBase) }
+        if stored > 0, let knowledgeBase = try? knowledgeBase(named: summary.knowledgeBase, tenant: tenant) {
+            indexSync.schedule(knowledgeBase)
+        }
         return JSONBody.response(summary, status: stored > 0 ? .created : .ok)
     }
 
-    private func knowledgeBase(named name: String) throws(APIError) -> KnowledgeBase {
+    private func knowledgeBase(named name: String, tenant: String) throws(APIError) -> KnowledgeBase {
         do {
-            return try spotter.search.resolve(name)
+            return try spotter.search.resolve(name, tenant: tenant)
         } catch {
             throw APIError.from(error)
         }
     }
 
-    private func document(_ id: String) throws -> DocumentSummary {
-        guard let document = try spotter.ingest.document(id: id) else { throw Self.unknownDocument(id) }
+    /// The tenant's document; another tenant's is as unknown as one that never existed.
+    private func document(_ id: String, tenant: String) throws -> DocumentSummary {
+        guard let document = try spotter.ingest.document(id: id, tenant: tenant) else { throw Self.unknownDocument(id) }
         return document
     }
 

@@ -17,13 +17,13 @@ struct FeedbackRoutes {
             }
             let receipt = try await spotter.feedback.submit(
                 answerID: body.answerID, rating: rating, user: body.user, reason: body.reason, comment: body.comment,
-                correction: body.correction)
+                correction: body.correction, reader: context.reader)
             return JSONBody.response(receipt)
         }
 
         router.get("/v1/answers/:id") { _, context -> Response in
             let id = try context.parameters.require("id")
-            guard let record = try await spotter.answers.recordedAnswer(id: id) else { throw FeedbackError.unknownAnswer(id) }
+            guard let record = try await spotter.answers.recordedAnswer(id: id, reader: context.reader) else { throw FeedbackError.unknownAnswer(id) }
             return JSONBody.response(AnswerView(record: record, feedback: try spotter.feedback.feedback(answerID: id)))
         }
     }

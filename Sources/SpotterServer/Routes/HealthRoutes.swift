@@ -21,7 +21,7 @@ struct HealthRoutes {
             }
             return JSONBody.response(Readiness(
                 status: "ready", model: spotter.embedder.modelID, modelVersion: spotter.embedder.modelVersion,
-                knowledgeBases: (try? spotter.store.knowledgeBases().map(\.name)) ?? []))
+                knowledgeBases: (try? spotter.store.knowledgeBases(tenant: Principal.defaultTenant).map(\.name)) ?? []))
         }
     }
 }

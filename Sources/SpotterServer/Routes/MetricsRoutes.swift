@@ -14,9 +14,9 @@ struct MetricsRoutes {
         router.get("/metrics") { _, _ -> Response in
             if let counts = try? spotter.store.contentCounts() {
                 for count in counts {
-                    Gauge(label: "spotter_documents", dimensions: [("kb", count.knowledgeBase)], factory: spotter.metrics.factory)
+                    Gauge(label: "spotter_documents", dimensions: [("tenant", count.knowledgeBase.tenant), ("kb", count.knowledgeBase.name)], factory: spotter.metrics.factory)
                         .record(count.documents)
-                    Gauge(label: "spotter_chunks", dimensions: [("kb", count.knowledgeBase)], factory: spotter.metrics.factory)
+                    Gauge(label: "spotter_chunks", dimensions: [("tenant", count.knowledgeBase.tenant), ("kb", count.knowledgeBase.name)], factory: spotter.metrics.factory)
                         .record(count.chunks)
                 }
             }

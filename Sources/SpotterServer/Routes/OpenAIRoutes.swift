@@ -26,7 +26,7 @@ struct OpenAIRoutes {
         router.post("/v1/chat/completions") { request, context -> Response in
             let body = try await JSONRequest.decode(ChatCompletionRequest.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
             let ticket = try admission.admit()
-            let answerRequest = try makeAnswerRequest(body, requestID: context.id)
+            let answerRequest = try makeAnswerRequest(body, requestID: context.id, reader: context.reader)
             let model = answerRequest.assistant ?? spotter.prompts.defaultAssistant.name
             if body.stream != true {
                 let answer: Answer
@@ -79,7 +79,7 @@ struct OpenAIRoutes {
         }
     }
 
-    private func makeAnswerRequest(_ body: ChatCompletionRequest, requestID: String) throws -> AnswerRequest {
+    private func makeAnswerRequest(_ body: ChatCompletionRequest, requestID: String, reader: Reader) throws -> AnswerRequest {
         if let n = body.n, n != 1 {
             throw APIError(.badRequest, code: "unsupported_parameter", message: "n must be 1: Spotter writes one answer per request")
         }
@@ -97,7 +97,7 @@ struct OpenAIRoutes {
         let model = body.model.flatMap { $0.isEmpty ? nil : $0 }
         return AnswerRequest(message: last.content, history: Array(history.dropLast()), assistant: model,
                              temperature: body.temperature, maxTokens: body.maxCompletionTokens ?? body.maxTokens,
-                             user: body.user, requestID: requestID)
+                             user: body.user, requestID: requestID, reader: reader)
     }
 
     /// `[1] Title — source` lines under the answer.

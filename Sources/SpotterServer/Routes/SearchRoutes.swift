@@ -10,12 +10,13 @@ struct SearchRoutes {
     static let parameters: Set<String> = ["q", "k", "mode", "kb", "filter", "alpha", "mmr", "exact"]
 
     func register(on router: SpotterRoutes) {
-        router.get("/v1/search") { request, _ -> Response in
+        router.get("/v1/search") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: Self.parameters)
             guard let text = try query.single("q"), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw APIError.badParameter("parameter 'q' (the query text) is required")
             }
-            var searchRequest = SearchRequest(query: text, knowledgeBase: try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase)
+            var searchRequest = SearchRequest(query: text, knowledgeBase: try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase,
+                                              reader: context.reader)
             if let k = try query.single("k") {
                 guard let value = Int(k) else { throw APIError.badParameter("parameter 'k' must be a whole number, got '\(k)'") }
                 searchRequest.k = value

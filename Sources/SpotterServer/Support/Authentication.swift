@@ -7,6 +7,18 @@ public struct SpotterRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Nil until authenticated; ``Principal/open`` on a server with authentication off.
     public var identity: Principal?
+    /// Whose eyes the request's reads are for (the open caller on a route without credentials).
+    public var reader: Reader { (identity ?? .open).reader }
+    /// The tenant an admin route is confined to; nil for the server's administrator (``Principal/administersEveryTenant``).
+    public var administeredTenant: String? { (identity ?? .open).administeredTenant }
+
+    /// Routes about the whole server (drift, refresh) are for the server's administrator: 403 for a tenant's admin.
+    func requireServerAdministrator() throws(APIError) {
+        guard (identity ?? .open).administersEveryTenant else {
+            throw APIError(.forbidden, code: "forbidden",
+                           message: "this route administers the whole server: it needs an admin key of the '\(Principal.defaultTenant)' tenant")
+        }
+    }
 
     public init(source: Source) {
         coreContext = .init(source: source)

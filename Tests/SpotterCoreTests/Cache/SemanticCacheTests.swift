@@ -5,8 +5,8 @@ import SpotterTestSupport
 import Testing
 
 /// The semantic cache through the real pipeline: real embedder, real SQLite store, the demo guides, the offline
-/// answerer. Each test works in a tenant of its own, so that tests share one engine without seeing each other's
-/// entries (which is itself the scope rule at work).
+/// answerer. Each test works in a cache partition of its own (the scope's tenant becomes `default/NAME`), so that
+/// tests share one engine without seeing each other's entries (which is itself the scope rule at work).
 @Suite("Semantic cache", .serialized)
 struct SemanticCacheTests {
     static let shared = AsyncOnce<Spotter> {
@@ -15,8 +15,16 @@ struct SemanticCacheTests {
 
     func ask(_ message: String, tenant: String, session: String? = nil, groups: [String] = [], useCache: Bool = true,
              kb: String? = nil) async throws -> Answer {
-        try await Self.shared.get().answers.respond(AnswerRequest(
-            message: message, sessionID: session, knowledgeBase: kb, tenant: tenant, groups: groups, useCache: useCache))
+        try await Self.shared.get().answers.respond(Self.request(message, tenant: tenant, session: session, groups: groups,
+                                                                 useCache: useCache, kb: kb))
+    }
+
+    static func request(_ message: String, tenant: String, session: String? = nil, groups: [String] = [], useCache: Bool = true,
+                        kb: String? = nil) -> AnswerRequest {
+        var request = AnswerRequest(message: message, sessionID: session, knowledgeBase: kb,
+                                    reader: Reader(tenant: Principal.defaultTenant, groups: groups), useCache: useCache)
+        request.cachePartition = tenant
+        return request
     }
 
     func cacheOutcome(_ answer: Answer) async throws -> String {
@@ -33,7 +41,7 @@ struct SemanticCacheTests {
 
         // The paraphrase streams like a fresh answer: started, tokens, citations, done.
         var events: [AnswerEvent] = []
-        for try await event in spotter.answers.answer(AnswerRequest(message: "How much protein should active people eat daily?", tenant: tenant)) {
+        for try await event in spotter.answers.answer(Self.request("How much protein should active people eat daily?", tenant: tenant)) {
             events.append(event)
         }
         guard case .started = events.first, case .done(let second)? = events.last else {
@@ -56,7 +64,7 @@ struct SemanticCacheTests {
         // The stored trace carries the match, and the stages a hit skips are not in it.
         let record = try #require(try await spotter.answers.recordedAnswer(id: second.answerID))
         #expect(record.trace.cache == match)
-        #expect(record.tenant == tenant)
+        #expect(record.tenant == Principal.defaultTenant)
         #expect(record.retrieved.isEmpty, "a hit retrieves nothing")
         #expect(try await spotter.answers.recordedAnswer(id: first.answerID)?.retrieved.isEmpty == false)
         #expect(record.trace.record(for: .cache)?.outcome.hasPrefix("hit") == true)
@@ -68,7 +76,7 @@ struct SemanticCacheTests {
         #expect(chunks.map(\.chunkID) == second.citations.map(\.chunkID))
         #expect(zip(chunks, second.citations).allSatisfy { $0.documentID == $1.documentID })
         let statistics = try spotter.cache.statistics()
-        let scope = try #require(statistics.scopes.first { $0.tenant == tenant })
+        let scope = try #require(statistics.scopes.first { $0.tenant == "default/\(tenant)" })
         #expect(scope.entries == 1 && scope.hits == 1)
     }
 
@@ -102,17 +110,17 @@ struct SemanticCacheTests {
         _ = try await ask(question, tenant: "scope-a", groups: ["coaches"])
         // Same tenant and groups: a hit.
         #expect(try await ask(question, tenant: "scope-a", groups: ["coaches"]).cached)
-        // Another tenant, other ACL groups, another knowledge base: each a miss.
+        // Another tenant's scope, another knowledge base: each a miss. Other groups that may read the same
+        // documents share answers (permission trimming decides, see the ACL test in TenantIsolationHTTPTests).
         #expect(try await !ask(question, tenant: "scope-b", groups: ["coaches"]).cached)
-        #expect(try await !ask(question, tenant: "scope-a", groups: ["athletes"]).cached)
-        #expect(try await !ask(question, tenant: "scope-a").cached)
+        #expect(try await ask(question, tenant: "scope-a", groups: ["athletes"]).cached)
         _ = try await spotter.ingest.ingest(paths: [TestEnvironment.demoGuides.path], options: IngestOptions(knowledgeBase: "second"))
         #expect(try await !ask(question, tenant: "scope-a", groups: ["coaches"], kb: "second").cached)
 
         // Another prompt version (or assistant) is another scope too: checked on the cache itself.
         let vector = try await spotter.embedder.embed([question])[0]
         let base = CacheScope(tenant: "scope-c", knowledgeBase: "default", assistant: "spotter", promptVersion: "coach@1",
-                              aclSignature: CacheScope.aclSignature(groups: []), embeddingModel: "m@1")
+                              aclSignature: CacheScope.aclSignature(visibleRestricted: []), embeddingModel: "m@1")
         try spotter.cache.insert(entry(question, scope: base), vector: vector)
         var other = base
         other.promptVersion = "coach@2"
@@ -123,8 +131,8 @@ struct SemanticCacheTests {
             changed[keyPath: change] += "-other"
             if case .hit = await spotter.cache.lookup(question, vector: vector, scope: changed) { Issue.record("\(change) crossed") }
         }
-        #expect(CacheScope.aclSignature(groups: ["b", "a", "a"]) == CacheScope.aclSignature(groups: ["a", "b"]))
-        #expect(CacheScope.aclSignature(groups: []) != CacheScope.aclSignature(groups: ["a"]))
+        #expect(CacheScope.aclSignature(visibleRestricted: ["doc_b", "doc_a"]) == CacheScope.aclSignature(visibleRestricted: ["doc_a", "doc_b"]))
+        #expect(CacheScope.aclSignature(visibleRestricted: []) != CacheScope.aclSignature(visibleRestricted: ["doc_a"]))
     }
 
     @Test func changingOrDeletingACitedDocumentInvalidatesAtIngestTime() async throws {
@@ -158,7 +166,7 @@ struct SemanticCacheTests {
 
         // Deleting the ankle guide removes the entry citing it.
         let ankleDocument = try #require(ankle.citations.first { $0.title == "Ankle mobility" }?.documentID)
-        #expect(try spotter.store.deleteDocument(id: ankleDocument))
+        #expect(try spotter.store.deleteDocument(id: ankleDocument, tenant: Principal.defaultTenant))
         #expect(try spotter.store.cacheEntry(id: ankleEntry) == nil)
         #expect(try await !ask("How do I improve ankle mobility for squats?", tenant: tenant, kb: "invalidation").cached)
     }
@@ -172,7 +180,7 @@ struct SemanticCacheTests {
                                            text: "In front crawl breathe out steadily under water and turn the head to breathe in every third stroke.")
 
         let other = try SQLiteStore(directory: spotter.configuration.dataDirectory)
-        #expect(try other.deleteDocument(id: cited.documentID))
+        #expect(try other.deleteDocument(id: cited.documentID, tenant: Principal.defaultTenant))
         other.close()
         // No wait: the other store moved the shared cache signal when it committed.
         let after = try await ask(question, tenant: "other-process", kb: "other-process")
@@ -246,7 +254,7 @@ struct SemanticCacheTests {
             return
         }
         #expect(reason.contains("expired"))
-        #expect(try spotter.store.cacheStatistics().scopes.first { $0.tenant == "ttl" } == nil)
+        #expect(try spotter.store.cacheStatistics(tenant: nil).scopes.first { $0.tenant == "ttl" } == nil)
     }
 
     @Test func theLeastRecentlyUsedEntriesAreEvictedBeyondTheBound() async throws {
@@ -273,7 +281,7 @@ struct SemanticCacheTests {
         }
         let fourth = entry(questions[3], scope: scope, createdAt: start.addingTimeInterval(20))
         try cache.insert(fourth, vector: vectors[3], now: start.addingTimeInterval(20))
-        #expect(try store.cacheStatistics().entries == 3)
+        #expect(try store.cacheStatistics(tenant: nil).entries == 3)
         #expect(try store.cacheEntry(id: ids[1]) == nil)
         #expect(try store.cacheEntry(id: ids[0]) != nil && store.cacheEntry(id: ids[2]) != nil && store.cacheEntry(id: fourth.id) != nil)
         if case .hit = await cache.lookup(questions[1], vector: vectors[1], scope: scope, now: start.addingTimeInterval(30)) {
@@ -325,7 +333,7 @@ struct SemanticCacheTests {
         let spotter = try await Self.shared.get()
         _ = try await ask("How should beginners start strength training?", tenant: "purge-a")
         _ = try await ask("How should beginners start strength training?", tenant: "purge-b")
-        #expect(try spotter.cache.purge(CachePurge(tenant: "purge-a")) == 1)
+        #expect(try spotter.cache.purge(CachePurge(tenant: "default/purge-a")) == 1)
         #expect(try await !ask("How should beginners start strength training?", tenant: "purge-a").cached)
         #expect(try await ask("How should beginners start strength training?", tenant: "purge-b").cached)
     }

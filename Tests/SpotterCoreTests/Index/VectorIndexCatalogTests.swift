@@ -110,7 +110,7 @@ struct VectorIndexCatalogTests {
         try fixture.catalog().synchronize(fixture.knowledgeBase)
         // Another process (say `spotter ingest` without a server running) deletes and adds documents.
         let doomed = try #require(try fixture.store.documents(in: fixture.knowledgeBase).first)
-        #expect(try fixture.store.deleteDocument(id: doomed.id))
+        #expect(try fixture.store.deleteDocument(id: doomed.id, tenant: Principal.defaultTenant))
         try fixture.putDocument(900, chunks: 1)
         let restarted = try fixture.catalog()
         #expect(try restarted.synchronize(fixture.knowledgeBase) == .updated(inserted: 1, removed: 4, compacted: false))
@@ -123,7 +123,7 @@ struct VectorIndexCatalogTests {
         let catalog = try fixture.catalog()
         try catalog.synchronize(fixture.knowledgeBase)
         for document in try fixture.store.documents(in: fixture.knowledgeBase).prefix(40) {
-            _ = try fixture.store.deleteDocument(id: document.id)
+            _ = try fixture.store.deleteDocument(id: document.id, tenant: Principal.defaultTenant)
         }
         #expect(try catalog.synchronize(fixture.knowledgeBase) == .updated(inserted: 0, removed: 160, compacted: true))
         #expect(try catalog.index(for: fixture.knowledgeBase, exact: false).count == 320)

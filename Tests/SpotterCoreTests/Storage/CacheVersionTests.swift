@@ -46,7 +46,7 @@ struct CacheVersionTests {
         let afterReplace = try server.cacheVersion()
         #expect(afterReplace > afterDeletion)
         // A change in the store itself, and the other store sees it the same way.
-        #expect(try server.deleteDocument(id: document))
+        #expect(try server.deleteDocument(id: document, tenant: Principal.defaultTenant))
         #expect(try server.cacheVersion() > afterReplace)
         #expect(try other.cacheVersion() == server.cacheVersion())
         // Writes that do not touch the cache leave the version where it is.

@@ -59,9 +59,9 @@ struct StoreConformanceTests {
         let id = try store.replaceDocument(NewDocument(sourceURI: "s", title: "T", contentSHA256: "h", metadata: [:]),
                                            chunks: [chunk(0, "kettlebell swing")], in: kb)
         let before = try store.generation(of: kb)
-        #expect(try store.deleteDocument(id: id))
+        #expect(try store.deleteDocument(id: id, tenant: "default"))
         #expect(try store.generation(of: kb) > before)
-        #expect(try !store.deleteDocument(id: id))
+        #expect(try !store.deleteDocument(id: id, tenant: "default"))
         #expect(try store.documents(in: kb).isEmpty)
         #expect(try store.embeddings(in: kb, modelID: "test-model", modelVersion: "v1").isEmpty)
         #expect(try store.keywordSearch("\"kettlebell\"", in: kb, documentIDs: nil, limit: 10).isEmpty)
@@ -188,6 +188,6 @@ struct StoreConformanceTests {
         try store.ping()
         #expect(try store.integrityProblems().isEmpty)
         _ = try store.knowledgeBase(named: "kb", create: true)
-        #expect(try store.contentCounts().map(\.knowledgeBase) == ["kb"])
+        #expect(try store.contentCounts().map(\.knowledgeBase.name) == ["kb"])
     }
 }
