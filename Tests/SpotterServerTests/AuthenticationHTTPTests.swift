@@ -9,9 +9,14 @@ import Testing
 extension ChatHTTPTests {
     static func withAuthenticatedServer(_ body: @Sendable (URL, APIKeyService) async throws -> Void) async throws {
         let spotter = try await engine(configure: { $0.secret = String(repeating: "s", count: 40); $0.authentication = .required })
-        let access = try AccessControl.make(configuration: spotter.configuration, store: spotter.store, host: "127.0.0.1")
-        let keys = try #require(access.keys)
+        try await withAccessControlledServer(spotter, body)
+    }
+
+    /// Serves `spotter` with its configuration's access control on 127.0.0.1, then shuts the engine down.
+    static func withAccessControlledServer(_ spotter: Spotter, _ body: @Sendable (URL, APIKeyService) async throws -> Void) async throws {
         do {
+            let access = try AccessControl.make(configuration: spotter.configuration, store: spotter.store, host: "127.0.0.1")
+            let keys = try #require(access.keys)
             try await Loopback.withApplication({ onRunning in
                 SpotterHTTPServer(spotter: spotter, logger: Loopback.quietLogger, access: access)
                     .application(host: "127.0.0.1", port: 0, onRunning: onRunning)

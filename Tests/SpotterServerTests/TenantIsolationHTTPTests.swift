@@ -15,18 +15,7 @@ struct TenantIsolationHTTPTests {
         configuration.authentication = .required
         configuration.cache.enabled = true
         let spotter = try Spotter(configuration: configuration, embedder: try TestEnvironment.embedder())
-        let access = try AccessControl.make(configuration: spotter.configuration, store: spotter.store, host: "127.0.0.1")
-        let keys = try #require(access.keys)
-        do {
-            try await Loopback.withApplication({ onRunning in
-                SpotterHTTPServer(spotter: spotter, logger: Loopback.quietLogger, access: access)
-                    .application(host: "127.0.0.1", port: 0, onRunning: onRunning)
-            }) { base in try await body(base, keys, spotter) }
-        } catch {
-            await spotter.shutdown()
-            throw error
-        }
-        await spotter.shutdown()
+        try await ChatHTTPTests.withAccessControlledServer(spotter) { base, keys in try await body(base, keys, spotter) }
     }
 
     static func send(_ method: String, _ base: URL, _ path: String, key: String, json: String? = nil,
