@@ -133,6 +133,8 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 // A second connection to the store, standing in for another process that changes it.
                 grdb,
+                // Signs the tokens an identity provider would issue.
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .testTarget(
@@ -140,6 +142,8 @@ let package = Package(
             dependencies: [
                 "SpotterCore", "SpotterServer", "SpotterTestSupport",
                 hummingbird,
+                // Signs the tokens an identity provider would issue.
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .testTarget(

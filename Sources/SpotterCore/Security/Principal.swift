@@ -104,6 +104,8 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidGroup(String)
     case unknownKey(String)
     case secret(String)
+    /// A bearer token that is not accepted, with a short reason that never quotes the token.
+    case invalidToken(String)
     case store(StoreError)
 
     public var description: String {
@@ -120,7 +122,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
             "group '\(group)' is not valid: use 1–100 characters without spaces, commas or control characters"
         case .unknownKey(let id):
             "there is no active key with id '\(id)'; `spotter keys ls` lists them"
-        case .secret(let reason):
+        case .secret(let reason), .invalidToken(let reason):
             reason
         case .store(let error):
             error.description

@@ -53,6 +53,9 @@ public struct SpotterConfiguration: Sendable {
     public var secret: String? = nil
     /// `SPOTTER_METRICS_ACCESS`: whether `GET /metrics` needs the `admin` scope when authentication is required.
     public var metricsAccess: MetricsAccess = .admin
+    /// `SPOTTER_JWT_*`: bearer tokens from an identity provider (HS256 secret, JWKS file, issuer, audience, leeway,
+    /// claim names); off unless a secret or a key set is given.
+    public var jwt = JWTSettings()
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -220,6 +223,27 @@ public struct SpotterConfiguration: Sendable {
             }
             configuration.metricsAccess = access
         }
+        if let text = value("SPOTTER_JWT_HS256_SECRET") {
+            guard text.utf8.count >= 32 else {
+                throw .invalid("SPOTTER_JWT_HS256_SECRET", "(\(text.utf8.count) bytes)", expected: "the identity provider's shared secret, at least 32 bytes")
+            }
+            configuration.jwt.hmacSecret = text
+        }
+        if let path = value("SPOTTER_JWT_JWKS_FILE") { configuration.jwt.jwksPath = path }
+        if let issuer = value("SPOTTER_JWT_ISSUER") { configuration.jwt.issuer = issuer }
+        if let audience = value("SPOTTER_JWT_AUDIENCE") { configuration.jwt.audience = audience }
+        if let text = value("SPOTTER_JWT_LEEWAY") {
+            guard let seconds = Self.duration(text), seconds >= 0, seconds <= 3600 else {
+                throw .invalid("SPOTTER_JWT_LEEWAY", text, expected: "a clock skew of at most 1h, such as 60 or 2m")
+            }
+            configuration.jwt.leewaySeconds = Int(seconds)
+        }
+        for (name, keyPath) in [("SPOTTER_JWT_TENANT_CLAIM", \JWTSettings.tenantClaim), ("SPOTTER_JWT_USER_CLAIM", \JWTSettings.userClaim),
+                                ("SPOTTER_JWT_GROUPS_CLAIM", \JWTSettings.groupsClaim), ("SPOTTER_JWT_SCOPES_CLAIM", \JWTSettings.scopesClaim)] {
+            guard let claim = value(name) else { continue }
+            guard !claim.isEmpty, claim.count <= 100 else { throw .invalid(name, claim, expected: "a claim name of 1–100 characters") }
+            configuration.jwt[keyPath: keyPath] = claim
+        }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
@@ -259,6 +283,8 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_LLM_READ_TIMEOUT", "SPOTTER_LLM_MAX_RETRIES", "SPOTTER_LLM_BREAKER_FAILURES",
         "SPOTTER_LLM_BREAKER_COOLDOWN", "SPOTTER_LLM_PRICES",
         "SPOTTER_AUTH", "SPOTTER_SECRET", "SPOTTER_METRICS_ACCESS",
+        "SPOTTER_JWT_HS256_SECRET", "SPOTTER_JWT_JWKS_FILE", "SPOTTER_JWT_ISSUER", "SPOTTER_JWT_AUDIENCE", "SPOTTER_JWT_LEEWAY",
+        "SPOTTER_JWT_TENANT_CLAIM", "SPOTTER_JWT_USER_CLAIM", "SPOTTER_JWT_GROUPS_CLAIM", "SPOTTER_JWT_SCOPES_CLAIM",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:

@@ -33,14 +33,21 @@ extension Principal: PermissionProviding {
     public var permissions: Set<Scope> { scopes }
 }
 
-/// Establishes the caller from `Authorization: Bearer KEY` or `X-API-Key: KEY`. A missing or unusable credential
-/// leaves the identity empty; the scope policy of the route then answers 401, so an open route stays open.
+/// Establishes the caller from `Authorization: Bearer KEY|JWT` or `X-API-Key: KEY`. A missing or unusable
+/// credential leaves the identity empty; the scope policy of the route then answers 401, so an open route stays open.
 struct APIKeyAuthenticator: AuthenticatorMiddleware {
     typealias Context = SpotterRequestContext
     let access: AccessControl
 
     func authenticate(request: Request, context: Context) async throws -> Principal? {
-        try access.principal(credential: Self.credential(request.headers))
+        switch try await access.authenticate(credential: Self.credential(request.headers)) {
+        case .caller(let principal):
+            return principal
+        case .refused(let reason):
+            // Why a token was refused helps whoever runs the identity provider; the caller gets the plain 401.
+            if let reason { context.logger.info("bearer token refused", metadata: ["reason": "\(reason)"]) }
+            return nil
+        }
     }
 
     /// The presented key: a bearer token (the scheme is case-insensitive, RFC 9110 §11.1), else `X-API-Key`.

@@ -30,6 +30,22 @@ struct SpotterConfigurationTests {
         #expect(configuration.logLevel == .debug)
     }
 
+    @Test func jwtSettingsAreReadAndCheckedAndOffByDefault() throws {
+        #expect(try SpotterConfiguration.fromEnvironment([:]).jwt.isEnabled == false)
+        let jwt = try SpotterConfiguration.fromEnvironment([
+            "SPOTTER_JWT_HS256_SECRET": String(repeating: "k", count: 32), "SPOTTER_JWT_ISSUER": "https://id.example.com",
+            "SPOTTER_JWT_AUDIENCE": "spotter", "SPOTTER_JWT_LEEWAY": "2m", "SPOTTER_JWT_TENANT_CLAIM": "org",
+            "SPOTTER_JWT_USER_CLAIM": "email", "SPOTTER_JWT_GROUPS_CLAIM": "roles", "SPOTTER_JWT_SCOPES_CLAIM": "scp",
+        ]).jwt
+        #expect(jwt == JWTSettings(hmacSecret: String(repeating: "k", count: 32), issuer: "https://id.example.com", audience: "spotter",
+                                   leewaySeconds: 120, tenantClaim: "org", userClaim: "email", groupsClaim: "roles", scopesClaim: "scp"))
+        for (name, value) in [("SPOTTER_JWT_HS256_SECRET", "short"), ("SPOTTER_JWT_LEEWAY", "2h"), ("SPOTTER_JWT_LEEWAY", "-5")] {
+            #expect(throws: ConfigurationError.self, "\(name)=\(value)") { try SpotterConfiguration.fromEnvironment([name: value]) }
+        }
+        // The secret never appears in the message about it.
+        #expect { try SpotterConfiguration.fromEnvironment(["SPOTTER_JWT_HS256_SECRET": "tooshort"]) } throws: { !"\($0)".contains("tooshort") }
+    }
+
     @Test func answerRetentionIsADurationOrOff() throws {
         #expect(try SpotterConfiguration.fromEnvironment([:]).answering.answerRetention == 90 * 86_400)
         #expect(try SpotterConfiguration.fromEnvironment(["SPOTTER_ANSWER_RETENTION": "30d"]).answering.answerRetention == 30 * 86_400)
