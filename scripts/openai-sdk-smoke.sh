@@ -4,9 +4,12 @@
 #
 #   make run &                       # or any running server
 #   scripts/openai-sdk-smoke.sh      # default http://127.0.0.1:8080; or pass a base URL
+#   scripts/openai-sdk-smoke.sh URL KEY   # a server with authentication: the key (or $SPOTTER_API_KEY) is sent as
+#                                         # `Authorization: Bearer KEY`, and an unknown key must get 401
 set -euo pipefail
 cd "$(dirname "$0")/.."
 URL=${1:-${SPOTTER_URL:-http://127.0.0.1:8080}}
+KEY=${2:-${SPOTTER_API_KEY:-}}
 VENV=.venv-smoke
 
 if [[ ! -x $VENV/bin/python ]]; then
@@ -21,4 +24,4 @@ if ! curl -fsS "$URL/healthz" >/dev/null 2>&1; then
   echo "openai-sdk-smoke: no Spotter answering at $URL (start one with \`make run\`)" >&2
   exit 1
 fi
-exec "$VENV/bin/python" scripts/openai_sdk_smoke.py "$URL"
+exec "$VENV/bin/python" scripts/openai_sdk_smoke.py "$URL" "$KEY"

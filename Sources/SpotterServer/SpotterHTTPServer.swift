@@ -54,15 +54,19 @@ public struct SpotterHTTPServer: Sendable {
         router.add(middleware: APIKeyAuthenticator(access: access))
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
         HealthRoutes(engine: engine, readiness: readiness).register(on: router.open())
+        // Routes that need a scope count against the caller's rate limits.
+        func guarded(_ scope: Scope) -> SpotterRoutes {
+            router.requiring(scope).add(middleware: RateLimitMiddleware(engine: engine))
+        }
         let metricsOpen = access.mode == .off || access.metricsAccess == .open
         MetricsRoutes(engine: engine).register(on: metricsOpen ? router.open() : router.requiring(.admin))
-        SearchRoutes(engine: engine).register(on: router.requiring(.chat))
+        SearchRoutes(engine: engine).register(on: guarded(.chat))
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
-        ChatRoutes(engine: engine, options: options, admission: admission).register(on: router.requiring(.chat))
-        FeedbackRoutes(engine: engine).register(on: router.requiring(.chat))
-        AdminRoutes(engine: engine).register(on: router.requiring(.admin))
-        OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: router.requiring(.chat))
-        DocumentRoutes(engine: engine, logger: logger).register(on: router.requiring(.ingest))
+        ChatRoutes(engine: engine, options: options, admission: admission).register(on: guarded(.chat))
+        FeedbackRoutes(engine: engine).register(on: guarded(.chat))
+        AdminRoutes(engine: engine).register(on: guarded(.admin))
+        OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: guarded(.chat))
+        DocumentRoutes(engine: engine, logger: logger).register(on: guarded(.ingest))
         APIDocumentationRoutes().register(on: router.open())
         // Keep last: it wraps only the not-found responder and needs every route above.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.method, $0.path.description) }))

@@ -16,10 +16,12 @@ struct ChatHTTPTests {
         return directory
     }
 
-    /// An engine over the guides; with `llm`, answering through that fake upstream first.
-    static func engine(llm: FakeOpenAIServer? = nil, settings: [String: String] = [:],
+    /// An engine over the guides (the shared copy unless `dataDirectory` names another); with `llm`, answering
+    /// through that fake upstream first.
+    static func engine(llm: FakeOpenAIServer? = nil, settings: [String: String] = [:], dataDirectory: URL? = nil,
                        configure: (inout SpotterConfiguration) -> Void = { _ in }) async throws -> Spotter {
-        var configuration = TestEnvironment.configuration(dataDirectory: try await guides.get())
+        let directory = if let dataDirectory { dataDirectory } else { try await guides.get() }
+        var configuration = TestEnvironment.configuration(dataDirectory: directory)
         configure(&configuration)
         if let llm {
             configuration.languageModel = try LanguageModelConfiguration.fromEnvironment([

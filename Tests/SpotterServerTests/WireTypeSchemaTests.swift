@@ -28,6 +28,9 @@ struct WireTypeSchemaTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
     static let citation = Citation(n: 1, documentID: "doc_1", chunkID: 7, title: "Rest", source: "guides/rest.md", snippet: "Rest 2 minutes.", score: 0.8)
 
+    static let usageRow = UsageRow(tenant: "acme", group: "key_1", requests: 3, cacheHits: 1, promptTokens: 200, completionTokens: 40,
+                                   costUSD: 0.001, savedTokens: 100, savedUSD: 0.0005)
+
     /// (schema, keys the Swift type writes or accepts).
     static func samples() throws -> [(schema: String, keys: Set<String>)] {
         let request = ChatRequest(message: "How long should I rest?", sessionID: "ses_1", kb: "default", filters: ["level": .one("beginner")],
@@ -48,6 +51,8 @@ struct WireTypeSchemaTests {
             ("DocumentList", try keys(DocumentList(knowledgeBase: "default", documents: []))),
             ("RefreshReply", try keys(RefreshReply(refresh: nil))),
             ("ModelList", try keys(ModelList(data: [.init(id: "coach", created: 0, description: "The coach")]))),
+            ("UsageRow", try keys(Self.usageRow)),
+            ("UsageReport", try keys(UsageReply(since: now, by: .key, usage: [Self.usageRow]))),
             ("CacheMatch", try keys(CacheMatch(entryID: "ce_1", matchedQuestion: "q", similarity: 0.9, savedTokens: 10, savedCostUSD: nil))),
         ]
     }

@@ -58,6 +58,10 @@ public struct AnswerPipeline: Sendable {
     public let variants: VariantRouter
     /// Reads and expires conversations (the pipeline's conversation stage and the session routes).
     public let sessions: Sessions
+    /// Daily budgets (checked in the validate stage) and the token buckets answers are charged to; nil limits nothing.
+    public let limits: UsageLimits?
+    /// What answers while a tenant's budget is spent and it degrades (the offline answerer); `model` when nil.
+    public let offlineModel: any ChatModel
     /// Answer records deleted per sweep at most.
     static let retentionBatch = 5_000
     let instruments: PipelineInstruments
@@ -68,7 +72,10 @@ public struct AnswerPipeline: Sendable {
                 defaultKnowledgeBase: String, settings: Settings = Settings(),
                 cost: @escaping @Sendable (TokenUsage, String) -> Double? = { _, _ in nil },
                 logger: Logger = Logger(label: "spotter.answer"), metrics: any MetricsFactory = MetricsSystem.factory,
-                drift: DriftMonitor? = nil, variants: VariantRouter? = nil) {
+                drift: DriftMonitor? = nil, variants: VariantRouter? = nil, limits: UsageLimits? = nil,
+                offlineModel: (any ChatModel)? = nil) {
+        self.limits = limits
+        self.offlineModel = offlineModel ?? model
         self.search = search
         self.conversations = conversations
         self.registry = registry
@@ -123,7 +130,9 @@ public struct AnswerPipeline: Sendable {
         if let requestID = request.requestID { logMetadata["request_id"] = .string(requestID) }
 
         // 1. Validate: the message, the assistant, the knowledge base.
-        var valid = try await trace.run(.validate, outcome: { "assistant \($0.assistant.name), kb \($0.knowledgeBase)" }) {
+        var valid = try await trace.run(.validate, outcome: {
+            "assistant \($0.assistant.name), kb \($0.knowledgeBase)" + ($0.mayCallModel ? "" : ", budget spent: offline answers only")
+        }) {
             () throws(AnswerError) in try validate(request)
         }
 
@@ -190,7 +199,8 @@ public struct AnswerPipeline: Sendable {
                 generated = try await trace.run(.generate, outcome: { "\($0.model), \($0.usage.completionTokens) tokens" }) {
                     () throws(AnswerError) in
                     try await generate(prompt, question: standalone.question, retrieved: retrieved, request: request,
-                                       upstreamModel: valid.assistant.model, check: &check, emit: emit)
+                                       upstreamModel: valid.assistant.model, using: valid.mayCallModel ? model : offlineModel,
+                                       check: &check, emit: emit)
                 }
             } catch {
                 if error != .cancelled { variants.observeAnswer(assistant: baseAssistant, variant: variant.name, failed: true) }
@@ -225,12 +235,14 @@ public struct AnswerPipeline: Sendable {
         let traceSoFar = trace
         _ = try? await trace.run(.record, outcome: { $0 }) { () throws(AnswerError) in
             // Queued: the answer does not wait for its bookkeeping (see AnswerLog).
-            record(answer, valid: valid, standalone: standalone.question, reader: request.reader,
+            record(answer, valid: valid, standalone: standalone.question, reader: request.reader, keyID: request.caller?.keyID,
+                   saved: cached.hit.map { Spending(tokens: $0.0.usage.totalTokens, costUSD: $0.0.costUSD ?? 0) },
                    retrieved: produced.retrieved, guards: guards, latency: latency, trace: traceSoFar, now: now)
             return storeInCache(answer, produced: produced, plan: cached.plan, question: standalone.question, now: now, logMetadata: logMetadata)
         }
         answer.trace = trace
         measure(answer, produced: produced, latency: latency)
+        await limits?.charge(answer, caller: request.caller, tenant: request.reader.tenant, now: now)
         variants.observeAnswer(assistant: baseAssistant, variant: variant.name, failed: false)
         drift?.observe(QuestionObservation(question: standalone.question, knowledgeBase: valid.resolvedKnowledgeBase,
                                            vector: cached.vector, cacheHit: cached.consulted ? cached.hit != nil : nil,
@@ -272,6 +284,8 @@ public struct AnswerPipeline: Sendable {
         var filters: [MetadataFilter]
         /// Chosen after the conversation is known (assignment is sticky per user or session).
         var variant = "control"
+        /// False once the tenant's budget is spent and it degrades: the cache and the offline answerer only.
+        var mayCallModel = true
     }
 
     func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
@@ -300,8 +314,23 @@ public struct AnswerPipeline: Sendable {
         } catch {
             throw .search(error)
         }
-        return ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase,
-                            resolvedKnowledgeBase: resolved, filters: request.filters)
+        var valid = ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase,
+                                 resolvedKnowledgeBase: resolved, filters: request.filters)
+        // The tenant's daily budget: spent, its answers are refused or come from the cache and the offline answerer.
+        if let limits {
+            let status: BudgetStatus
+            do {
+                status = try limits.budget(for: request.reader.tenant)
+            } catch {
+                throw .store(error)
+            }
+            switch status {
+            case .within: break
+            case .exhausted(.block, let reason): throw .budgetExhausted(reason)
+            case .exhausted(.degrade, _): valid.mayCallModel = false
+            }
+        }
+        return valid
     }
 
     struct ResolvedConversation {
@@ -375,7 +404,8 @@ public struct AnswerPipeline: Sendable {
     }
 
     func generate(_ prompt: PromptBuilder.Built, question: String, retrieved: RetrievedPassages, request: AnswerRequest,
-                  upstreamModel: String? = nil, check: inout CitationMarkerFilter, emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Generated {
+                  upstreamModel: String? = nil, using model: any ChatModel, check: inout CitationMarkerFilter,
+                  emit: @Sendable (AnswerEvent) -> Void) async throws(AnswerError) -> Generated {
         guard retrieved.grounded else {
             // Nothing relevant enough: say so, and offer the nearest topics the knowledge base does cover.
             let text = retrieved.notCoveredAnswer()
@@ -419,8 +449,8 @@ public struct AnswerPipeline: Sendable {
         return Generated(text: text, model: producer, usage: counted)
     }
 
-    func record(_ answer: Answer, valid: ValidRequest, standalone: String, reader: Reader, retrieved: [RetrievedChunk],
-                guards: [GuardDecision], latency: Double, trace: AnswerTrace, now: Date) {
+    func record(_ answer: Answer, valid: ValidRequest, standalone: String, reader: Reader, keyID: String?, saved: Spending?,
+                retrieved: [RetrievedChunk], guards: [GuardDecision], latency: Double, trace: AnswerTrace, now: Date) {
         var record = AnswerRecord(
             id: answer.answerID, sessionID: answer.sessionID, knowledgeBase: valid.knowledgeBase,
             assistant: valid.assistant.name, promptVersion: valid.assistant.prompt.reference, question: valid.message,
@@ -428,6 +458,8 @@ public struct AnswerPipeline: Sendable {
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
             trace: trace, createdAt: now, tenant: reader.tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
         record.userID = reader.userID
+        record.keyID = keyID
+        record.saved = saved
         record.replyEncoding = answer.replyEncoding
         // Idle sessions and records past their retention are swept here, at most once a minute, instead of by a
         // timer; a bounded batch each time, so that a long backlog never holds the writer for long.

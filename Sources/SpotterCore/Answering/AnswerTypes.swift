@@ -28,6 +28,8 @@ public struct AnswerRequest: Sendable {
     /// The assistant's variant to use, instead of the sticky assignment (for testing a variant).
     public var variant: String?
     public var useCache: Bool
+    /// The rate-limit buckets the answer's tokens are charged to, and the key recorded with it; nil charges none.
+    public var caller: RateLimitedCaller? = nil
 
     public init(message: String, sessionID: String? = nil, history: [ChatMessage]? = nil, knowledgeBase: String? = nil,
                 filters: [MetadataFilter] = [], assistant: String? = nil, temperature: Double? = nil,
@@ -174,6 +176,8 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
     case generation(ChatModelError)
     case store(StoreError)
     case cancelled
+    /// The tenant's daily budget is spent and its answers are blocked until the next UTC day.
+    case budgetExhausted(String)
 
     public var description: String {
         switch self {
@@ -186,6 +190,7 @@ public enum AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
         case .generation(let error): return error.description
         case .store(let error): return error.description
         case .cancelled: return "the answer was cancelled"
+        case .budgetExhausted(let reason): return reason + "; answers resume at 00:00 UTC (`spotter tenants set` raises the budget)"
         }
     }
 }

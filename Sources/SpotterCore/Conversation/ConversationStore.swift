@@ -77,6 +77,11 @@ public struct AnswerRecord: Sendable, Equatable, Codable {
     public var guards: [GuardDecision]
     /// The reply's encodings when it came from the cache, so that the record need not make them again.
     @NotCoded package var replyEncoding: ReplyEncoding?
+    /// The API key that asked (for usage by key); nil for a token's or an open server's caller.
+    @NotCoded package var keyID: String?
+    /// For an answer served from the cache, the tokens and cost its answer took when first written (what the hit
+    /// saved); nil for an answer written afresh.
+    @NotCoded package var saved: Spending?
 
     public init(id: String, sessionID: String?, knowledgeBase: String, assistant: String, promptVersion: String,
                 question: String, standaloneQuestion: String, answer: String, citations: [Citation], model: String,

@@ -31,10 +31,17 @@ public struct DriftWebhook: Sendable {
     /// Delivers `change`; returns whether the receiver accepted it (2xx).
     @discardableResult
     public func deliver(_ change: DriftChange) async -> Bool {
+        await deliver(change, describedAs: ["signal": "\(change.signal.rawValue)", "state": "\(change.state.rawValue)"])
+    }
+
+    /// Delivers any event the operator is alerted to (drift changes, budget warnings) to the same receiver;
+    /// `description` names it in the log line of a failed delivery.
+    @discardableResult
+    public func deliver(_ event: some Encodable & Sendable, describedAs description: Logger.Metadata) async -> Bool {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        guard let body = try? encoder.encode(change) else { return false }
+        guard let body = try? encoder.encode(event) else { return false }
         var backoff = firstBackoff
         var lastProblem = ""
         for attempt in 1...max(1, attempts) {
@@ -59,10 +66,10 @@ public struct DriftWebhook: Sendable {
             }
         }
         failures.increment()
-        logger.error("drift webhook not delivered", metadata: [
-            "url": "\(url.absoluteString)", "signal": "\(change.signal.rawValue)", "state": "\(change.state.rawValue)",
-            "problem": "\(lastProblem)",
-        ])
+        var metadata = description
+        metadata["url"] = "\(url.absoluteString)"
+        metadata["problem"] = "\(lastProblem)"
+        logger.error("webhook not delivered", metadata: metadata)
         return false
     }
 }

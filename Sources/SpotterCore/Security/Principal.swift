@@ -101,6 +101,7 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidScopes(String)
     case invalidName(String)
     case invalidLimit(String, Int)
+    case invalidBudget(String, Double)
     case invalidGroup(String)
     case unknownKey(String)
     case secret(String)
@@ -118,6 +119,8 @@ public enum AccessError: Error, Sendable, Equatable, CustomStringConvertible {
             "key name '\(name)' is not valid: use at most 100 printable characters"
         case .invalidLimit(let name, let value):
             "\(name) \(value) is not valid: give a whole number of at least 1"
+        case .invalidBudget(let name, let value):
+            "\(name) \(value) is not valid: give an amount above 0"
         case .invalidGroup(let group):
             "group '\(group)' is not valid: use 1–100 characters without spaces, commas or control characters"
         case .unknownKey(let id):

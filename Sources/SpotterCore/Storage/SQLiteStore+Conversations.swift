@@ -145,6 +145,8 @@ extension SQLiteStore: ConversationStore {
                 tenant: row["tenant"], retrieved: Self.decodeJSON(row["retrieved"]) ?? [], variant: row["variant"],
                 guards: Self.decodeJSON(row["guards"]) ?? [])
             record.userID = row["user_id"]
+            record.keyID = row["key_id"]
+            if row["cached"] as Bool { record.saved = Spending(tokens: row["saved_tokens"], costUSD: row["saved_usd"]) }
             return record
         }
     }
@@ -174,8 +176,8 @@ extension SQLiteStore: ConversationStore {
             INSERT INTO answers (id, session_id, kb, assistant, prompt_version, question, standalone_question, answer,
                                  citations, model, grounded, prompt_tokens, completion_tokens, tokens_estimated,
                                  cost_usd, latency_ms, trace, created_at, tenant, retrieved, variant, guards, reply_hash,
-                                 user_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 user_id, key_id, cached, saved_tokens, saved_usd)
+            VALUES (?, ?, ?, ?, ?, ?, ?, '', '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         try values.bind(answer.id)
         try values.bind(answer.sessionID)
@@ -199,6 +201,10 @@ extension SQLiteStore: ConversationStore {
         try values.bindJSON(answer.guards)
         try values.bind(hash)
         try values.bind(answer.userID)
+        try values.bind(answer.keyID)
+        try values.bind(answer.saved != nil)
+        try values.bind(answer.saved?.tokens ?? 0)
+        try values.bind(answer.saved?.costUSD ?? 0)
         try values.execute()
     }
 

@@ -364,6 +364,18 @@ enum Schema {
                     """, arguments: [id])
             }
         }
+        migrator.registerMigration("v15-limits-and-usage") { db in
+            try db.execute(sql: """
+                -- Rate limits every key and token of a tenant share (`spotter tenants set --rpm --tpm`).
+                ALTER TABLE tenants ADD COLUMN requests_per_minute INTEGER;
+                ALTER TABLE tenants ADD COLUMN tokens_per_minute INTEGER;
+                -- For `spotter usage`: the key that asked, and for a cache hit what its answer took when first written.
+                ALTER TABLE answers ADD COLUMN key_id TEXT;
+                ALTER TABLE answers ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE answers ADD COLUMN saved_tokens INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE answers ADD COLUMN saved_usd DOUBLE NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -26,6 +26,8 @@ public struct Spotter: Sendable {
     public let drift: DriftMonitor
     /// Re-reads the knowledge bases' sources, by hand (`POST /admin/refresh`) or when drift asks.
     public let refresh: RefreshCoordinator
+    /// Rate limits and daily budgets per key and tenant.
+    public var limits: UsageLimits { shared.limits }
     /// The remote language models (without the offline fallback); nil when answering offline. Evaluation asks it
     /// to judge faithfulness.
     public let remoteModel: (any ChatModel)?
@@ -46,6 +48,8 @@ public struct Spotter: Sendable {
         /// The drift webhook and its client; nil without a webhook.
         let webhookClient: HTTPClient?
         let webhook: DriftWebhook?
+        /// Rate-limit buckets and the day's spending, kept across a switch so that a promotion forgives nothing.
+        let limits: UsageLimits
     }
 
     /// Opens the store and loads the embedding model: the one promoted in the store (`spotter index promote`), else the
@@ -80,8 +84,11 @@ public struct Spotter: Sendable {
             webhookClient = client
             webhook = DriftWebhook(url: url, client: client, logger: driftLogger, metrics: metrics.factory)
         }
+        var limitsLogger = Logger(label: "spotter.limits")
+        limitsLogger.logLevel = configuration.logLevel
+        let limits = UsageLimits(store: store, webhook: webhook, logger: limitsLogger, metrics: metrics.factory)
         self.init(shared: Shared(configuration: configuration, store: store, metrics: metrics, prompts: prompts, httpClient: httpClient,
-                                 remoteModel: remote, webhookClient: webhookClient, webhook: webhook),
+                                 remoteModel: remote, webhookClient: webhookClient, webhook: webhook, limits: limits),
                   embedder: embedder, logger: logger)
     }
 
@@ -132,7 +139,8 @@ public struct Spotter: Sendable {
                                      let model = producer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? producer
                                      return prices.cost(of: usage, model: model.replacingOccurrences(of: "#2", with: ""))
                                  }, logger: logger, metrics: metrics.factory, drift: drift,
-                                 variants: VariantRouter(settings: configuration.canary, store: store, metrics: metrics.factory))
+                                 variants: VariantRouter(settings: configuration.canary, store: store, metrics: metrics.factory),
+                                 limits: shared.limits, offlineModel: offline)
         feedback = FeedbackService(answers: answers, store: store, cache: cache, metrics: metrics.factory, drift: drift)
     }
 

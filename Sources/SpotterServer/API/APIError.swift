@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import SpotterCore
 
@@ -70,7 +71,27 @@ extension APIError {
         case .generation: APIError(.badGateway, code: "upstream_failed", message: error.description)
         case .store: unavailable(error)
         case .cancelled: APIError(.serviceUnavailable, code: "cancelled", message: error.description)
+        case .budgetExhausted: budgetExhausted(error.description)
         }
+    }
+
+    /// 429 `budget_exhausted`, with `Retry-After` at the next UTC midnight, when budgets start afresh.
+    static func budgetExhausted(_ message: String, now: Date = Date()) -> APIError {
+        let seconds = 86_400 - Int(now.timeIntervalSince1970.truncatingRemainder(dividingBy: 86_400))
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(max(1, seconds))
+        return APIError(.tooManyRequests, code: "budget_exhausted", message: message, headers: headers)
+    }
+
+    /// 429 `rate_limited` with the decision's `Retry-After` and `X-RateLimit-*` headers.
+    static func rateLimited(_ decision: RateLimitDecision) -> APIError {
+        var headers = HTTPFields()
+        for header in decision.httpHeaders {
+            if let name = HTTPFields.Element.Name(header.name) { headers[name] = header.value }
+        }
+        return APIError(.tooManyRequests, code: "rate_limited",
+                        message: "rate limit of \(decision.limit) per minute reached; retry in \(decision.retryAfterSeconds ?? 1) s",
+                        headers: headers)
     }
 
     static func from(_ error: FeedbackError) -> APIError {

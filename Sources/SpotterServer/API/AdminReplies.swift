@@ -19,3 +19,11 @@ package struct RefreshReply: Encodable, Sendable {
 package struct CachePurgeReply: Codable, Sendable {
     package var purged: Int
 }
+
+/// `GET /admin/usage`: the period, the grouping and one row per tenant and group.
+@MemberwiseInit
+package struct UsageReply: Encodable, Sendable {
+    package var since: Date
+    package var by: UsageGrouping
+    package var usage: [UsageRow]
+}

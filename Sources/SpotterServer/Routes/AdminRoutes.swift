@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import SpotterCore
 
-/// Operator routes: the cache (`GET`, `DELETE /admin/cache`), drift detection (`GET /admin/drift`,
+/// Operator routes: the cache (`GET`, `DELETE /admin/cache`), usage (`GET /admin/usage`), drift detection (`GET /admin/drift`,
 /// `GET /admin/drift/gaps`) and refresh (`POST`, `GET /admin/refresh`).
 ///
 /// Registered behind the `admin` scope (``SpotterHTTPServer``).
@@ -27,6 +27,29 @@ struct AdminRoutes {
                                        all: try query.flag("all"))
             if let confined = context.administeredTenant { purge = purge.confined(to: confined) }
             return JSONBody.response(CachePurgeReply(purged: try spotter.cache.purge(purge)))
+        }
+
+        router.get("/admin/usage") { request, context -> Response in
+            let query = try QueryString(request.uri.query, accepting: ["tenant", "since", "by"])
+            let sinceText = try query.single("since") ?? "30d"
+            guard let since = SpotterConfiguration.pointInTime(sinceText, now: Date()) else {
+                throw APIError.badParameter("since must be a date (2026-11-01) or a span such as 30d, 12h or 45m, not '\(sinceText)'")
+            }
+            let byText = try query.single("by") ?? UsageGrouping.day.rawValue
+            guard let by = UsageGrouping(rawValue: byText) else {
+                throw APIError.badParameter("by must be one of \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", ")), not '\(byText)'")
+            }
+            var tenant = try query.single("tenant")
+            if let confined = context.administeredTenant {
+                guard tenant == nil || tenant == confined else {
+                    throw APIError(.forbidden, code: "forbidden", message: "an admin key of tenant '\(confined)' reports that tenant's usage only")
+                }
+                tenant = confined
+            }
+            // Answers already returned are counted: their records are written behind them.
+            await spotter.answers.log.settle()
+            let rows = try spotter.store.usage(UsageQuery(tenant: tenant, since: since, by: by))
+            return JSONBody.response(UsageReply(since: since, by: by, usage: rows))
         }
     }
 

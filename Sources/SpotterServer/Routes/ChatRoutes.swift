@@ -18,10 +18,11 @@ struct ChatRoutes {
             let spotter = self.spotter
             let body = try await JSONRequest.decode(ChatRequest.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
             let ticket = try admission.admit()
-            let answerRequest = AnswerRequest(
+            var answerRequest = AnswerRequest(
                 message: body.message, sessionID: body.sessionID, knowledgeBase: body.kb, filters: body.metadataFilters,
                 assistant: body.assistant, user: body.user, requestID: context.id, reader: context.reader,
                 useCache: body.cache ?? true, variant: body.variant)
+            answerRequest.caller = context.limitedCaller
             let wantsStream = body.stream ?? request.headers.value(.accept).map { $0.contains("text/event-stream") } ?? false
             if !wantsStream {
                 do {

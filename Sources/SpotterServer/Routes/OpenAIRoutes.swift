@@ -26,7 +26,8 @@ struct OpenAIRoutes {
         router.post("/v1/chat/completions") { request, context -> Response in
             let body = try await JSONRequest.decode(ChatCompletionRequest.self, from: request, context: context, limit: spotter.configuration.maximumChatBody)
             let ticket = try admission.admit()
-            let answerRequest = try makeAnswerRequest(body, requestID: context.id, reader: context.reader)
+            var answerRequest = try makeAnswerRequest(body, requestID: context.id, reader: context.reader)
+            answerRequest.caller = context.limitedCaller
             let model = answerRequest.assistant ?? spotter.prompts.defaultAssistant.name
             if body.stream != true {
                 let answer: Answer

@@ -7,6 +7,8 @@ public struct SpotterRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Nil until authenticated; ``Principal/open`` on a server with authentication off.
     public var identity: Principal?
+    /// The rate-limit buckets the request counts against (``RateLimitMiddleware``); an answer's tokens go to them.
+    public var limitedCaller: RateLimitedCaller?
     /// Whose eyes the request's reads are for (the open caller on a route without credentials).
     public var reader: Reader { (identity ?? .open).reader }
     /// The tenant an admin route is confined to; nil for the server's administrator (``Principal/administersEveryTenant``).
@@ -23,6 +25,7 @@ public struct SpotterRequestContext: AuthRequestContext, RequestContext {
     public init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        limitedCaller = nil
     }
 }
 
