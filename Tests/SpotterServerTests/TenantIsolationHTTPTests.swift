@@ -159,6 +159,11 @@ struct TenantIsolationHTTPTests {
                     let gaps = try await Self.send("GET", base, "/admin/drift/gaps", key: intruder.key)
                     #expect(gaps.status == 200 && !gaps.text.contains(victim.gapQuestion), "\(context): \(gaps.text)")
                     #expect(try await Self.send("GET", base, "/admin/drift", key: intruder.key).status == 403, "\(context)")
+                    // Usage: the intruder's own rows only, and naming the victim is refused.
+                    let usage = try await Self.send("GET", base, "/admin/usage?by=key", key: intruder.key)
+                    let usageTenants = Set(((usage.json["usage"] as? [[String: Any]]) ?? []).compactMap { $0["tenant"] as? String })
+                    #expect(usage.status == 200 && usageTenants == [intruder.name], "\(context): \(usage.text)")
+                    #expect(try await Self.send("GET", base, "/admin/usage?tenant=\(victim.name)", key: intruder.key).status == 403, "\(context)")
                 }
             }
             // Nothing the intruders tried changed the victims' data.
