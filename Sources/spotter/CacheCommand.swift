@@ -73,7 +73,11 @@ struct CacheCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try Spotter.openStore(common.configuration())
             defer { store.close() }
-            let removed = try purge().perform(in: store, logger: Logger(label: "spotter.cache"))
+            let scope = try purge()
+            let removed = try scope.perform(in: store, logger: Logger(label: "spotter.cache"))
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: scope.filter.tenant ?? "*", action: .cachePurged,
+                                     target: CommandLine.arguments.dropFirst(3).joined(separator: " "),
+                                     detail: ["purged": String(removed.count)]), in: store)
             if json { return JSONLine.print(["purged": removed.count]) }
             print("purged \(removed.count) cached answer\(removed.count == 1 ? "" : "s")")
         }

@@ -96,6 +96,13 @@ struct Ingest: AsyncParsableCommand {
         let display = IngestDisplay(mode: json || isatty(STDERR_FILENO) == 0 ? .jsonLines : .bar)
         let summary = try await spotter.ingest.ingest(paths: paths, options: options) { display.handle($0) }
         display.finish(summary)
+        if summary.added + summary.updated > 0 {
+            var detail = ["added": String(summary.added), "replaced": String(summary.updated), "paths": paths.joined(separator: ",")]
+            if !options.allowedGroups.isEmpty { detail["allow"] = options.allowedGroups.joined(separator: ",") }
+            if let field = options.permissionField { detail["permission_field"] = field }
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant.tenant, action: .documentsIngested,
+                                     target: summary.knowledgeBase, detail: detail), in: spotter.store)
+        }
         // Bring the dense index file up to date now, so that the next search or server start does not have to.
         if let knowledgeBase = try spotter.search.existingKnowledgeBase(named: summary.knowledgeBase, tenant: tenant.tenant) {
             let indexDisplay = IndexSyncDisplay(showsProgress: !json && isatty(STDERR_FILENO) != 0)

@@ -63,6 +63,8 @@ struct KeysCommand: AsyncParsableCommand {
             let keys = APIKeyService(store: store, secret: try ServerSecret.load(configuration))
             let created = try keys.create(tenant: tenant, scopes: (try? Scope.parseList(scopes).get()) ?? [], name: name,
                                           requestsPerMinute: rpm, tokensPerMinute: tpm, groups: groupList)
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: created.tenant, action: .keyCreated, target: created.id,
+                                     detail: ["scopes": created.scopes.map(\.rawValue).joined(separator: ","), "name": name ?? ""]), in: store)
             if json { return JSONLine.print(created) }
             print(created.key)
             printError("key \(created.id) for tenant '\(created.tenant)' with scopes \(created.scopes.map(\.rawValue).joined(separator: ",")); it is not shown again")
@@ -110,6 +112,8 @@ struct KeysCommand: AsyncParsableCommand {
             let store = try Spotter.openStore(configuration)
             defer { store.close() }
             try APIKeyService(store: store, secret: try ServerSecret.load(configuration)).revoke(id: id)
+            let tenant = try store.apiKeys(tenant: nil).first { $0.id == id }?.tenant ?? "*"
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant, action: .keyRevoked, target: id), in: store)
             printError("key \(id) revoked")
         }
     }

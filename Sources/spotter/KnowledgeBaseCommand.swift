@@ -77,6 +77,7 @@ struct KnowledgeBaseCommand: AsyncParsableCommand {
                 printError("no document with id \(documentID ?? "") — `spotter kb ls` lists them")
                 throw ExitCode(1)
             }
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant.tenant, action: .documentDeleted, target: id), in: store)
             print("deleted \(id)")
         }
     }

@@ -32,6 +32,8 @@ struct RefreshCommand: AsyncParsableCommand {
         let showBar = !json && isatty(STDERR_FILENO) != 0
         let progress = Mutex((source: 0, total: 0, path: "", documents: 0, lastDraw: ContinuousClock.now - .seconds(1)))
         let summary: RefreshSummary
+        CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant, action: .refreshStarted, target: knowledgeBase ?? "*",
+                                 detail: ["trigger": "cli"]), in: spotter.store)
         do {
             summary = try await spotter.refresh.service.refresh(knowledgeBase: knowledgeBase, tenant: tenant) { event in
                 guard showBar else { return }

@@ -81,6 +81,8 @@ struct TenantsCommand: AsyncParsableCommand {
             let updated = settings(from: try store.tenantSettings(tenant) ?? TenantSettings(name: tenant))
             if let problem = updated.problem { throw ValidationError(problem.description) }
             try store.saveTenantSettings(updated)
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant, action: .tenantChanged, target: tenant,
+                                     detail: ["settings": TenantsCommand.summary(updated)]), in: store)
             if json { return JSONLine.print(updated) }
             printError("tenant '\(tenant)': \(TenantsCommand.summary(updated))")
         }

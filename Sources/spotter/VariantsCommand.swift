@@ -135,6 +135,8 @@ struct VariantsCommand: AsyncParsableCommand {
             guard try store.clearVariantRollback(assistant: assistant, variant: variant) else {
                 throw ValidationError("\(assistant)/\(variant) was not rolled back")
             }
+            CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: Principal.defaultTenant, action: .variantRestored,
+                                     target: "\(assistant)/\(variant)"), in: store)
             print("\(assistant)/\(variant) restored: it gets traffic again when the server next starts")
         }
     }

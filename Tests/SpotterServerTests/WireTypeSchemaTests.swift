@@ -31,6 +31,9 @@ struct WireTypeSchemaTests {
     static let usageRow = UsageRow(tenant: "acme", group: "key_1", requests: 3, cacheHits: 1, promptTokens: 200, completionTokens: 40,
                                    costUSD: 0.001, savedTokens: 100, savedUSD: 0.0005)
 
+    static let auditEntry = AuditEntry(sequence: 1, at: now, actor: "key_1", tenant: "acme", action: "cache.purged", target: "all",
+                                       detail: ["purged": "2"], previousHash: AuditLog.firstPreviousHash, hash: AuditLog.firstPreviousHash)
+
     /// (schema, keys the Swift type writes or accepts).
     static func samples() throws -> [(schema: String, keys: Set<String>)] {
         let request = ChatRequest(message: "How long should I rest?", sessionID: "ses_1", kb: "default", filters: ["level": .one("beginner")],
@@ -52,6 +55,8 @@ struct WireTypeSchemaTests {
             ("RefreshReply", try keys(RefreshReply(refresh: nil))),
             ("ModelList", try keys(ModelList(data: [.init(id: "coach", created: 0, description: "The coach")]))),
             ("UsageRow", try keys(Self.usageRow)),
+            ("AuditEntry", try keys(Self.auditEntry)),
+            ("AuditPage", try keys(AuditPage(entries: [Self.auditEntry], nextAfter: nil))),
             ("UsageReport", try keys(UsageReply(since: now, by: .key, usage: [Self.usageRow]))),
             ("CacheMatch", try keys(CacheMatch(entryID: "ce_1", matchedQuestion: "q", similarity: 0.9, savedTokens: 10, savedCostUSD: nil))),
         ]

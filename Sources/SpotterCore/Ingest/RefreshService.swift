@@ -230,8 +230,13 @@ public final class RefreshCoordinator: Sendable {
         var waiters: [CheckedContinuation<RefreshStatus, Never>] = []
     }
 
-    public init(service: RefreshService, logger: Logger = Logger(label: "spotter.refresh"), metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// Where each refresh started is recorded; nil records nothing.
+    let audit: AuditLog?
+
+    public init(service: RefreshService, logger: Logger = Logger(label: "spotter.refresh"), metrics: any MetricsFactory = MetricsSystem.factory,
+                audit: AuditLog? = nil) {
         self.service = service
+        self.audit = audit
         self.logger = logger
         runs = MetricHandles { key in
             Counter(label: "spotter_refresh_total", dimensions: [("trigger", key[0]), ("outcome", key[1])], factory: metrics)
@@ -245,7 +250,7 @@ public final class RefreshCoordinator: Sendable {
 
     /// Starts a refresh of every knowledge base unless one is running; returns the one that runs.
     @discardableResult
-    public func start(trigger: String) -> RefreshStatus {
+    public func start(trigger: String, actor: String = "spotter") -> RefreshStatus {
         let (status, isNew) = state.withLock { state -> (RefreshStatus, Bool) in
             if let latest = state.latest, latest.state == .running { return (latest, false) }
             let status = RefreshStatus(id: Identifier.make("ref"), trigger: trigger, state: .running, startedAt: Date())
@@ -254,6 +259,12 @@ public final class RefreshCoordinator: Sendable {
         }
         guard isNew else { return status }
         logger.notice("refresh started", metadata: ["refresh_id": "\(status.id)", "trigger": "\(trigger)"])
+        do {
+            try audit?.record(AuditEvent(actor: actor, tenant: Principal.defaultTenant, action: .refreshStarted, target: status.id,
+                                         detail: ["trigger": trigger]))
+        } catch {
+            logger.error("refresh not recorded in the audit log", metadata: ["problem": "\(error)"])
+        }
         // Detached: the caller (a request, a drift change) does not wait; `finished()` does, for those that must.
         Task.detached(priority: .utility) { await self.run(status) }
         return status

@@ -376,6 +376,28 @@ enum Schema {
                 ALTER TABLE answers ADD COLUMN saved_usd DOUBLE NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v16-audit-log") { db in
+            try db.execute(sql: """
+                -- Administrative and security events, hash-chained (Security/AuditLog.swift). Append-only: the
+                -- triggers refuse changes through SQL, and the chain shows changes made any other way.
+                CREATE TABLE audit_log (
+                    sequence INTEGER PRIMARY KEY NOT NULL,
+                    at_ms INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    tenant TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_tenant ON audit_log(tenant, sequence);
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }

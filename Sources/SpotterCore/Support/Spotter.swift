@@ -26,6 +26,8 @@ public struct Spotter: Sendable {
     public let drift: DriftMonitor
     /// Re-reads the knowledge bases' sources, by hand (`POST /admin/refresh`) or when drift asks.
     public let refresh: RefreshCoordinator
+    /// The hash-chained log of administrative and security events.
+    public var audit: AuditLog { AuditLog(store: store) }
     /// Rate limits and daily budgets per key and tenant.
     public var limits: UsageLimits { shared.limits }
     /// The remote language models (without the offline fallback); nil when answering offline. Evaluation asks it
@@ -121,7 +123,7 @@ public struct Spotter: Sendable {
         var refreshLogger = Logger(label: "spotter.refresh")
         refreshLogger.logLevel = configuration.logLevel
         refresh = RefreshCoordinator(service: RefreshService(store: store, ingest: ingest, indexes: indexes, cache: cache),
-                                     logger: refreshLogger, metrics: metrics.factory)
+                                     logger: refreshLogger, metrics: metrics.factory, audit: AuditLog(store: store))
         let gapStore = store, gapEmbedder = embedder
         let responder = DriftResponder(settings: configuration.drift, webhook: shared.webhook, refresh: refresh, gaps: {
             try? await Spotter.knowledgeGaps(store: gapStore, embedder: gapEmbedder, since: Date().addingTimeInterval(-86_400))

@@ -27,3 +27,11 @@ package struct UsageReply: Encodable, Sendable {
     package var by: UsageGrouping
     package var usage: [UsageRow]
 }
+
+/// `GET /admin/audit`: a page of entries in order, and the `after` of the next page (null on the last).
+@MemberwiseInit
+@SnakeCaseCodingKeys(writesNulls: true)
+package struct AuditPage: Encodable, Sendable {
+    package var entries: [AuditEntry]
+    package var nextAfter: Int64?
+}

@@ -26,7 +26,33 @@ struct AdminRoutes {
             var purge = try CachePurge(tenant: tenant, knowledgeBase: kb, assistant: assistant, promptVersion: promptVersion,
                                        all: try query.flag("all"))
             if let confined = context.administeredTenant { purge = purge.confined(to: confined) }
-            return JSONBody.response(CachePurgeReply(purged: try spotter.cache.purge(purge)))
+            let purged = try spotter.cache.purge(purge)
+            spotter.audit.note(AuditEvent(actor: context.actor, tenant: context.administeredTenant ?? tenant ?? "*", action: .cachePurged,
+                                          target: request.uri.query ?? "", detail: ["purged": String(purged)]), logger: context.logger)
+            return JSONBody.response(CachePurgeReply(purged: purged))
+        }
+
+        router.get("/admin/audit") { request, context -> Response in
+            let query = try QueryString(request.uri.query, accepting: ["after", "limit", "tenant"])
+            var after: Int64 = 0
+            if let text = try query.single("after") {
+                guard let number = Int64(text), number >= 0 else { throw APIError.badParameter("after must be a sequence number of 0 or more, not '\(text)'") }
+                after = number
+            }
+            var limit = 100
+            if let text = try query.single("limit") {
+                guard let number = Int(text), (1...1000).contains(number) else { throw APIError.badParameter("limit must be a whole number 1–1000, not '\(text)'") }
+                limit = number
+            }
+            var tenant = try query.single("tenant")
+            if let confined = context.administeredTenant {
+                guard tenant == nil || tenant == confined else {
+                    throw APIError(.forbidden, code: "forbidden", message: "an admin key of tenant '\(confined)' reads that tenant's audit entries only")
+                }
+                tenant = confined
+            }
+            let entries = try spotter.store.auditEntries(after: after, tenant: tenant, limit: limit)
+            return JSONBody.response(AuditPage(entries: entries, nextAfter: entries.count == limit ? entries.last?.sequence : nil))
         }
 
         router.get("/admin/usage") { request, context -> Response in
@@ -66,6 +92,8 @@ struct AdminRoutes {
             try context.requireServerAdministrator()
             _ = try QueryString(request.uri.query, accepting: [])
             await spotter.drift.rebaseline()
+            spotter.audit.note(AuditEvent(actor: context.actor, tenant: Principal.defaultTenant, action: .driftRebaselined, target: "drift"),
+                               logger: context.logger)
             return JSONBody.response(spotter.driftReport())
         }
 
@@ -89,7 +117,7 @@ struct AdminRoutes {
             try context.requireServerAdministrator()
             let wait = try QueryString(request.uri.query, accepting: ["wait"]).flag("wait")
             // One refresh at a time: asking while one runs answers with that one.
-            let started = spotter.refresh.start(trigger: "manual")
+            let started = spotter.refresh.start(trigger: "manual", actor: context.actor)
             guard wait else { return JSONBody.response(RefreshReply(refresh: started), status: .accepted) }
             return JSONBody.response(RefreshReply(refresh: await spotter.refresh.finished()))
         }

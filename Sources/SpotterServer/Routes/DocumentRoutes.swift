@@ -17,9 +17,11 @@ struct DocumentRoutes {
     /// The engine for this request (another after an embedding-model switch).
     var spotter: Spotter { engine.current }
     let indexSync: BackgroundIndexSync
+    let logger: Logger
 
     init(engine: LiveEngine, logger: Logger) {
         self.engine = engine
+        self.logger = logger
         indexSync = BackgroundIndexSync(engine: engine, logger: logger)
     }
 
@@ -37,7 +39,7 @@ struct DocumentRoutes {
     ]
 
     func register(on router: SpotterRoutes) {
-        router.post("/v1/documents") { request, context in try await upload(request, tenant: context.reader.tenant) }
+        router.post("/v1/documents") { request, context in try await upload(request, tenant: context.reader.tenant, actor: context.actor) }
         router.get("/v1/documents") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: ["kb"])
             let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
@@ -55,12 +57,14 @@ struct DocumentRoutes {
             let document = try document(context.parameters.get("id") ?? "", tenant: tenant)
             let deleted = try spotter.ingest.deleteDocument(id: document.id, tenant: tenant)
             guard deleted else { throw Self.unknownDocument(document.id) }
+            spotter.audit.note(AuditEvent(actor: context.actor, tenant: tenant, action: .documentDeleted, target: document.id,
+                                          detail: ["kb": document.knowledgeBase]), logger: logger)
             if let knowledgeBase = try? knowledgeBase(named: document.knowledgeBase, tenant: tenant) { indexSync.schedule(knowledgeBase) }
             return Response(status: .noContent)
         }
     }
 
-    private func upload(_ request: Request, tenant: String) async throws(APIError) -> Response {
+    private func upload(_ request: Request, tenant: String, actor: String) async throws(APIError) -> Response {
         let query = try QueryString(request.uri.query, accepting: Self.uploadParameters)
         var permissions = query.all("allow")
         let name = try query.single("kb") ?? spotter.configuration.defaultKnowledgeBase
@@ -128,6 +132,13 @@ struct DocumentRoutes {
         }
         if stored > 0, let knowledgeBase = try? knowledgeBase(named: summary.knowledgeBase, tenant: tenant) {
             indexSync.schedule(knowledgeBase)
+        }
+        if stored > 0 {
+            var detail = ["added": String(summary.added), "replaced": String(summary.updated), "files": uploads.map(\.name).joined(separator: ",")]
+            if !options.allowedGroups.isEmpty { detail["allow"] = options.allowedGroups.joined(separator: ",") }
+            if let field = options.permissionField { detail["permission_field"] = field }
+            spotter.audit.note(AuditEvent(actor: actor, tenant: tenant, action: .documentsIngested, target: summary.knowledgeBase,
+                                          detail: detail), logger: logger)
         }
         return JSONBody.response(summary, status: stored > 0 ? .created : .ok)
     }

@@ -11,6 +11,8 @@ public struct SpotterRequestContext: AuthRequestContext, RequestContext {
     public var limitedCaller: RateLimitedCaller?
     /// Whose eyes the request's reads are for (the open caller on a route without credentials).
     public var reader: Reader { (identity ?? .open).reader }
+    /// How the audit log names the caller.
+    public var actor: String { (identity ?? .open).auditActor }
     /// The tenant an admin route is confined to; nil for the server's administrator (``Principal/administersEveryTenant``).
     public var administeredTenant: String? { (identity ?? .open).administeredTenant }
 
