@@ -84,6 +84,8 @@ let package = Package(
                 // The caller's identity in the request context, the authenticator and scope-policy middleware
                 // (Support/Authentication.swift).
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                // The hash of /docs' inline script in its Content-Security-Policy.
+                .product(name: "Crypto", package: "swift-crypto"),
                 logging,
                 nioCore,
                 serviceLifecycle,

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -50,7 +51,14 @@ public struct SpotterHTTPServer: Sendable {
         let router = Router(context: SpotterRequestContext.self)
         // First, so that it sees every response as it leaves, errors included.
         router.add(middleware: HTTPMetricsMiddleware(factory: spotter.metrics.factory))
+        // Outside the error middleware, so that error responses carry the headers too.
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: RequestTargetLimitMiddleware())
+        // Before authentication: a browser's preflight carries no credentials.
+        if !spotter.configuration.corsOrigins.isEmpty {
+            router.add(middleware: CORSAllowListMiddleware(origins: spotter.configuration.corsOrigins))
+        }
         router.add(middleware: APIKeyAuthenticator(access: access))
         router.add(middleware: ReadinessMiddleware(readiness: readiness))
         HealthRoutes(engine: engine, readiness: readiness).register(on: router.open())
@@ -73,6 +81,17 @@ public struct SpotterHTTPServer: Sendable {
         return router
     }
 
+    /// HTTP/1.1 with the idle timeout and bounded headers: 16 KB a field, 32 KB in all, 100 fields (NIO's defaults
+    /// are 80 KB and 1000).
+    static func channelConfiguration(idleTimeout: Double) -> HTTP1Channel.Configuration {
+        HTTP1Channel.Configuration(idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+                                   httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024,
+                                                                   maxHeaderFieldCount: 100))
+    }
+
+    /// The Content-Security-Policy source that allows one inline script (what `/docs` uses for its own).
+    public static func contentSecurityPolicyHash(of script: String) -> String { DocsPage.hash(of: script) }
+
     /// Every route as `METHOD /path/{parameter}`, for checks that the API description covers them all.
     public var routeDescriptions: [String] {
         router().routes.map { "\($0.method) \($0.path)" }
@@ -82,6 +101,7 @@ public struct SpotterHTTPServer: Sendable {
     public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: .http1(configuration: Self.channelConfiguration(idleTimeout: spotter.configuration.idleTimeout)),
             configuration: .init(address: .hostname(host, port: port), serverName: "spotter"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -56,6 +56,11 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_JWT_*`: bearer tokens from an identity provider (HS256 secret, JWKS file, issuer, audience, leeway,
     /// claim names); off unless a secret or a key set is given.
     public var jwt = JWTSettings()
+    /// `SPOTTER_CORS_ORIGINS`: the browser origins (`https://app.example.com`) that may call the API; none by default.
+    public var corsOrigins: [String] = []
+    /// `SPOTTER_IDLE_TIMEOUT`: seconds a connection may stay silent, between requests or while a request's head or
+    /// body is still arriving, before the server closes it (slow clients are cut off).
+    public var idleTimeout: Double = 30
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -244,8 +249,23 @@ public struct SpotterConfiguration: Sendable {
             guard !claim.isEmpty, claim.count <= 100 else { throw .invalid(name, claim, expected: "a claim name of 1–100 characters") }
             configuration.jwt[keyPath: keyPath] = claim
         }
+        if let text = value("SPOTTER_CORS_ORIGINS") {
+            let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in origins where !Self.isOrigin(origin) {
+                throw .invalid("SPOTTER_CORS_ORIGINS", origin, expected: "comma-separated origins such as https://app.example.com (scheme, host and optional port, no path; no *)")
+            }
+            configuration.corsOrigins = origins
+        }
+        if let seconds = try number("SPOTTER_IDLE_TIMEOUT", 1...3600) { configuration.idleTimeout = seconds }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
+    }
+
+    /// `https://app.example.com` or `http://localhost:3000`: what a browser sends as `Origin`.
+    static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host, !host.isEmpty, url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil else { return false }
+        return text == "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
     }
 
     /// Seconds in `text`: a plain number, or a number with `s`, `m`, `h` or `d`.
@@ -285,6 +305,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_AUTH", "SPOTTER_SECRET", "SPOTTER_METRICS_ACCESS",
         "SPOTTER_JWT_HS256_SECRET", "SPOTTER_JWT_JWKS_FILE", "SPOTTER_JWT_ISSUER", "SPOTTER_JWT_AUDIENCE", "SPOTTER_JWT_LEEWAY",
         "SPOTTER_JWT_TENANT_CLAIM", "SPOTTER_JWT_USER_CLAIM", "SPOTTER_JWT_GROUPS_CLAIM", "SPOTTER_JWT_SCOPES_CLAIM",
+        "SPOTTER_CORS_ORIGINS", "SPOTTER_IDLE_TIMEOUT",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:

@@ -7,7 +7,9 @@ struct APIDocumentationRoutes {
             Self.response(OpenAPIDocument.json, contentType: "application/json; charset=utf-8")
         }
         router.get("/docs") { _, _ in
-            Self.response(DocsPage.html, contentType: "text/html; charset=utf-8")
+            var response = Self.response(DocsPage.html, contentType: "text/html; charset=utf-8")
+            response.headers[.contentSecurityPolicy] = DocsPage.contentSecurityPolicy
+            return response
         }
     }
 

@@ -46,6 +46,15 @@ struct SpotterConfigurationTests {
         #expect { try SpotterConfiguration.fromEnvironment(["SPOTTER_JWT_HS256_SECRET": "tooshort"]) } throws: { !"\($0)".contains("tooshort") }
     }
 
+    @Test func corsOriginsAreOriginsOnly() throws {
+        let configuration = try SpotterConfiguration.fromEnvironment(["SPOTTER_CORS_ORIGINS": "https://app.example.com, http://localhost:3000"])
+        #expect(configuration.corsOrigins == ["https://app.example.com", "http://localhost:3000"])
+        #expect(try SpotterConfiguration.fromEnvironment([:]).corsOrigins.isEmpty)
+        for origin in ["*", "https://app.example.com/", "ftp://x.example.com", "https://app.example.com/path", "app.example.com"] {
+            #expect(throws: ConfigurationError.self, "\(origin)") { try SpotterConfiguration.fromEnvironment(["SPOTTER_CORS_ORIGINS": origin]) }
+        }
+    }
+
     @Test func answerRetentionIsADurationOrOff() throws {
         #expect(try SpotterConfiguration.fromEnvironment([:]).answering.answerRetention == 90 * 86_400)
         #expect(try SpotterConfiguration.fromEnvironment(["SPOTTER_ANSWER_RETENTION": "30d"]).answering.answerRetention == 30 * 86_400)
