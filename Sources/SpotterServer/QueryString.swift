@@ -1,3 +1,4 @@
+import Foundation
 import SpotterCore
 
 /// A URL query string decoded the way HTML forms and `curl` encode it: `&`-separated `name=value` pairs, `+` for
@@ -35,6 +36,15 @@ public struct QueryString: Sendable {
     }
 
     /// A yes-or-no parameter that may appear once (`true`/`false`, `1`/`0`); false when absent, 400 otherwise.
+    /// A moment given as a date (`2026-11-01`) or a span back from now (`30d`, `12h`, `45m`); `fallback` when absent.
+    public func pointInTime(_ name: String, default fallback: String, now: Date = Date()) throws(APIError) -> Date {
+        let text = try single(name) ?? fallback
+        guard let date = SpotterConfiguration.pointInTime(text, now: now) else {
+            throw APIError.badParameter("\(name) must be a date (2026-11-01) or a span such as \(fallback), 12h or 45m, not '\(text)'")
+        }
+        return date
+    }
+
     public func flag(_ name: String) throws(APIError) -> Bool {
         guard let text = try single(name) else { return false }
         guard let value = parseBoolean(text) else { throw APIError.badParameter("parameter '\(name)' must be true or false, got '\(text)'") }

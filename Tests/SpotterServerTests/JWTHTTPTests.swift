@@ -9,27 +9,10 @@ import Testing
 extension ChatHTTPTests {
     static let jwtSecret = "http-test-hmac-secret-of-at-least-32-bytes"
 
-    struct TokenClaims: JWTPayload {
-        var fields: [String: JWTHeaderField]
-
-        init(_ fields: [String: JWTHeaderField]) { self.fields = fields }
-
-        init(from decoder: any Decoder) throws {
-            fields = try decoder.singleValueContainer().decode([String: JWTHeaderField].self)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(fields)
-        }
-
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
-
     static func token(secret: String = jwtSecret, _ fields: [String: JWTHeaderField]) async throws -> String {
         let signer = JWTKeyCollection()
         await signer.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        return try await signer.sign(TokenClaims(fields))
+        return try await signer.sign(JWTClaimSet(fields))
     }
 
     static func claims(tenant: String, user: String, scope: String = "chat", expiresIn: Double = 600) -> [String: JWTHeaderField] {

@@ -109,9 +109,9 @@ public final class JWTVerifier: Sendable {
             throw .invalidToken(alg.lowercased() == "none" ? "unsigned tokens are not accepted" : "the token's algorithm is not accepted")
         }
 
-        let claims: Claims
+        let claims: JWTClaimSet
         do {
-            claims = try await collection.verify(token, as: Claims.self)
+            claims = try await collection.verify(token, as: JWTClaimSet.self)
         } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
             throw .invalidToken("the token's signature does not verify")
         } catch let error as JWTError where error.errorType == .malformedToken {
@@ -257,22 +257,27 @@ public final class JWTVerifier: Sendable {
 }
 
 /// The token's payload as it is: claim names are settings, so it has no fixed coding keys. jwt-kit decodes it
-/// only once the signature verified; its JSON value type (`JWTHeaderField`) serves for the claims too.
-private struct Claims: JWTPayload {
-    let fields: [String: JWTHeaderField]
+/// only once the signature verified; its JSON value type (`JWTHeaderField`) serves for the claims too. The tests
+/// sign their tokens with it.
+package struct JWTClaimSet: JWTPayload {
+    package let fields: [String: JWTHeaderField]
 
-    init(from decoder: any Decoder) throws {
+    package init(_ fields: [String: JWTHeaderField]) {
+        self.fields = fields
+    }
+
+    package init(from decoder: any Decoder) throws {
         fields = try decoder.singleValueContainer().decode([String: JWTHeaderField].self)
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(fields)
     }
 
     /// Nothing here: the time and the settings the claims are checked against are not known to a decoded payload,
     /// so `JWTVerifier` checks them once jwt-kit has returned (after the signature, as jwt-kit would).
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// One public key of the JWKS file, checked and ready for jwt-kit.

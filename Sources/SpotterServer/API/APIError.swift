@@ -85,13 +85,9 @@ extension APIError {
 
     /// 429 `rate_limited` with the decision's `Retry-After` and `X-RateLimit-*` headers.
     static func rateLimited(_ decision: RateLimitDecision) -> APIError {
-        var headers = HTTPFields()
-        for header in decision.httpHeaders {
-            if let name = HTTPFields.Element.Name(header.name) { headers[name] = header.value }
-        }
-        return APIError(.tooManyRequests, code: "rate_limited",
-                        message: "rate limit of \(decision.limit) per minute reached; retry in \(decision.retryAfterSeconds ?? 1) s",
-                        headers: headers)
+        APIError(.tooManyRequests, code: "rate_limited",
+                 message: "rate limit of \(decision.limit) per minute reached; retry in \(decision.retryAfterSeconds ?? 1) s",
+                 headers: HTTPFields(decision))
     }
 
     static func from(_ error: FeedbackError) -> APIError {

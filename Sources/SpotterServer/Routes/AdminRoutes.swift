@@ -44,34 +44,19 @@ struct AdminRoutes {
                 guard let number = Int(text), (1...1000).contains(number) else { throw APIError.badParameter("limit must be a whole number 1–1000, not '\(text)'") }
                 limit = number
             }
-            var tenant = try query.single("tenant")
-            if let confined = context.administeredTenant {
-                guard tenant == nil || tenant == confined else {
-                    throw APIError(.forbidden, code: "forbidden", message: "an admin key of tenant '\(confined)' reads that tenant's audit entries only")
-                }
-                tenant = confined
-            }
+            let tenant = try context.administeredTenant(asking: try query.single("tenant"), for: "audit entries")
             let entries = try spotter.store.auditEntries(after: after, tenant: tenant, limit: limit)
             return JSONBody.response(AuditPage(entries: entries, nextAfter: entries.count == limit ? entries.last?.sequence : nil))
         }
 
         router.get("/admin/usage") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: ["tenant", "since", "by"])
-            let sinceText = try query.single("since") ?? "30d"
-            guard let since = SpotterConfiguration.pointInTime(sinceText, now: Date()) else {
-                throw APIError.badParameter("since must be a date (2026-11-01) or a span such as 30d, 12h or 45m, not '\(sinceText)'")
-            }
+            let since = try query.pointInTime("since", default: "30d")
             let byText = try query.single("by") ?? UsageGrouping.day.rawValue
             guard let by = UsageGrouping(rawValue: byText) else {
                 throw APIError.badParameter("by must be one of \(UsageGrouping.allCases.map(\.rawValue).joined(separator: ", ")), not '\(byText)'")
             }
-            var tenant = try query.single("tenant")
-            if let confined = context.administeredTenant {
-                guard tenant == nil || tenant == confined else {
-                    throw APIError(.forbidden, code: "forbidden", message: "an admin key of tenant '\(confined)' reports that tenant's usage only")
-                }
-                tenant = confined
-            }
+            let tenant = try context.administeredTenant(asking: try query.single("tenant"), for: "usage")
             // Answers already returned are counted: their records are written behind them.
             await spotter.answers.log.settle()
             let rows = try spotter.store.usage(UsageQuery(tenant: tenant, since: since, by: by))
@@ -99,10 +84,7 @@ struct AdminRoutes {
 
         router.get("/admin/drift/gaps") { request, context -> Response in
             let query = try QueryString(request.uri.query, accepting: ["since", "kb", "gaps"])
-            let sinceText = try query.single("since") ?? "7d"
-            guard let since = SpotterConfiguration.pointInTime(sinceText, now: Date()) else {
-                throw APIError.badParameter("since must be a date (2026-11-01) or a span such as 7d, 12h or 45m, not '\(sinceText)'")
-            }
+            let since = try query.pointInTime("since", default: "7d")
             var maximum = 10
             if let text = try query.single("gaps") {
                 guard let number = Int(text), (1...50).contains(number) else { throw APIError.badParameter("gaps must be a whole number 1–50, not '\(text)'") }

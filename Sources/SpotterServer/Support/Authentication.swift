@@ -16,6 +16,16 @@ public struct SpotterRequestContext: AuthRequestContext, RequestContext {
     /// The tenant an admin route is confined to; nil for the server's administrator (``Principal/administersEveryTenant``).
     public var administeredTenant: String? { (identity ?? .open).administeredTenant }
 
+    /// The tenant a report is for when a request names `requested` (nil: every tenant): the caller's own for a
+    /// tenant's admin, who gets 403 for naming another; what was asked for the server's administrator.
+    func administeredTenant(asking requested: String?, for what: String) throws(APIError) -> String? {
+        guard let confined = administeredTenant else { return requested }
+        guard requested == nil || requested == confined else {
+            throw APIError(.forbidden, code: "forbidden", message: "an admin key of tenant '\(confined)' reads that tenant's \(what) only")
+        }
+        return confined
+    }
+
     /// Routes about the whole server (drift, refresh) are for the server's administrator: 403 for a tenant's admin.
     func requireServerAdministrator() throws(APIError) {
         guard (identity ?? .open).administersEveryTenant else {

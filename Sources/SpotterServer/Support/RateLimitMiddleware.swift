@@ -23,9 +23,17 @@ struct RateLimitMiddleware: RouterMiddleware {
         guard let decision = await limits.admit(caller) else { return try await next(request, context) }
         guard decision.allowed else { throw APIError.rateLimited(decision) }
         var response = try await next(request, context)
-        for header in decision.httpHeaders {
-            if let name = HTTPFields.Element.Name(header.name) { response.headers[name] = header.value }
-        }
+        response.headers.append(contentsOf: HTTPFields(decision))
         return response
+    }
+}
+
+extension HTTPFields {
+    /// A rate-limit decision's headers (`X-RateLimit-*`, and `Retry-After` on a refusal).
+    init(_ decision: RateLimitDecision) {
+        self.init()
+        for header in decision.httpHeaders {
+            if let name = HTTPFields.Element.Name(header.name) { self[name] = header.value }
+        }
     }
 }

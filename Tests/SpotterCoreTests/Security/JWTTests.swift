@@ -13,24 +13,6 @@ struct JWTTests {
     static let rsaKey: JWTKit.Insecure.RSA.PrivateKey = try! .init(pem: testOnlyRSAPrivateKeyPEM)
     static let ecKey = ES256PrivateKey()
 
-    /// Any claims, as a provider signs them.
-    struct Claims: JWTPayload {
-        var fields: [String: JWTHeaderField]
-
-        init(fields: [String: JWTHeaderField]) { self.fields = fields }
-
-        init(from decoder: any Decoder) throws {
-            fields = try decoder.singleValueContainer().decode([String: JWTHeaderField].self)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(fields)
-        }
-
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
-
     /// A provider: its signing keys (kids hs, rsa-1, ec-1), and a JWKS file of the public ones in a temporary directory.
     struct Provider {
         let directory: URL
@@ -67,7 +49,7 @@ struct JWTTests {
 
         /// A token signed by the key `kid` names; `header` may claim another algorithm.
         func token(_ claims: [String: JWTHeaderField], kid: String, header: JWTHeader = JWTHeader()) async throws -> String {
-            try await signers.sign(Claims(fields: claims), kid: JWKIdentifier(string: kid), header: header)
+            try await signers.sign(JWTClaimSet(claims), kid: JWKIdentifier(string: kid), header: header)
         }
     }
 
@@ -168,7 +150,7 @@ struct JWTTests {
     @Test func anUnsignedTokenIsRefused() async throws {
         let provider = try await Provider()
         defer { provider.remove() }
-        let payload = try Self.base64URL(JSONEncoder().encode(Claims(fields: Self.claims())))
+        let payload = try Self.base64URL(JSONEncoder().encode(JWTClaimSet(Self.claims())))
         for header in [#"{"alg":"none","typ":"JWT"}"#, #"{"alg":"none","kid":"rsa-1"}"#, #"{"alg":"None","kid":"hs"}"#] {
             let token = Self.base64URL(Data(header.utf8)) + "." + payload + "."
             for hmac in [true, false] {
@@ -188,8 +170,8 @@ struct JWTTests {
         for secret in [Array(publicKey.pemRepresentation.utf8), Array(publicKey.derRepresentation)] {
             let forger = JWTKeyCollection()
             await forger.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-            let naming = try await forger.sign(Claims(fields: Self.claims()), header: ["alg": "HS256", "kid": "rsa-1"])
-            let bare = try await forger.sign(Claims(fields: Self.claims()), header: ["alg": "HS256"])
+            let naming = try await forger.sign(JWTClaimSet(Self.claims()), header: ["alg": "HS256", "kid": "rsa-1"])
+            let bare = try await forger.sign(JWTClaimSet(Self.claims()), header: ["alg": "HS256"])
             let withSecret = try JWTVerifier(settings: provider.settings(hmac: true))
             let withoutSecret = try JWTVerifier(settings: provider.settings(hmac: false))
             await #expect(throws: AccessError.invalidToken("the token's algorithm does not match its key")) {
@@ -220,9 +202,9 @@ struct JWTTests {
         }
         let stranger = JWTKeyCollection()
         await stranger.add(rsa: Self.rsaKey, digestAlgorithm: .sha256, kid: "rsa-2")
-        let unknown = try await stranger.sign(Claims(fields: Self.claims()), kid: "rsa-2")
+        let unknown = try await stranger.sign(JWTClaimSet(Self.claims()), kid: "rsa-2")
         await #expect(throws: AccessError.invalidToken("the token's key is not known")) { try await verifier.principal(token: unknown, now: Self.now) }
-        let other = try await stranger.sign(Claims(fields: Self.claims()), header: ["alg": "RS384", "kid": "rsa-1"])
+        let other = try await stranger.sign(JWTClaimSet(Self.claims()), header: ["alg": "RS384", "kid": "rsa-1"])
         await #expect(throws: AccessError.invalidToken("the token's algorithm is not accepted")) { try await verifier.principal(token: other, now: Self.now) }
     }
 
