@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // One C inline function (a cache prefetch for the HNSW search), which Swift cannot express portably.
@@ -86,6 +87,11 @@ let package = Package(
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 // The hash of /docs' inline script in its Content-Security-Policy.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // HTTPS (Support/TLS.swift): Hummingbird's TLS channel over swift-nio-ssl, whose per-handshake
+                // callback serves a certificate reloaded on SIGHUP (ServiceLifecycle's UnixSignals).
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 logging,
                 nioCore,
                 serviceLifecycle,

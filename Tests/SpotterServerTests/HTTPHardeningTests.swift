@@ -32,6 +32,7 @@ struct HTTPHardeningTests {
                 #expect(result.status == status, "\(path)")
                 #expect(result.headers["x-content-type-options"] == "nosniff", "\(path)")
                 #expect(result.headers["referrer-policy"] == "no-referrer" && result.headers["x-frame-options"] == "DENY", "\(path)")
+                #expect(result.headers["strict-transport-security"] == nil, "HSTS over plain HTTP: \(path)")
                 #expect(result.headers["content-security-policy"]?.hasPrefix("default-src 'none'") == true, "\(path)")
                 #expect(!result.text.contains("/work/") && !result.text.contains(".swift"), "\(path): no internal paths")
             }

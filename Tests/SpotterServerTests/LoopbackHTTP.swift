@@ -31,17 +31,17 @@ enum Loopback {
                            options: SpotterHTTPServer.Options = .init(),
                            _ body: @Sendable (URL) async throws -> Void) async throws {
         try await withApplication({ onRunning in
-            SpotterHTTPServer(spotter: spotter, logger: quietLogger, readiness: readiness, options: options)
+            try SpotterHTTPServer(spotter: spotter, logger: quietLogger, readiness: readiness, options: options)
                 .application(host: "127.0.0.1", port: 0, onRunning: onRunning)
         }, body)
     }
 
     /// Runs the application `make` builds (on port 0, reporting the real port to the closure it is given), calls
     /// `body` with its base URL, then stops it.
-    static func withApplication<App: ApplicationProtocol>(_ make: (@escaping @Sendable (Int) async -> Void) -> App,
+    static func withApplication<App: ApplicationProtocol>(_ make: (@escaping @Sendable (Int) async -> Void) throws -> App,
                                                           _ body: @Sendable (URL) async throws -> Void) async throws {
         let ports = AsyncStream<Int>.makeStream()
-        let app = make { port in ports.continuation.yield(port) }
+        let app = try make { port in ports.continuation.yield(port) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = ports.stream.makeAsyncIterator()

@@ -24,7 +24,7 @@ struct ModelSwitchHTTPTests {
         let original = spotter.embedder
         let engine = LiveEngine(spotter, logger: Loopback.quietLogger)
         try await Loopback.withApplication({ onRunning in
-            SpotterHTTPServer(engine: engine, logger: Loopback.quietLogger).application(host: "127.0.0.1", port: 0, onRunning: onRunning)
+            try SpotterHTTPServer(engine: engine, logger: Loopback.quietLogger).application(host: "127.0.0.1", port: 0, onRunning: onRunning)
         }) { base in
             #expect(try await Self.ask(base).json["cached"] as? Bool == false)
             #expect(try await Self.ask(base).json["cached"] as? Bool == true)

@@ -61,6 +61,9 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_IDLE_TIMEOUT`: seconds a connection may stay silent, between requests or while a request's head or
     /// body is still arriving, before the server closes it (slow clients are cut off).
     public var idleTimeout: Double = 30
+    /// `SPOTTER_TLS_CERT` / `SPOTTER_TLS_KEY`: PEM files of the certificate chain and its private key; with both,
+    /// the server speaks HTTPS only (TLS 1.2 and 1.3) and rereads them on SIGHUP. Nil: plain HTTP.
+    public var tls: TLSFiles? = nil
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -257,6 +260,12 @@ public struct SpotterConfiguration: Sendable {
             configuration.corsOrigins = origins
         }
         if let seconds = try number("SPOTTER_IDLE_TIMEOUT", 1...3600) { configuration.idleTimeout = seconds }
+        switch (value("SPOTTER_TLS_CERT"), value("SPOTTER_TLS_KEY")) {
+        case (nil, nil): break
+        case (let certificate?, let key?): configuration.tls = TLSFiles(certificate: URL(fileURLWithPath: certificate), privateKey: URL(fileURLWithPath: key))
+        case (nil, _?): throw .invalid("SPOTTER_TLS_CERT", "(not set)", expected: "the certificate chain's PEM file, given together with SPOTTER_TLS_KEY")
+        case (_?, nil): throw .invalid("SPOTTER_TLS_KEY", "(not set)", expected: "the private key's PEM file, given together with SPOTTER_TLS_CERT")
+        }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
     }
@@ -305,7 +314,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_AUTH", "SPOTTER_SECRET", "SPOTTER_METRICS_ACCESS",
         "SPOTTER_JWT_HS256_SECRET", "SPOTTER_JWT_JWKS_FILE", "SPOTTER_JWT_ISSUER", "SPOTTER_JWT_AUDIENCE", "SPOTTER_JWT_LEEWAY",
         "SPOTTER_JWT_TENANT_CLAIM", "SPOTTER_JWT_USER_CLAIM", "SPOTTER_JWT_GROUPS_CLAIM", "SPOTTER_JWT_SCOPES_CLAIM",
-        "SPOTTER_CORS_ORIGINS", "SPOTTER_IDLE_TIMEOUT",
+        "SPOTTER_CORS_ORIGINS", "SPOTTER_IDLE_TIMEOUT", "SPOTTER_TLS_CERT", "SPOTTER_TLS_KEY",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:
@@ -354,5 +363,16 @@ public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
         case .unreadableFile(let path): return "cannot read the config file \(path): check the path (--config) and that it is UTF-8 text"
         case .fileSyntax(let path, let line, let reason): return "\(path), line \(line): \(reason)"
         }
+    }
+}
+
+/// The PEM files HTTPS is served with (`SPOTTER_TLS_CERT`, `SPOTTER_TLS_KEY`).
+public struct TLSFiles: Sendable, Equatable {
+    public var certificate: URL
+    public var privateKey: URL
+
+    public init(certificate: URL, privateKey: URL) {
+        self.certificate = certificate
+        self.privateKey = privateKey
     }
 }

@@ -7,6 +7,10 @@ import SpotterCore
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     /// For JSON, text and the metrics: nothing may be loaded, framed or submitted.
     static var defaultPolicy: String { "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" }
+    /// A year, the figure browsers' preload lists ask for; sent only over HTTPS, where it has a meaning.
+    static var strictTransportSecurity: String { "max-age=31536000; includeSubDomains" }
+    /// Whether the server speaks HTTPS (`SPOTTER_TLS_CERT`), so that browsers should never try plain HTTP again.
+    var overTLS = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -19,6 +23,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.referrerPolicy] = "no-referrer"
         if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = Self.defaultPolicy }
         response.headers[.xFrameOptions] = "DENY"
+        if overTLS { response.headers[.strictTransportSecurity] = Self.strictTransportSecurity }
         return response
     }
 }
