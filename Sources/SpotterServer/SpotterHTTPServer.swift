@@ -76,6 +76,7 @@ public struct SpotterHTTPServer: Sendable {
         let admission = AnswerAdmission(limit: spotter.configuration.maximumConcurrentAnswers)
         ChatRoutes(engine: engine, options: options, admission: admission).register(on: guarded(.chat))
         FeedbackRoutes(engine: engine).register(on: guarded(.chat))
+        UserDataRoutes(engine: engine).register(on: router.requiring(anyOf: .admin, .chat).add(middleware: RateLimitMiddleware(engine: engine)))
         AdminRoutes(engine: engine).register(on: guarded(.admin))
         OpenAIRoutes(engine: engine, options: options, admission: admission).register(on: guarded(.chat))
         DocumentRoutes(engine: engine, logger: logger).register(on: guarded(.ingest))

@@ -27,6 +27,9 @@ struct Chat: AsyncParsableCommand {
     @Option(help: "Continue this session id.")
     var session: String?
 
+    @Option(help: "The end user the answers are for and recorded under, as the API's `user` (for `spotter users`).")
+    var user: String?
+
     @Option(help: "Metadata filter key=value (repeatable).")
     var filter: [String] = []
 
@@ -88,7 +91,7 @@ struct Chat: AsyncParsableCommand {
     /// Streams one answer to standard output; returns the session to continue.
     private func ask(_ text: String, backend: any ChatBackend, sessionID: String?, filters: [MetadataFilter]) async throws -> String? {
         var session = sessionID
-        let request = AnswerRequest(message: text, sessionID: sessionID, knowledgeBase: kb, filters: filters, reader: tenant.reader)
+        let request = AnswerRequest(message: text, sessionID: sessionID, knowledgeBase: kb, filters: filters, user: user, reader: tenant.reader)
         if !json { print("\nspotter> ", terminator: "") }
         for try await event in backend.answer(request) {
             switch event {

@@ -26,7 +26,7 @@ struct RemoteChatBackend: ChatBackend {
     func answer(_ request: AnswerRequest) -> AsyncThrowingStream<AnswerEvent, any Error> {
         let filters = request.filters.isEmpty ? nil : Dictionary(grouping: request.filters, by: \.key)
             .mapValues { ChatRequest.FilterValue.any($0.map(\.value)) }
-        let body = ChatRequest(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters, stream: true)
+        let body = ChatRequest(message: request.message, sessionID: request.sessionID, kb: request.knowledgeBase, filters: filters, stream: true, user: request.user)
         let endpoint = endpoint
         let apiKey = apiKey
         return .producing { continuation in

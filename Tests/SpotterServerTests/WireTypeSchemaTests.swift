@@ -58,6 +58,13 @@ struct WireTypeSchemaTests {
             ("AuditEntry", try keys(Self.auditEntry)),
             ("AuditPage", try keys(AuditPage(entries: [Self.auditEntry], nextAfter: nil))),
             ("UsageReport", try keys(UsageReply(since: now, by: .key, usage: [Self.usageRow]))),
+            ("PersonalDataExport", try keys(PersonalDataExport(user: "u1", tenant: "acme", exportedAt: now, sessions: [], answers: [],
+                                                               feedback: [], cachedAnswers: []))),
+            ("ExportedSession", try keys(ExportedSession(id: "ses_1", knowledgeBase: "default", assistant: "coach", createdAt: now,
+                                                         updatedAt: now, messages: [message]))),
+            ("ExportedCachedAnswer", try keys(ExportedCachedAnswer(id: "ce_1", knowledgeBase: "default", question: "q", answer: "a", createdAt: now))),
+            ("PersonalDataErasure", try keys(PersonalDataErasure(user: "u1", tenant: "acme", sessions: 1, messages: 2, answers: 1, feedback: 0,
+                                                                 cachedAnswers: 1, falseHits: 0, logTruncated: true))),
             ("CacheMatch", try keys(CacheMatch(entryID: "ce_1", matchedQuestion: "q", similarity: 0.9, savedTokens: 10, savedCostUSD: nil))),
         ]
     }

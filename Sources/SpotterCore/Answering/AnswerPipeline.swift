@@ -286,6 +286,8 @@ public struct AnswerPipeline: Sendable {
         var variant = "control"
         /// False once the tenant's budget is spent and it degrades: the cache and the offline answerer only.
         var mayCallModel = true
+        /// The end user the application named (`user`), blank as none.
+        var user: String? = nil
     }
 
     func validate(_ request: AnswerRequest) throws(AnswerError) -> ValidRequest {
@@ -300,6 +302,9 @@ public struct AnswerPipeline: Sendable {
         }
         if let sessionID = request.sessionID, request.history == nil, !Identifier.isValid(sessionID) {
             throw .invalidRequest(field: "session_id", reason: "must be 1–128 letters, digits, '-', '_', '.' or ':'")
+        }
+        if let user = request.user, user.count > PersonalDataService.maximumUserLength {
+            throw .invalidRequest(field: "user", reason: "must be at most \(PersonalDataService.maximumUserLength) characters")
         }
         if let temperature = request.temperature, !(0...2).contains(temperature) {
             throw .invalidRequest(field: "temperature", reason: "must be between 0 and 2")
@@ -316,6 +321,7 @@ public struct AnswerPipeline: Sendable {
         }
         var valid = ValidRequest(message: message, assistant: assistant, knowledgeBase: knowledgeBase,
                                  resolvedKnowledgeBase: resolved, filters: request.filters)
+        valid.user = request.user.flatMap { $0.trimmedWhitespace.isEmpty ? nil : $0 }
         // The tenant's daily budget: spent, its answers are refused or come from the cache and the offline answerer.
         if let limits {
             let status: BudgetStatus
@@ -457,7 +463,9 @@ public struct AnswerPipeline: Sendable {
             standaloneQuestion: standalone, answer: answer.answer, citations: answer.citations, model: answer.model,
             grounded: answer.grounded, usage: answer.usage, costUSD: answer.costUSD, latencyMilliseconds: latency,
             trace: trace, createdAt: now, tenant: reader.tenant, retrieved: retrieved, variant: valid.variant, guards: guards)
-        record.userID = reader.userID
+        // The person the record is about (for export and erasure): a token's user, or the end user an application
+        // named in `user`.
+        record.userID = reader.userID ?? valid.user
         record.keyID = keyID
         record.saved = saved
         record.replyEncoding = answer.replyEncoding

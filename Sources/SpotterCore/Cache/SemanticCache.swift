@@ -321,6 +321,13 @@ public final class SemanticCache: Sendable {
         return FeedbackOutcome(evictedEntries: ids, falseHitRecorded: recorded)
     }
 
+    /// Forgets entries another part deleted from the store (a person's erasure), with the embeddings of the
+    /// questions kept in memory, so that nothing of them outlives the store's copy.
+    public func forget(entryIDs ids: [String]) {
+        forget(ids)
+        questionVectors.withLock { $0.removeAll() }
+    }
+
     private func forget(_ ids: [String]) {
         guard !ids.isEmpty else { return }
         let gone = Set(ids)

@@ -13,6 +13,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case driftRebaselined = "drift.rebaselined"
     case variantRestored = "variant.restored"
     case tenantChanged = "tenant.changed"
+    case personalDataExported = "personal_data.exported"
+    case personalDataErased = "personal_data.erased"
 }
 
 /// One event as it is recorded: who did what to what, in which tenant.

@@ -22,13 +22,15 @@ extension SQLiteStore: FeedbackStore {
     public func feedback(answerID: String) throws(StoreError) -> [Feedback] {
         try read("read feedback") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM feedback WHERE answer_id = ? ORDER BY created_at, user", arguments: [answerID])
-                .map { row in
-                    Feedback(answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
-                             reason: row["reason"], comment: row["comment"], correction: row["correction"],
-                             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                             updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
-                }
+                .map(Self.feedback)
         }
+    }
+
+    static func feedback(_ row: Row) -> Feedback {
+        Feedback(answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
+                 reason: row["reason"], comment: row["comment"], correction: row["correction"],
+                 createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                 updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
 }
 

@@ -37,6 +37,9 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             // NORMAL is durable in WAL mode except for the last transactions before a power loss; never corrupt.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Deleted rows are overwritten with zeros, not only unlinked: what retention, erasure and document
+            // deletion remove leaves no copy in free pages or free space inside pages (docs/security.md).
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -61,6 +64,19 @@ public final class SQLiteStore: Store {
     public func close() {
         _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         try? pool.close()
+    }
+
+    /// Copies the write-ahead log into the database and truncates it to nothing, so that no earlier version of an
+    /// erased page is left in it; false when a reader still needed the log and it was only partly copied.
+    public func truncateWriteAheadLog() throws(StoreError) -> Bool {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return (row?[0] as Int? ?? 1) == 0
+            }
+        } catch {
+            throw .database(operation: "checkpoint the write-ahead log", reason: String(describing: error))
+        }
     }
 
     // MARK: Knowledge bases

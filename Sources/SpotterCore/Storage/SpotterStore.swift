@@ -14,7 +14,7 @@ import Foundation
 /// let bases = try store.knowledgeBases()
 /// ```
 public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStore, EmbeddingModelStore, VariantStore,
-    APIKeyStore, TenantStore, AuditStore {
+    APIKeyStore, TenantStore, AuditStore, PersonalDataStore {
     /// Documents and chunks per knowledge base (for the metrics).
     func contentCounts() throws(StoreError) -> [(knowledgeBase: KnowledgeBase, documents: Int, chunks: Int)]
     /// The backend's own consistency checks; the problems found, empty when the store is sound.

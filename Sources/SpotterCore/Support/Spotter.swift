@@ -30,6 +30,14 @@ public struct Spotter: Sendable {
     public var audit: AuditLog { AuditLog(store: store) }
     /// Rate limits and daily budgets per key and tenant.
     public var limits: UsageLimits { shared.limits }
+
+    /// A person's data, exported or erased: after the answers still being written, with the cache forgetting what
+    /// goes. Reads the server secret, which names the person in the audit log.
+    public func personalData() throws(PersonalDataError) -> PersonalDataService {
+        let answerLog = answers.log, cache = cache
+        return try PersonalDataService(store: store, configuration: configuration,
+                                   settle: { await answerLog.settle() }, forgetCached: { cache.forget(entryIDs: $0) }, logger: logger)
+    }
     /// The remote language models (without the offline fallback); nil when answering offline. Evaluation asks it
     /// to judge faithfulness.
     public let remoteModel: (any ChatModel)?

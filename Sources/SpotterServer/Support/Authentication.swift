@@ -88,6 +88,16 @@ extension RouterMethods<SpotterRequestContext> {
                                                               context: SpotterRequestContext.self))
     }
 
+    /// A group of routes that need either scope (a person's data: the tenant's admin, or the person with a chat
+    /// token); the route decides the rest.
+    func requiring(anyOf first: Scope, _ second: Scope) -> RouterGroup<SpotterRequestContext> {
+        group().add(middleware: AuthorizationPolicyMiddleware(
+            anyOf { PermissionPolicy<Principal>(first); PermissionPolicy<Principal>(second) },
+            deniedError: APIError(.forbidden, code: "forbidden",
+                                  message: "this key lacks the '\(first.rawValue)' or '\(second.rawValue)' scope that the route needs"),
+            context: SpotterRequestContext.self))
+    }
+
     /// A group of routes anyone may call.
     func open() -> RouterGroup<SpotterRequestContext> { group() }
 }
