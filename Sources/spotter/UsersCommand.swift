@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpotterCore
+import SpotterServer
 
 /// `spotter users export|erase`: a person's data, as `GET` and `DELETE /v1/users/{user}/data` give it.
 struct UsersCommand: AsyncParsableCommand {
@@ -32,7 +33,7 @@ struct UsersCommand: AsyncParsableCommand {
             defer { store.close() }
             let export = try await PersonalDataService(store: store, configuration: configuration)
                 .export(user: user, tenant: tenant.tenant, actor: CLIAudit.actor)
-            let json = CanonicalJSON.string(export, fallback: "{}")
+            let json = CanonicalJSON.string(PersonalDataExportView(export), fallback: "{}")
             guard let output else { return print(json) }
             // Personal data: readable by the owner only, like the store.
             guard FileManager.default.createFile(atPath: output, contents: Data((json + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {

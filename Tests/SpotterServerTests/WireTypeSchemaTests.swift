@@ -58,8 +58,8 @@ struct WireTypeSchemaTests {
             ("AuditEntry", try keys(Self.auditEntry)),
             ("AuditPage", try keys(AuditPage(entries: [Self.auditEntry], nextAfter: nil))),
             ("UsageReport", try keys(UsageReply(since: now, by: .key, usage: [Self.usageRow]))),
-            ("PersonalDataExport", try keys(PersonalDataExport(user: "u1", tenant: "acme", exportedAt: now, sessions: [], answers: [],
-                                                               feedback: [], cachedAnswers: []))),
+            ("PersonalDataExport", try keys(PersonalDataExportView(PersonalDataExport(user: "u1", tenant: "acme", exportedAt: now,
+                                                                                      sessions: [], answers: [], feedback: [], cachedAnswers: [])))),
             ("ExportedSession", try keys(ExportedSession(id: "ses_1", knowledgeBase: "default", assistant: "coach", createdAt: now,
                                                          updatedAt: now, messages: [message]))),
             ("ExportedCachedAnswer", try keys(ExportedCachedAnswer(id: "ce_1", knowledgeBase: "default", question: "q", answer: "a", createdAt: now))),
@@ -77,6 +77,13 @@ struct WireTypeSchemaTests {
             #expect(keys.subtracting(documented).sorted() == [], "\(schema): written but not documented")
             #expect(documented.subtracting(keys).sorted() == [], "\(schema): documented but never written")
         }
+    }
+
+    /// The audit actions the document lists are the ones the code records.
+    @Test func theAuditActionsAreDocumented() throws {
+        let schemas = (Self.document["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        let action = ((schemas?["AuditEntry"] as? [String: Any])?["properties"] as? [String: Any])?["action"] as? [String: Any]
+        #expect(Set(action?["enum"] as? [String] ?? []) == Set(AuditAction.allCases.map(\.rawValue)))
     }
 
     @Test func theModelListsEntriesMatchTheirSchema() throws {

@@ -38,6 +38,11 @@ struct DirectBinding {
         try check(sqlite3_bind_int64(statement.sqliteStatement, index, sqlite3_int64(value)))
     }
 
+    mutating func bind(_ value: Int64?) throws {
+        guard let value else { return try bindNull() }
+        try bind(Int(value))
+    }
+
     mutating func bind(_ value: Bool) throws {
         try bind(value ? 1 : 0)
     }

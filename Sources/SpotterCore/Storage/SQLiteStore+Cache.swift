@@ -5,6 +5,7 @@ import GRDB
 extension SQLiteStore: CacheStore {
     public func insertCacheEntry(_ entry: CacheEntry, vector: [Float]) throws(StoreError) {
         let scope = entry.scope
+        let sealer = sealer
         try write("store a cached answer") { db in
             try db.execute(sql: """
                 INSERT INTO cache_entries (id, scope_key, tenant, kb, assistant, prompt_version, acl_signature, embedding_model,
@@ -13,8 +14,10 @@ extension SQLiteStore: CacheStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     entry.id, scope.key, scope.tenant, scope.knowledgeBase, scope.assistant, scope.promptVersion,
-                    scope.aclSignature, scope.embeddingModel, scope.filters, entry.question, entry.answer,
-                    Self.encodeJSON(entry.citations), entry.model, entry.grounded, entry.usage.promptTokens,
+                    scope.aclSignature, scope.embeddingModel, scope.filters,
+                    sealer.seal(entry.question, FieldSealer.cacheEntry("question", entry.id)),
+                    sealer.seal(entry.answer, FieldSealer.cacheEntry("answer", entry.id)),
+                    sealer.seal(Self.encodeJSON(entry.citations), FieldSealer.cacheEntry("citations", entry.id)), entry.model, entry.grounded, entry.usage.promptTokens,
                     entry.usage.completionTokens, entry.usage.estimated, entry.costUSD, entry.knowledgeBaseGeneration,
                     entry.sourceAnswerID, VectorCoding.encode(vector), entry.createdAt.timeIntervalSince1970,
                     (entry.lastHitAt ?? entry.createdAt).timeIntervalSince1970, entry.hitCount,
@@ -32,19 +35,22 @@ extension SQLiteStore: CacheStore {
         try read("read a cached answer") { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_entries WHERE id = ?", arguments: [id]) else { return nil }
             let hashes = try Row.fetchAll(db, sql: "SELECT chunk_id, chunk_sha256 FROM cache_citations WHERE entry_id = ?", arguments: [id])
-            return Self.cacheEntry(row, hashes: Dictionary(hashes.map { ($0["chunk_id"] as Int64, $0["chunk_sha256"] as String) },
+            return try Self.cacheEntry(row, sealer: sealer, hashes: Dictionary(hashes.map { ($0["chunk_id"] as Int64, $0["chunk_sha256"] as String) },
                                                           uniquingKeysWith: { first, _ in first }))
         }
     }
 
-    private static func cacheEntry(_ row: Row, hashes: [Int64: String]) -> CacheEntry {
+    private static func cacheEntry(_ row: Row, sealer: FieldSealer, hashes: [Int64: String]) throws -> CacheEntry {
         let hits: Int = row["hit_count"]
+        let id: String = row["id"]
         return CacheEntry(
             id: row["id"],
             scope: CacheScope(tenant: row["tenant"], knowledgeBase: row["kb"], assistant: row["assistant"],
                               promptVersion: row["prompt_version"], aclSignature: row["acl_signature"],
                               embeddingModel: row["embedding_model"], filters: row["filters"]),
-            question: row["question"], answer: row["answer"], citations: decodeJSON(row["citations"]) ?? [],
+            question: try sealer.open(row["question"], FieldSealer.cacheEntry("question", id)),
+            answer: try sealer.open(row["answer"], FieldSealer.cacheEntry("answer", id)),
+            citations: decodeJSON(try sealer.open(row["citations"], FieldSealer.cacheEntry("citations", id))) ?? [],
             citedChunkHashes: hashes, model: row["model"], grounded: row["grounded"],
             usage: TokenUsage(promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                               estimated: row["tokens_estimated"]),
@@ -152,16 +158,21 @@ extension SQLiteStore: CacheStore {
         try write("record a false cache hit") { db in
             try db.execute(sql: """
                 INSERT INTO cache_false_hits (cached_question, asked_question, similarity, answer_id, recorded_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [falseHit.cachedQuestion, falseHit.askedQuestion, falseHit.similarity, falseHit.answerID,
+                """, arguments: [sealer.seal(falseHit.cachedQuestion, FieldSealer.falseHit("cached_question", falseHit.answerID)),
+                                 sealer.seal(falseHit.askedQuestion, FieldSealer.falseHit("asked_question", falseHit.answerID)),
+                                 falseHit.similarity, falseHit.answerID,
                                  falseHit.recordedAt.timeIntervalSince1970])
         }
     }
 
     public func cacheFalseHits() throws(StoreError) -> [CacheFalseHit] {
-        try read("read false cache hits") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM cache_false_hits ORDER BY id").map {
-                CacheFalseHit(cachedQuestion: $0["cached_question"], askedQuestion: $0["asked_question"], similarity: $0["similarity"],
-                              answerID: $0["answer_id"], recordedAt: Date(timeIntervalSince1970: $0["recorded_at"]))
+        let sealer = sealer
+        return try read("read false cache hits") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cache_false_hits ORDER BY id").map { row in
+                let answerID: String = row["answer_id"]
+                return CacheFalseHit(cachedQuestion: try sealer.open(row["cached_question"], FieldSealer.falseHit("cached_question", answerID)),
+                                     askedQuestion: try sealer.open(row["asked_question"], FieldSealer.falseHit("asked_question", answerID)),
+                                     similarity: row["similarity"], answerID: answerID, recordedAt: Date(timeIntervalSince1970: row["recorded_at"]))
             }
         }
     }
@@ -194,10 +205,14 @@ extension SQLiteStore: CacheStore {
 
     public func chunkHashes(ids: [Int64]) throws(StoreError) -> [Int64: String] {
         guard !ids.isEmpty else { return [:] }
+        let sealer = sealer
         return try read("hash cited chunks") { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+            let rows = try Row.fetchAll(db, sql: "SELECT id, document_id, ordinal, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
                                         arguments: [Self.encodeJSON(ids)])
-            return Dictionary(rows.map { ($0["id"] as Int64, sha256Hex($0["text"] as String)) }, uniquingKeysWith: { first, _ in first })
+            // The hash of the text, not of its sealed form (sealed anew, equal text gives another value).
+            return Dictionary(try rows.map { row in
+                (row["id"] as Int64, sha256Hex(try sealer.open(row["text"], FieldSealer.chunk("text", row["document_id"], row["ordinal"]))))
+            }, uniquingKeysWith: { first, _ in first })
         }
     }
 }

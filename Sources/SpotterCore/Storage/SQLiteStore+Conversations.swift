@@ -9,20 +9,25 @@ extension SQLiteStore: ConversationStore {
     }
 
     public func messages(inSession id: String) throws(StoreError) -> [StoredMessage] {
-        try read("read session messages") { db in
+        let sealer = sealer
+        return try read("read session messages") { db in
             // A reply's text and citations are kept once, with its answer record (see recordTurn: in `replies`, or
             // in the record for older ones); replies stored before that, or whose record retention deleted, keep their own.
             try Row.fetchAll(db, sql: """
-                SELECT m.role, m.answer_id, m.created_at,
-                       CASE WHEN a.id IS NULL THEN m.content ELSE \(Reply.text) END AS content,
-                       CASE WHEN a.id IS NULL THEN m.citations ELSE \(Reply.citations) END AS citations
+                SELECT m.id, m.role, m.answer_id, m.created_at, m.content, m.citations, a.id AS recorded, \(Reply.columns)
                 FROM messages m LEFT JOIN answers a ON m.role = 'assistant' AND a.id = m.answer_id \(Reply.join)
                 WHERE m.session_id = ? ORDER BY m.id
                 """, arguments: [id]).map { row in
-                StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
-                              answerID: row["answer_id"],
-                              citations: Self.decodeJSON(row["citations"]) ?? [],
-                              createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                let content: String, citations: String
+                if let recorded = row["recorded"] as String? {
+                    (content, citations) = try Reply.read(row, answerID: recorded, sealer)
+                } else {
+                    let id: Int64 = row["id"]
+                    content = try sealer.open(row["content"], FieldSealer.message(id))
+                    citations = try sealer.open(row["citations"], FieldSealer.message(id, "citations"))
+                }
+                return StoredMessage(role: ChatRole(rawValue: row["role"]) ?? .user, content: content, answerID: row["answer_id"],
+                                     citations: Self.decodeJSON(citations) ?? [], createdAt: Date(timeIntervalSince1970: row["created_at"]))
             }
         }
     }
@@ -35,13 +40,13 @@ extension SQLiteStore: ConversationStore {
             for write in writes {
                 switch write {
                 case .answer(let answer):
-                    try Self.insert(answer, storedReplies: &storedReplies, db)
+                    try Self.insert(answer, storedReplies: &storedReplies, sealer, db)
                 case .turn(let answer, let question, let reply):
-                    try Self.recordTurn(answer, question: question, reply: reply, storedReplies: &storedReplies, db)
+                    try Self.recordTurn(answer, question: question, reply: reply, storedReplies: &storedReplies, sealer, db)
                 case .deleteIdleSessions(let date):
                     try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [date.timeIntervalSince1970])
                 case .deleteAnswers(let date, let limit):
-                    try Self.deleteAnswers(before: date, limit: limit, db)
+                    try Self.deleteAnswers(before: date, limit: limit, sealer, db)
                     storedReplies.removeAll()  // it may have taken a reply with its last record
                 }
             }
@@ -53,26 +58,23 @@ extension SQLiteStore: ConversationStore {
     public func deleteAnswers(before date: Date, batch: Int) throws(StoreError) -> Int {
         var deleted = 0
         while true {
-            let count = try write("delete old answers") { db in try Self.deleteAnswers(before: date, limit: batch, db) }
+            let count = try write("delete old answers") { db in try Self.deleteAnswers(before: date, limit: batch, sealer, db) }
             deleted += count
             if count < batch { return deleted }
         }
     }
 
     @discardableResult
-    private static func deleteAnswers(before date: Date, limit: Int, _ db: Database) throws -> Int {
+    private static func deleteAnswers(before date: Date, limit: Int, _ sealer: FieldSealer, _ db: Database) throws -> Int {
         // Replies that are read from their answer's record (recordTurn) take its text first, so that a session that
         // outlives the record keeps its history.
         try db.execute(sql: """
             DROP TABLE IF EXISTS temp.doomed_answers;
             CREATE TEMP TABLE doomed_answers (id TEXT PRIMARY KEY, reply_hash TEXT);
             INSERT INTO doomed_answers SELECT id, reply_hash FROM answers WHERE created_at < ? ORDER BY created_at LIMIT ?;
-            UPDATE messages SET content = kept.text, citations = kept.citations
-                FROM (SELECT a.id, \(Reply.text) AS text, \(Reply.citations) AS citations
-                      FROM answers a \(Reply.join) WHERE a.id IN (SELECT id FROM doomed_answers)) AS kept
-                WHERE messages.role = 'assistant' AND messages.content = '' AND messages.answer_id = kept.id;
-            DELETE FROM answers WHERE id IN (SELECT id FROM doomed_answers);
             """, arguments: [date.timeIntervalSince1970, limit])
+        try keepReplies(ofAnswersIn: "doomed_answers", sealer, db)
+        try db.execute(sql: "DELETE FROM answers WHERE id IN (SELECT id FROM doomed_answers)")
         let deleted = db.changesCount
         // Replies no remaining record names go with their last record.
         try db.execute(sql: """
@@ -82,8 +84,27 @@ extension SQLiteStore: ConversationStore {
         return deleted
     }
 
+    /// The replies of the answers listed in the temporary table `table` are copied into their session messages
+    /// (which read them from the record), sealed for the message, before the records go.
+    static func keepReplies(ofAnswersIn table: String, _ sealer: FieldSealer, _ db: Database) throws {
+        let kept = try Row.fetchAll(db, sql: """
+            SELECT m.id AS message_id, m.content, a.id AS recorded, \(Reply.columns)
+            FROM messages m JOIN answers a ON a.id = m.answer_id \(Reply.join)
+            WHERE m.role = 'assistant' AND a.id IN (SELECT id FROM temp.\(table))\(sealer.isEncrypting ? "" : " AND m.content = ''")
+            """)
+        let update = try db.cachedStatement(sql: "UPDATE messages SET content = ?, citations = ? WHERE id = ?")
+        for row in kept {
+            let messageID: Int64 = row["message_id"]
+            // In an encrypted store the empty content is sealed too: opened, it says whether the record holds the reply.
+            guard try sealer.open(row["content"], FieldSealer.message(messageID)).isEmpty else { continue }
+            let (text, citations) = try Reply.read(row, answerID: row["recorded"], sealer)
+            try update.execute(arguments: [sealer.seal(text, FieldSealer.message(messageID)),
+                                           sealer.seal(citations, FieldSealer.message(messageID, "citations")), messageID])
+        }
+    }
+
     private static func recordTurn(_ answer: AnswerRecord, question: StoredMessage, reply: StoredMessage,
-                                   storedReplies: inout Set<String>, _ db: Database) throws {
+                                   storedReplies: inout Set<String>, _ sealer: FieldSealer, _ db: Database) throws {
         guard let sessionID = answer.sessionID else { throw StoreError.database(operation: "record a turn", reason: "no session") }
         // The first turn opens the session; every turn moves its last use to the reply.
         var session = DirectBinding(try db.cachedStatement(sql: """
@@ -98,25 +119,45 @@ extension SQLiteStore: ConversationStore {
         try session.bind(answer.tenant)
         try session.bind(answer.userID)
         try session.execute()
-        // Both messages in one statement, the question first (history is read in id order).
+        // Both messages in one statement, the question first (history is read in id order). Sealed, each message's
+        // id is chosen here (the writer is the only one), as its text is sealed for it.
+        var nextID: Int64? = nil
+        if sealer.isEncrypting {
+            nextID = (try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), COALESCE((SELECT MAX(id) FROM messages), 0))
+                """)) ?? 0) + 1
+        }
         var values = DirectBinding(try db.cachedStatement(sql: """
-            INSERT INTO messages (session_id, role, content, answer_id, citations, created_at)
-            VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)
+            INSERT INTO messages (id, session_id, role, content, answer_id, citations, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
             """))
-        for message in [question, reply] {
+        for (offset, message) in [question, reply].enumerated() {
+            let messageID = nextID.map { $0 + Int64(offset) }
             // A reply that is the recorded answer is read back from the answer's record (messages(inSession:)):
             // its text and citations, most of a turn's bytes, are written once instead of twice.
             let inRecord = message.role == .assistant && message.answerID == answer.id
                 && message.content == answer.answer && message.citations == answer.citations
+            try values.bind(messageID)
             try values.bind(sessionID)
             try values.bind(message.role.rawValue)
-            try values.bind(inRecord ? "" : message.content)
+            if let messageID {
+                try values.bind(sealer.seal(inRecord ? "" : message.content, FieldSealer.message(messageID)))
+            } else {
+                try values.bind(inRecord ? "" : message.content)
+            }
             try values.bind(message.answerID)
-            if inRecord || message.citations.isEmpty { try values.bind("[]") } else { try values.bindJSON(message.citations) }
+            if let messageID {
+                let citations = inRecord || message.citations.isEmpty ? "[]" : encodeJSON(message.citations)
+                try values.bind(sealer.seal(citations, FieldSealer.message(messageID, "citations")))
+            } else if inRecord || message.citations.isEmpty {
+                try values.bind("[]")
+            } else {
+                try values.bindJSON(message.citations)
+            }
             try values.bind(message.createdAt.timeIntervalSince1970)
         }
         try values.execute()
-        try insert(answer, storedReplies: &storedReplies, db)
+        try insert(answer, storedReplies: &storedReplies, sealer, db)
     }
 
     public func deleteSession(id: String) throws(StoreError) -> Bool {
@@ -127,20 +168,23 @@ extension SQLiteStore: ConversationStore {
     }
 
     public func answer(id: String) throws(StoreError) -> AnswerRecord? {
-        try read("read answer") { db in
+        let sealer = sealer
+        return try read("read answer") { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT a.*, \(Reply.text) AS reply_answer, \(Reply.citations) AS reply_citations
+                SELECT a.*, \(Reply.columns)
                 FROM answers a \(Reply.join) WHERE a.id = ?
                 """, arguments: [id]) else { return nil }
+            let reply = try Reply.read(row, answerID: id, sealer)
             var record = AnswerRecord(
                 id: row["id"], sessionID: row["session_id"], knowledgeBase: row["kb"], assistant: row["assistant"],
-                promptVersion: row["prompt_version"], question: row["question"],
-                standaloneQuestion: row["standalone_question"], answer: row["reply_answer"],
-                citations: Self.decodeJSON(row["reply_citations"]) ?? [], model: row["model"], grounded: row["grounded"],
+                promptVersion: row["prompt_version"], question: try sealer.open(row["question"], FieldSealer.answer("question", id)),
+                standaloneQuestion: try sealer.open(row["standalone_question"], FieldSealer.answer("standalone_question", id)),
+                answer: reply.text,
+                citations: Self.decodeJSON(reply.citations) ?? [], model: row["model"], grounded: row["grounded"],
                 usage: TokenUsage(promptTokens: row["prompt_tokens"], completionTokens: row["completion_tokens"],
                                   estimated: row["tokens_estimated"]),
                 costUSD: row["cost_usd"], latencyMilliseconds: row["latency_ms"],
-                trace: Self.decodeJSON(row["trace"]) ?? AnswerTrace(id: row["id"]),
+                trace: Self.decodeJSON(try sealer.open(row["trace"], FieldSealer.answer("trace", id))) ?? AnswerTrace(id: row["id"]),
                 createdAt: Date(timeIntervalSince1970: row["created_at"]),
                 tenant: row["tenant"], retrieved: Self.decodeJSON(row["retrieved"]) ?? [], variant: row["variant"],
                 guards: Self.decodeJSON(row["guards"]) ?? [])
@@ -151,7 +195,7 @@ extension SQLiteStore: ConversationStore {
         }
     }
 
-    private static func insert(_ answer: AnswerRecord, storedReplies: inout Set<String>, _ db: Database) throws {
+    private static func insert(_ answer: AnswerRecord, storedReplies: inout Set<String>, _ sealer: FieldSealer, _ db: Database) throws {
         // The reply goes to `replies` once; the record names it by hash. A cache hit brings its reply's hash along
         // (ReplyEncoding), and its reply is nearly always stored already: then the 4 KB of text is not bound at all.
         let hash: String
@@ -161,7 +205,8 @@ extension SQLiteStore: ConversationStore {
                 let stored = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM replies WHERE hash = ?"), arguments: [hash]) ?? false
                 if !stored {
                     try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?)")
-                        .execute(arguments: [hash, answer.answer, String(decoding: encoding.citationsJSON, as: UTF8.self)])
+                        .execute(arguments: [hash, sealer.seal(answer.answer, FieldSealer.reply("answer", hash)),
+                                             sealer.seal(String(decoding: encoding.citationsJSON, as: UTF8.self), FieldSealer.reply("citations", hash))])
                 }
                 storedReplies.insert(hash)
             }
@@ -169,7 +214,8 @@ extension SQLiteStore: ConversationStore {
             let citations = encodeJSON(answer.citations)
             hash = ReplyEncoding.hash(answer: answer.answer, citationsJSON: Array(citations.utf8))
             try db.cachedStatement(sql: "INSERT INTO replies (hash, answer, citations) VALUES (?, ?, ?) ON CONFLICT(hash) DO NOTHING")
-                .execute(arguments: [hash, answer.answer, citations])
+                .execute(arguments: [hash, sealer.seal(answer.answer, FieldSealer.reply("answer", hash)),
+                                     sealer.seal(citations, FieldSealer.reply("citations", hash))])
             storedReplies.insert(hash)
         }
         var values = DirectBinding(try db.cachedStatement(sql: """
@@ -184,8 +230,13 @@ extension SQLiteStore: ConversationStore {
         try values.bind(answer.knowledgeBase)
         try values.bind(answer.assistant)
         try values.bind(answer.promptVersion)
-        try values.bind(answer.question)
-        try values.bind(answer.standaloneQuestion)
+        if sealer.isEncrypting {
+            try values.bind(sealer.seal(answer.question, FieldSealer.answer("question", answer.id)))
+            try values.bind(sealer.seal(answer.standaloneQuestion, FieldSealer.answer("standalone_question", answer.id)))
+        } else {
+            try values.bind(answer.question)
+            try values.bind(answer.standaloneQuestion)
+        }
         try values.bind(answer.model)
         try values.bind(answer.grounded)
         try values.bind(answer.usage.promptTokens)
@@ -193,7 +244,11 @@ extension SQLiteStore: ConversationStore {
         try values.bind(answer.usage.estimated)
         try values.bind(answer.costUSD)
         try values.bind(answer.latencyMilliseconds)
-        try values.bindJSON(answer.trace.stored)
+        if sealer.isEncrypting {
+            try values.bind(sealer.seal(CanonicalJSON.string(answer.trace.stored), FieldSealer.answer("trace", answer.id)))
+        } else {
+            try values.bindJSON(answer.trace.stored)
+        }
         try values.bind(answer.createdAt.timeIntervalSince1970)
         try values.bind(answer.tenant)
         try values.bindJSON(answer.retrieved)
@@ -212,8 +267,18 @@ extension SQLiteStore: ConversationStore {
     /// for records written before that table. Every reader of a record's text and citations goes through these.
     enum Reply {
         static let join = "LEFT JOIN replies r ON r.hash = a.reply_hash"
-        static let text = "COALESCE(r.answer, a.answer)"
-        static let citations = "COALESCE(r.citations, a.citations)"
+        /// The columns ``read(_:answerID:_:)`` takes the reply from: the shared reply's, else the record's own.
+        static let columns = "r.hash AS r_hash, r.answer AS r_answer, r.citations AS r_citations, a.answer AS a_answer, a.citations AS a_citations"
+
+        /// The reply's text and citations (JSON), opened for where they are stored.
+        static func read(_ row: Row, answerID: String, _ sealer: FieldSealer) throws -> (text: String, citations: String) {
+            if let hash = row["r_hash"] as String? {
+                return (try sealer.open(row["r_answer"], FieldSealer.reply("answer", hash)),
+                        try sealer.open(row["r_citations"], FieldSealer.reply("citations", hash)))
+            }
+            // Records from before shared replies keep theirs; an encrypted store has none of those.
+            return (row["a_answer"] ?? "", row["a_citations"] ?? "[]")
+        }
     }
 
     private static func sessionRecord(_ row: Row) -> SessionRecord {
@@ -228,8 +293,9 @@ extension SQLiteStore {
     /// The standalone questions answered "not covered" (no passage relevant enough) since `date`, newest first, at
     /// most `limit`: the material of the knowledge-gap report.
     public func unansweredQuestions(since date: Date, tenant: String?, knowledgeBase: String?, limit: Int) throws(StoreError) -> [UnansweredQuestion] {
-        try read("list unanswered questions") { db in
-            var sql = "SELECT standalone_question, kb, created_at FROM answers WHERE grounded = 0 AND model = 'none' AND created_at >= ?"
+        let sealer = sealer
+        return try read("list unanswered questions") { db in
+            var sql = "SELECT id, standalone_question, kb, created_at FROM answers WHERE grounded = 0 AND model = 'none' AND created_at >= ?"
             var arguments: StatementArguments = [date.timeIntervalSince1970]
             if let tenant {
                 sql += " AND tenant = ?"
@@ -242,7 +308,8 @@ extension SQLiteStore {
             sql += " ORDER BY created_at DESC LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                UnansweredQuestion(question: row["standalone_question"], knowledgeBase: row["kb"],
+                UnansweredQuestion(question: try sealer.open(row["standalone_question"], FieldSealer.answer("standalone_question", row["id"])),
+                                   knowledgeBase: row["kb"],
                                    askedAt: Date(timeIntervalSince1970: row["created_at"]))
             }
         }

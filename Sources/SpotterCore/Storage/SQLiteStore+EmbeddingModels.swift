@@ -58,13 +58,16 @@ extension SQLiteStore {
     /// still has to embed (so that a reindex that stopped half-way goes on where it was).
     public func chunksWithoutEmbedding(in knowledgeBase: KnowledgeBase, modelID: String, modelVersion: String,
                                        limit: Int) throws(StoreError) -> [(id: Int64, text: String)] {
-        try read("list chunks to embed") { db in
+        let sealer = sealer
+        return try read("list chunks to embed") { db in
             try Row.fetchAll(db, sql: """
-                SELECT c.id, c.contextual_text FROM chunks c JOIN documents d ON d.id = c.document_id
+                SELECT c.id, c.document_id, c.ordinal, c.contextual_text FROM chunks c JOIN documents d ON d.id = c.document_id
                 WHERE d.kb_id = ? AND NOT EXISTS (
                     SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model_id = ? AND e.model_version = ?)
                 ORDER BY c.id LIMIT ?
-                """, arguments: [knowledgeBase.id, modelID, modelVersion, limit]).map { ($0["id"], $0["contextual_text"]) }
+                """, arguments: [knowledgeBase.id, modelID, modelVersion, limit]).map { row in
+                (row["id"], try sealer.open(row["contextual_text"], FieldSealer.chunk("contextual_text", row["document_id"], row["ordinal"])))
+            }
         }
     }
 

@@ -13,8 +13,10 @@ extension SQLiteStore: FeedbackStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (answer_id, user) DO UPDATE SET rating = excluded.rating, reason = excluded.reason,
                     comment = excluded.comment, correction = excluded.correction, updated_at = excluded.updated_at
-                """, arguments: [stored.answerID, stored.user, stored.rating.rawValue, stored.reason, stored.comment,
-                                 stored.correction, stored.createdAt.timeIntervalSince1970, stored.updatedAt.timeIntervalSince1970])
+                """, arguments: [stored.answerID, stored.user, stored.rating.rawValue, stored.reason,
+                                 sealer.sealIfPresent(stored.comment, FieldSealer.feedback("comment", stored.answerID, stored.user)),
+                                 sealer.sealIfPresent(stored.correction, FieldSealer.feedback("correction", stored.answerID, stored.user)),
+                                 stored.createdAt.timeIntervalSince1970, stored.updatedAt.timeIntervalSince1970])
             return (stored, existing.flatMap { Rating(rawValue: $0["rating"]) })
         }
     }
@@ -22,13 +24,15 @@ extension SQLiteStore: FeedbackStore {
     public func feedback(answerID: String) throws(StoreError) -> [Feedback] {
         try read("read feedback") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM feedback WHERE answer_id = ? ORDER BY created_at, user", arguments: [answerID])
-                .map(Self.feedback)
+                .map { row in try Self.feedback(row, sealer) }
         }
     }
 
-    static func feedback(_ row: Row) -> Feedback {
-        Feedback(answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
-                 reason: row["reason"], comment: row["comment"], correction: row["correction"],
+    static func feedback(_ row: Row, _ sealer: FieldSealer) throws -> Feedback {
+        let answerID: String = row["answer_id"], user: String = row["user"]
+        return Feedback(answerID: answerID, user: user, rating: Rating(rawValue: row["rating"]) ?? .down, reason: row["reason"],
+                 comment: try sealer.openIfPresent(row["comment"], FieldSealer.feedback("comment", answerID, user)),
+                 correction: try sealer.openIfPresent(row["correction"], FieldSealer.feedback("correction", answerID, user)),
                  createdAt: Date(timeIntervalSince1970: row["created_at"]),
                  updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }
@@ -41,22 +45,29 @@ extension SQLiteStore {
         try read("export feedback") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.answer_id, f.user, f.rating, f.reason, f.comment, f.correction, f.updated_at,
-                       a.question, a.standalone_question, \(Reply.text) AS answer, \(Reply.citations) AS citations,
+                       a.question, a.standalone_question, \(Reply.columns),
                        a.model, a.prompt_version, a.kb, a.trace, a.created_at
                 FROM feedback f JOIN answers a ON a.id = f.answer_id \(Reply.join)
                 WHERE f.updated_at >= ? AND (? IS NULL OR f.rating = ?)
                 ORDER BY f.updated_at, f.answer_id, f.user
                 """, arguments: [date?.timeIntervalSince1970 ?? 0, rating?.rawValue, rating?.rawValue])
             return try rows.map { row in
-                let citations: [Citation] = Self.decodeJSON(row["citations"]) ?? []
-                let chunks = try Row.fetchAll(db, sql: "SELECT id, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+                let answerID: String = row["answer_id"]
+                let reply = try Reply.read(row, answerID: answerID, sealer)
+                let citations: [Citation] = Self.decodeJSON(reply.citations) ?? []
+                let chunks = try Row.fetchAll(db, sql: "SELECT id, document_id, ordinal, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
                                               arguments: [Self.encodeJSON(citations.map(\.chunkID))])
-                let texts = Dictionary(chunks.map { ($0["id"] as Int64, $0["text"] as String) }, uniquingKeysWith: { first, _ in first })
-                let trace: AnswerTrace? = Self.decodeJSON(row["trace"])
+                let texts = Dictionary(try chunks.map { chunk in
+                    (chunk["id"] as Int64, try sealer.open(chunk["text"], FieldSealer.chunk("text", chunk["document_id"], chunk["ordinal"])))
+                }, uniquingKeysWith: { first, _ in first })
+                let trace: AnswerTrace? = Self.decodeJSON(try sealer.open(row["trace"], FieldSealer.answer("trace", answerID)))
+                let feedback = try Self.feedback(row, sealer)
                 return FeedbackExample(
-                    answerID: row["answer_id"], user: row["user"], rating: Rating(rawValue: row["rating"]) ?? .down,
-                    reason: row["reason"], comment: row["comment"], correction: row["correction"], question: row["question"],
-                    standaloneQuestion: row["standalone_question"], answer: row["answer"],
+                    answerID: answerID, user: feedback.user, rating: feedback.rating,
+                    reason: feedback.reason, comment: feedback.comment, correction: feedback.correction,
+                    question: try sealer.open(row["question"], FieldSealer.answer("question", answerID)),
+                    standaloneQuestion: try sealer.open(row["standalone_question"], FieldSealer.answer("standalone_question", answerID)),
+                    answer: reply.text,
                     context: citations.map { texts[$0.chunkID] ?? $0.snippet }, model: row["model"],
                     promptVersion: row["prompt_version"], knowledgeBase: row["kb"], cached: trace?.cache != nil,
                     answeredAt: Date(timeIntervalSince1970: row["created_at"]),

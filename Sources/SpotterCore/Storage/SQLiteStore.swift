@@ -21,9 +21,13 @@ public final class SQLiteStore: Store {
     let cacheSignal: CrossProcessCounter?
     /// The cache version last read, with the signal's count before that read and when it was made.
     let lastCacheVersion = Mutex<CacheVersionReading?>(nil)
+    /// Seals and opens the text fields when the store is encrypted (``DataCipher``); passes them through otherwise.
+    let sealer: FieldSealer
 
-    /// Opens (creating if needed) the store in `directory` and brings its schema up to date.
-    public init(directory: URL) throws(StoreError) {
+    /// Opens (creating if needed) the store in `directory` and brings its schema up to date. With a `cipher` the
+    /// store's text is encrypted: a new or empty store becomes encrypted under it; a store with plaintext data, or
+    /// an encrypted store without its key, is refused with what to do.
+    public init(directory: URL, cipher: DataCipher? = nil) throws(StoreError) {
         let path = directory.appendingPathComponent(Self.fileName).path
         self.path = path
         do {
@@ -34,7 +38,9 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        cipher?.registerTokenKeys()
         configuration.prepareDatabase { db in
+            db.add(tokenizer: KeywordTokenHasher.self)
             // NORMAL is durable in WAL mode except for the last transactions before a power loss; never corrupt.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Deleted rows are overwritten with zeros, not only unlinked: what retention, erasure and document
@@ -51,6 +57,7 @@ public final class SQLiteStore: Store {
         } catch {
             throw .migrationFailed(reason: String(describing: error))
         }
+        sealer = FieldSealer(cipher: try Self.settleEncryption(pool, path: path, cipher: cipher))
         // Created with the database's permissions, as SQLite creates its -wal and -shm files: whoever may write the
         // database may move the signal.
         let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { mode_t($0) }
@@ -79,6 +86,68 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// Whether the store's text is sealed, and under which key.
+    public var encryption: EncryptionState {
+        get throws(StoreError) {
+            try read("read the encryption state") { db in try Self.encryptionState(db) }
+        }
+    }
+
+    static func encryptionState(_ db: Database) throws -> EncryptionState {
+        let row = try Row.fetchOne(db, sql: "SELECT state, key_id FROM data_encryption WHERE id = 1")
+        return EncryptionState(mode: EncryptionState.Mode(rawValue: row?["state"] ?? "plaintext") ?? .plaintext, keyID: row?["key_id"])
+    }
+
+    /// Checks the configured cipher against the store: the cipher the store will use (nil for plaintext).
+    private static func settleEncryption(_ pool: DatabasePool, path: String, cipher: DataCipher?) throws(StoreError) -> DataCipher? {
+        do {
+            return try pool.write { db -> DataCipher? in
+                let state = try encryptionState(db)
+                switch (state.mode, cipher) {
+                case (.plaintext, nil):
+                    return nil
+                case (.plaintext, var cipher?):
+                    let holdsText = try Bool.fetchOne(db, sql: """
+                        SELECT EXISTS (SELECT 1 FROM documents) OR EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM answers)
+                            OR EXISTS (SELECT 1 FROM cache_entries) OR EXISTS (SELECT 1 FROM feedback)
+                        """) ?? false
+                    guard !holdsText else {
+                        throw StoreError.encryption("""
+                            \(path) holds plaintext data and SPOTTER_ENCRYPTION_KEY is set: run `spotter encrypt` to encrypt it in place \
+                            (resumable), or unset the key to use it as it is
+                            """)
+                    }
+                    // Nothing to convert: the store is encrypted from here on, and its keyword indexes keyed.
+                    for id in try Int64.fetchAll(db, sql: "SELECT id FROM knowledge_bases") {
+                        try db.execute(sql: "DROP TABLE IF EXISTS \(KeywordIndex.table(id))")
+                        try KeywordIndex.create(db, knowledgeBaseID: id, tokenKeyID: cipher.current.id)
+                    }
+                    try db.execute(sql: "UPDATE data_encryption SET state = 'encrypted', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+                    cipher.acceptsPlaintext = false
+                    return cipher
+                case (_, nil):
+                    throw StoreError.encryption("""
+                        \(path) is encrypted with data key \(state.keyID ?? "?"): set SPOTTER_ENCRYPTION_KEY or \
+                        SPOTTER_ENCRYPTION_KEY_FILE to that key
+                        """)
+                case (let mode, var cipher?):
+                    guard let keyID = state.keyID, cipher.knows(keyID) else {
+                        throw StoreError.encryption("""
+                            \(path) is encrypted with data key \(state.keyID ?? "?"), but the configured key is \(cipher.current.id): \
+                            set SPOTTER_ENCRYPTION_KEY (or SPOTTER_ENCRYPTION_KEY_FILE) to the store's key
+                            """)
+                    }
+                    cipher.acceptsPlaintext = mode == .encrypting
+                    return cipher
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database(operation: "read the encryption state", reason: String(describing: error))
+        }
+    }
+
     // MARK: Knowledge bases
 
     public func knowledgeBase(named name: String, tenant: String, create: Bool) throws(StoreError) -> KnowledgeBase? {
@@ -100,7 +169,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "INSERT INTO knowledge_bases (tenant, name, created_at) VALUES (?, ?, ?)",
                            arguments: [tenant, name, Date().timeIntervalSince1970])
             let knowledgeBase = KnowledgeBase(id: db.lastInsertedRowID, name: name, tenant: tenant)
-            try KeywordIndex.create(db, knowledgeBaseID: knowledgeBase.id)
+            try KeywordIndex.create(db, knowledgeBaseID: knowledgeBase.id, tokenKeyID: sealer.cipher?.current.id)
             return knowledgeBase
         }
     }
@@ -174,19 +243,21 @@ public final class SQLiteStore: Store {
             let createdAt = try Double.fetchOne(db, sql: "SELECT created_at FROM documents WHERE id = ?", arguments: [id]) ?? now
             // Deleting cascades to chunks and embeddings; the keyword index forgets the chunks first.
             try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
-            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id)
+            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id, sealer: sealer)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
             try db.execute(sql: """
                 INSERT INTO documents (id, kb_id, source_uri, title, content_sha256, metadata, allowed_groups, created_at,
                                        updated_at, source_name)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, knowledgeBase.id, document.sourceURI, document.title, document.contentSHA256,
+                """, arguments: [id, knowledgeBase.id, document.sourceURI, sealer.seal(document.title, FieldSealer.title(id)), document.contentSHA256,
                                  metadata, groups, createdAt, now, document.sourceName])
             for chunk in chunks {
                 try db.execute(sql: """
                     INSERT INTO chunks (document_id, ordinal, text, contextual_text, heading_path, token_count, start_offset, end_offset)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, chunk.ordinal, chunk.text, chunk.contextualText, Self.encodeJSON(chunk.headingPath),
+                    """, arguments: [id, chunk.ordinal, sealer.seal(chunk.text, FieldSealer.chunk("text", id, chunk.ordinal)),
+                                     sealer.seal(chunk.contextualText, FieldSealer.chunk("contextual_text", id, chunk.ordinal)),
+                                     sealer.seal(Self.encodeJSON(chunk.headingPath), FieldSealer.chunk("heading_path", id, chunk.ordinal)),
                                      chunk.tokenCount, chunk.startOffset, chunk.endOffset])
                 let chunkID = db.lastInsertedRowID
                 try KeywordIndex.insert(db, knowledgeBaseID: knowledgeBase.id, chunkID: chunkID, text: chunk.contextualText)
@@ -209,7 +280,7 @@ public final class SQLiteStore: Store {
                 """, arguments: [id, tenant]) else { return false }
             let knowledgeBase = Self.knowledgeBase(row)
             try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
-            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id)
+            try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id, sealer: sealer)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
             try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
             return true
@@ -219,14 +290,14 @@ public final class SQLiteStore: Store {
     public func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary] {
         try read("list documents") { db in
             try Row.fetchAll(db, sql: Self.documentSummarySQL + " WHERE d.kb_id = ? GROUP BY d.id ORDER BY d.source_uri",
-                             arguments: [knowledgeBase.id]).map(Self.documentSummary)
+                             arguments: [knowledgeBase.id]).map { row in try Self.documentSummary(row, sealer) }
         }
     }
 
     public func document(id: String, tenant: String) throws(StoreError) -> DocumentSummary? {
         try read("read document \(id)") { db in
             try Row.fetchOne(db, sql: Self.documentSummarySQL + " WHERE d.id = ? AND k.tenant = ? GROUP BY d.id",
-                             arguments: [id, tenant]).map(Self.documentSummary)
+                             arguments: [id, tenant]).map { row in try Self.documentSummary(row, sealer) }
         }
     }
 
@@ -236,9 +307,10 @@ public final class SQLiteStore: Store {
         FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id LEFT JOIN chunks c ON c.document_id = d.id
         """
 
-    private static func documentSummary(_ row: Row) -> DocumentSummary {
+    private static func documentSummary(_ row: Row, _ sealer: FieldSealer) throws -> DocumentSummary {
         DocumentSummary(
-            id: row["id"], knowledgeBase: row["kb"], sourceURI: row["source_uri"], sourceName: row["source_name"], title: row["title"],
+            id: row["id"], knowledgeBase: row["kb"], sourceURI: row["source_uri"], sourceName: row["source_name"],
+            title: try sealer.open(row["title"], FieldSealer.title(row["id"])),
             contentSHA256: row["content_sha256"],
             metadata: decodeJSON(row["metadata"]) ?? [:], allowedGroups: decodeJSON(row["allowed_groups"]) ?? [],
             chunkCount: row["chunk_count"],
@@ -318,12 +390,16 @@ public final class SQLiteStore: Store {
                 FROM chunks c JOIN documents d ON d.id = c.document_id
                 WHERE c.id IN (SELECT value FROM json_each(?))
                 """, arguments: [list])
-            let byID = Dictionary(rows.map { row -> (Int64, ChunkDetail) in
+            let sealer = sealer
+            let byID = Dictionary(try rows.map { row -> (Int64, ChunkDetail) in
+                let documentID: String = row["document_id"], ordinal: Int = row["ordinal"]
                 let detail = ChunkDetail(
-                    chunkID: row["id"], ordinal: row["ordinal"], text: row["text"],
-                    headingPath: Self.decodeJSON(row["heading_path"]) ?? [], tokenCount: row["token_count"],
-                    startOffset: row["start_offset"], endOffset: row["end_offset"], documentID: row["document_id"],
-                    title: row["title"], sourceName: row["source_name"], metadata: Self.decodeJSON(row["metadata"]) ?? [:])
+                    chunkID: row["id"], ordinal: ordinal, text: try sealer.open(row["text"], FieldSealer.chunk("text", documentID, ordinal)),
+                    headingPath: Self.decodeJSON(try sealer.open(row["heading_path"], FieldSealer.chunk("heading_path", documentID, ordinal))) ?? [],
+                    tokenCount: row["token_count"],
+                    startOffset: row["start_offset"], endOffset: row["end_offset"], documentID: documentID,
+                    title: try sealer.open(row["title"], FieldSealer.title(documentID)), sourceName: row["source_name"],
+                    metadata: Self.decodeJSON(row["metadata"]) ?? [:])
                 return (detail.chunkID, detail)
             }, uniquingKeysWith: { first, _ in first })
             return ids.compactMap { byID[$0] }
@@ -369,17 +445,26 @@ public final class SQLiteStore: Store {
     }
 
     func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.read(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+        do { return try pool.read(body) } catch { throw Self.storeError(error, operation) }
+    }
+
+    /// A failed integrity check stays what it is; anything else is a database error of the operation.
+    static func storeError(_ error: any Error, _ operation: String) -> StoreError {
+        switch error {
+        case let integrity as DataIntegrityError: .integrity(integrity)
+        case let store as StoreError: store
+        default: .database(operation: operation, reason: String(describing: error))
+        }
     }
 
     /// A read of a single statement, which SQLite makes atomic on its own: without the transaction `read` wraps
     /// around its body (two more statements), for reads on every request.
     func readStatement<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.unsafeRead(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+        do { return try pool.unsafeRead(body) } catch { throw Self.storeError(error, operation) }
     }
 
     func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
-        do { return try pool.write(body) } catch { throw .database(operation: operation, reason: String(describing: error)) }
+        do { return try pool.write(body) } catch { throw Self.storeError(error, operation) }
     }
 
     static func encodeJSON<T: Encodable>(_ value: T) -> String {

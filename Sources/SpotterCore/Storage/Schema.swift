@@ -398,6 +398,17 @@ enum Schema {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v17-data-encryption") { db in
+            try db.execute(sql: """
+                -- Whether the text columns are sealed (Security/DataEncryption.swift) and under which data key.
+                CREATE TABLE data_encryption (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    state TEXT NOT NULL CHECK (state IN ('plaintext', 'encrypting', 'encrypted')),
+                    key_id TEXT
+                );
+                INSERT INTO data_encryption (id, state, key_id) VALUES (1, 'plaintext', NULL);
+                """)
+        }
         return migrator
     }
 }
@@ -411,7 +422,18 @@ enum KeywordIndex {
 
     /// Porter stemming over unicode61 with diacritics removed; stop words are dropped from queries instead (see
     /// KeywordQuery), so that phrase-like documents keep every word.
-    static func create(_ db: Database, knowledgeBaseID: Int64) throws {
+    ///
+    /// With `tokenKeyID` (an encrypted store) the table holds HMAC tokens of the terms (``KeywordTokenHasher``) and
+    /// is contentless: the chunks' text is sealed, and FTS5 must never read it from `chunks`.
+    static func create(_ db: Database, knowledgeBaseID: Int64, tokenKeyID: String? = nil) throws {
+        if let tokenKeyID {
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE IF NOT EXISTS \(table(knowledgeBaseID)) USING fts5(
+                    contextual_text, content='', tokenize='\(KeywordTokenHasher.declaration(keyID: tokenKeyID))'
+                )
+                """)
+            return
+        }
         try db.execute(sql: """
             CREATE VIRTUAL TABLE IF NOT EXISTS \(table(knowledgeBaseID)) USING fts5(
                 contextual_text, content='chunks', content_rowid='id',
@@ -427,10 +449,20 @@ enum KeywordIndex {
 
     /// Removes a document's chunks from the index; called before the chunks themselves are deleted (an external
     /// content table needs the old text to forget it).
-    static func removeDocument(_ db: Database, knowledgeBaseID: Int64, documentID: String) throws {
-        try db.execute(sql: """
-            INSERT INTO \(table(knowledgeBaseID))(\(table(knowledgeBaseID)), rowid, contextual_text)
-            SELECT 'delete', id, contextual_text FROM chunks WHERE document_id = ?
-            """, arguments: [documentID])
+    static func removeDocument(_ db: Database, knowledgeBaseID: Int64, documentID: String, sealer: FieldSealer) throws {
+        let table = table(knowledgeBaseID)
+        guard sealer.isEncrypting else {
+            try db.execute(sql: """
+                INSERT INTO \(table)(\(table), rowid, contextual_text)
+                SELECT 'delete', id, contextual_text FROM chunks WHERE document_id = ?
+                """, arguments: [documentID])
+            return
+        }
+        // The index forgets the tokens of the text it was given: the opened text, not the sealed value.
+        let delete = try db.cachedStatement(sql: "INSERT INTO \(table)(\(table), rowid, contextual_text) VALUES ('delete', ?, ?)")
+        for row in try Row.fetchAll(db, sql: "SELECT id, ordinal, contextual_text FROM chunks WHERE document_id = ?", arguments: [documentID]) {
+            let text = try sealer.open(row["contextual_text"], FieldSealer.chunk("contextual_text", documentID, row["ordinal"]))
+            try delete.execute(arguments: [row["id"], text])
+        }
     }
 }

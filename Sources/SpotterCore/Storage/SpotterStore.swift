@@ -15,6 +15,8 @@ import Foundation
 /// ```
 public protocol SpotterStore: Store, ConversationStore, FeedbackStore, CacheStore, EmbeddingModelStore, VariantStore,
     APIKeyStore, TenantStore, AuditStore, PersonalDataStore {
+    /// Whether the store's text is sealed (``DataCipher``), and under which data key.
+    var encryption: EncryptionState { get throws(StoreError) }
     /// Documents and chunks per knowledge base (for the metrics).
     func contentCounts() throws(StoreError) -> [(knowledgeBase: KnowledgeBase, documents: Int, chunks: Int)]
     /// The backend's own consistency checks; the problems found, empty when the store is sound.

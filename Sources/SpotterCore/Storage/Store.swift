@@ -250,6 +250,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case migrationFailed(reason: String)
     case database(operation: String, reason: String)
     case corruptRow(table: String, reason: String)
+    /// An encrypted value failed its integrity check (changed, moved, or sealed under a key not configured).
+    case integrity(DataIntegrityError)
+    /// The store and the configured data key do not go together (an encrypted store without its key, say).
+    case encryption(String)
 
     public var description: String {
         switch self {
@@ -261,6 +265,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "store error while trying to \(operation): \(reason)"
         case .corruptRow(let table, let reason):
             return "a row of \(table) could not be read (\(reason)); run `PRAGMA integrity_check` on the store or re-ingest."
+        case .integrity(let error):
+            return "\(error.description). The rest of the store is unaffected; restore that record from a backup, or delete it (re-ingest a document)."
+        case .encryption(let reason):
+            return reason
         }
     }
 }

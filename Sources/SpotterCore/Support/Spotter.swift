@@ -186,7 +186,7 @@ extension Spotter {
     /// that chooses the backend. Commands that need the store but not the embedder (cache, answers, index roles)
     /// open it here too.
     public static func openStore(_ configuration: SpotterConfiguration) throws(StoreError) -> any SpotterStore {
-        try SQLiteStore(directory: configuration.dataDirectory)
+        try SQLiteStore(directory: configuration.dataDirectory, cipher: configuration.encryptionKey.map { DataCipher(current: $0) })
     }
 
     /// The questions answered "not covered" since `since`, grouped by topic (`spotter drift gaps`, `GET /admin/drift/gaps`).

@@ -64,6 +64,9 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_TLS_CERT` / `SPOTTER_TLS_KEY`: PEM files of the certificate chain and its private key; with both,
     /// the server speaks HTTPS only (TLS 1.2 and 1.3) and rereads them on SIGHUP. Nil: plain HTTP.
     public var tls: TLSFiles? = nil
+    /// `SPOTTER_ENCRYPTION_KEY` (base64 of 32 bytes) or `SPOTTER_ENCRYPTION_KEY_FILE`: the data key the store's text
+    /// is sealed with (AES-256-GCM); nil: plaintext. Never logged.
+    public var encryptionKey: DataKey? = nil
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -260,6 +263,22 @@ public struct SpotterConfiguration: Sendable {
             configuration.corsOrigins = origins
         }
         if let seconds = try number("SPOTTER_IDLE_TIMEOUT", 1...3600) { configuration.idleTimeout = seconds }
+        switch (value("SPOTTER_ENCRYPTION_KEY"), value("SPOTTER_ENCRYPTION_KEY_FILE")) {
+        case (nil, nil): break
+        case (_?, _?): throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", "(set)", expected: "either SPOTTER_ENCRYPTION_KEY or SPOTTER_ENCRYPTION_KEY_FILE, not both")
+        case (let text?, nil):
+            // The value itself never goes into a message.
+            do { configuration.encryptionKey = try DataKey(base64: text) } catch {
+                throw .invalid("SPOTTER_ENCRYPTION_KEY", "(\(text.utf8.count) characters)", expected: "base64 of 32 bytes; the value \(error.description)")
+            }
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", path, expected: "a readable file holding the base64 of 32 bytes")
+            }
+            do { configuration.encryptionKey = try DataKey(base64: String(decoding: data, as: UTF8.self)) } catch {
+                throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", path, expected: "a file holding the base64 of 32 bytes; it \(error.description)")
+            }
+        }
         switch (value("SPOTTER_TLS_CERT"), value("SPOTTER_TLS_KEY")) {
         case (nil, nil): break
         case (let certificate?, let key?): configuration.tls = TLSFiles(certificate: URL(fileURLWithPath: certificate), privateKey: URL(fileURLWithPath: key))
@@ -315,6 +334,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_JWT_HS256_SECRET", "SPOTTER_JWT_JWKS_FILE", "SPOTTER_JWT_ISSUER", "SPOTTER_JWT_AUDIENCE", "SPOTTER_JWT_LEEWAY",
         "SPOTTER_JWT_TENANT_CLAIM", "SPOTTER_JWT_USER_CLAIM", "SPOTTER_JWT_GROUPS_CLAIM", "SPOTTER_JWT_SCOPES_CLAIM",
         "SPOTTER_CORS_ORIGINS", "SPOTTER_IDLE_TIMEOUT", "SPOTTER_TLS_CERT", "SPOTTER_TLS_KEY",
+        "SPOTTER_ENCRYPTION_KEY", "SPOTTER_ENCRYPTION_KEY_FILE",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:

@@ -15,7 +15,7 @@ struct UserDataRoutes {
             let export = try await Self.run { () async throws(PersonalDataError) in
                 try await spotter.personalData().export(user: user, tenant: context.reader.tenant, actor: context.actor)
             }
-            return JSONBody.response(export)
+            return JSONBody.response(PersonalDataExportView(export))
         }
 
         router.delete("/v1/users/:user/data") { request, context -> Response in
