@@ -11,7 +11,7 @@ struct KeysCommand: AsyncParsableCommand {
             (SPOTTER_SECRET, or the file `secret` in the data directory). A running server sees a key made or \
             revoked here from its next request.
             """,
-        subcommands: [Create.self, List.self, Revoke.self])
+        subcommands: [Create.self, List.self, Revoke.self, RotateDataKey.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key and print it once.")
@@ -115,6 +115,34 @@ struct KeysCommand: AsyncParsableCommand {
             let tenant = try store.apiKeys(tenant: nil).first { $0.id == id }?.tenant ?? "*"
             CLIAudit.note(AuditEvent(actor: CLIAudit.actor, tenant: tenant, action: .keyRevoked, target: id), in: store)
             printError("key \(id) revoked")
+        }
+    }
+}
+
+extension KeysCommand {
+    /// `spotter keys rotate-data-key`: reseals the store under a new data key while the old one is still read.
+    struct RotateDataKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-data-key",
+            abstract: "Reseal the store under SPOTTER_ENCRYPTION_KEY, reading what SPOTTER_ENCRYPTION_PREVIOUS_KEY sealed (resumable).",
+            discussion: """
+                Start the server with both keys (the new one as SPOTTER_ENCRYPTION_KEY, the old one as \
+                SPOTTER_ENCRYPTION_PREVIOUS_KEY) and run this beside it: every value and keyword index is resealed \
+                under the new key in batches, while the server keeps reading both. After an interruption (even \
+                kill -9) run it again. When it is done, drop the previous key.
+                """)
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var sealing: SealingOptions
+
+        func run() async throws {
+            let configuration = try common.configuration()
+            guard let key = configuration.encryptionKey, let previous = configuration.previousEncryptionKey else {
+                throw ValidationError("set SPOTTER_ENCRYPTION_KEY to the new data key and SPOTTER_ENCRYPTION_PREVIOUS_KEY to the one the store is sealed under (or their _FILE forms)")
+            }
+            let before = try Spotter.sealStore(configuration, batch: sealing.batch, progress: sealing.display())
+            try SealingOptions.audit(.dataKeyRotated, configuration, detail: ["from": before.keyID ?? previous.id, "to": key.id])
+            print("the store in \(configuration.dataDirectory.path) is sealed under data key \(key.id) only; SPOTTER_ENCRYPTION_PREVIOUS_KEY (\(previous.id)) may be dropped")
         }
     }
 }

@@ -12,7 +12,7 @@ struct SpotterCommand: AsyncParsableCommand {
             Settings come from SPOTTER_* environment variables (see docs/configuration.md); flags override them.
             Quick start: `make run` ingests the demo knowledge base and serves it on http://127.0.0.1:8080.
             """,
-        subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Chat.self, CacheCommand.self, FeedbackCommand.self, AnswersCommand.self, DriftCommand.self, RefreshCommand.self, VariantsCommand.self, KeysCommand.self, TenantsCommand.self, UsageCommand.self, AuditCommand.self, UsersCommand.self, ReindexCommand.self, IndexCommand.self, Eval.self, Bench.self]
+        subcommands: [Ingest.self, Search.self, KnowledgeBaseCommand.self, Serve.self, Chat.self, CacheCommand.self, FeedbackCommand.self, AnswersCommand.self, DriftCommand.self, RefreshCommand.self, VariantsCommand.self, KeysCommand.self, TenantsCommand.self, UsageCommand.self, AuditCommand.self, UsersCommand.self, EncryptCommand.self, ReindexCommand.self, IndexCommand.self, Eval.self, Bench.self]
     )
 
     /// Logs go to standard error, so that `--json` output on standard output stays machine-readable.

@@ -5,7 +5,7 @@ import FoundationNetworking
 import SpotterTestSupport
 import Testing
 
-/// No secret reaches a log: a server at trace level, with authentication, a JWT secret and a model key configured,
+/// No secret reaches a log: a server at trace level, with authentication, a JWT secret, a data key and a model key configured,
 /// is called with good and bad keys and tokens, and nothing it wrote contains any of them.
 extension ChatAndServeTests {
     /// An HS256 token made by Python's standard library (an implementation apart from the server's).
@@ -20,11 +20,16 @@ extension ChatAndServeTests {
     }
 
     @Test func noSecretReachesTheLogs() async throws {
-        let data = try await Self.data.get()
         let serverSecret = "server-secret-" + UUID().uuidString
         let jwtSecret = "jwt-secret-" + UUID().uuidString
         let modelKey = "sk-model-" + UUID().uuidString
-        let environment = ["SPOTTER_SECRET": serverSecret, "SPOTTER_LOG_LEVEL": "trace"]
+        let dataKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let environment = ["SPOTTER_SECRET": serverSecret, "SPOTTER_LOG_LEVEL": "trace", "SPOTTER_ENCRYPTION_KEY": dataKey]
+        // A store of its own, encrypted under the data key from the start.
+        let data = try TestEnvironment.temporaryDirectory("cli-secrets")
+        let ingested = try ProcessRunner.run(TestEnvironment.spotterBinary, ["ingest", TestEnvironment.demoGuides.path] + Self.common(data),
+                                             environment: environment)
+        #expect(ingested.status == 0, "\(ingested.stderr)")
         let created = try ProcessRunner.run(TestEnvironment.spotterBinary, ["keys", "create", "--scopes", "chat", "--json"] + Self.common(data),
                                             environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
@@ -64,10 +69,11 @@ extension ChatAndServeTests {
             #expect(await server.errorLine(timeout: 10) { $0.contains("bearer token refused") } != nil, "the refusal is logged, without the token")
             server.signal(SIGTERM)
             #expect(await server.waitForExit(timeout: 20) == 0)
-            let written = server.stderr + created.stderr
+            let written = server.stderr + created.stderr + ingested.stderr
             #expect(written.contains("answered"), "the scenario must have been logged at all")
             let keySecretPart = String(key.dropFirst(4))
-            for (name, secret) in [("server secret", serverSecret), ("JWT secret", jwtSecret), ("model key", modelKey), ("API key", keySecretPart),
+            for (name, secret) in [("server secret", serverSecret), ("JWT secret", jwtSecret), ("model key", modelKey), ("data key", dataKey),
+                                   ("API key", keySecretPart),
                                    ("token", token), ("expired token", expired), ("wrong key", wrongKey)] {
                 #expect(!written.contains(secret), "the \(name) appears in the logs")
             }

@@ -15,6 +15,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case tenantChanged = "tenant.changed"
     case personalDataExported = "personal_data.exported"
     case personalDataErased = "personal_data.erased"
+    case storeEncrypted = "store.encrypted"
+    case dataKeyRotated = "data_key.rotated"
 }
 
 /// One event as it is recorded: who did what to what, in which tenant.

@@ -7,12 +7,17 @@ import Synchronization
 /// Two keys are derived from it with HKDF-SHA256, so that neither use can weaken the other: one seals values with
 /// AES-256-GCM, the other makes the keyword index's HMAC tokens. Its id is derived too (it names the key, never
 /// reveals it), and every ciphertext and keyword index carries it, so a store can say which key it needs.
-public struct DataKey: Sendable {
+public struct DataKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let id: String
     let sealing: SymmetricKey
     let tokens: SymmetricKey
 
     public static let length = 32
+
+    // Printed, dumped or logged, a key shows its id only.
+    public var description: String { "data key \(id)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["id": id]) }
 
     public init(bytes: [UInt8]) throws(DataKeyError) {
         guard bytes.count == Self.length else { throw .wrongLength(bytes.count) }

@@ -276,8 +276,9 @@ extension SQLiteStore: ConversationStore {
                 return (try sealer.open(row["r_answer"], FieldSealer.reply("answer", hash)),
                         try sealer.open(row["r_citations"], FieldSealer.reply("citations", hash)))
             }
-            // Records from before shared replies keep theirs; an encrypted store has none of those.
-            return (row["a_answer"] ?? "", row["a_citations"] ?? "[]")
+            // Records from before shared replies keep theirs (sealed by `spotter encrypt`).
+            return (try sealer.open(row["a_answer"] ?? "", FieldSealer.answer("answer", answerID)),
+                    try sealer.open(row["a_citations"] ?? "[]", FieldSealer.answer("citations", answerID)))
         }
     }
 

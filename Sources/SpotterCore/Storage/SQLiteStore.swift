@@ -23,11 +23,18 @@ public final class SQLiteStore: Store {
     let lastCacheVersion = Mutex<CacheVersionReading?>(nil)
     /// Seals and opens the text fields when the store is encrypted (``DataCipher``); passes them through otherwise.
     let sealer: FieldSealer
+    /// What the store was before this open marked it for sealing (``sealAll(directory:cipher:batch:progress:)``).
+    let stateBeforeSealing: EncryptionState
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date. With a `cipher` the
     /// store's text is encrypted: a new or empty store becomes encrypted under it; a store with plaintext data, or
     /// an encrypted store without its key, is refused with what to do.
-    public init(directory: URL, cipher: DataCipher? = nil) throws(StoreError) {
+    public convenience init(directory: URL, cipher: DataCipher? = nil) throws(StoreError) {
+        try self.init(directory: directory, cipher: cipher, convertingToEncryption: false)
+    }
+
+    /// With `convertingToEncryption` a plaintext store with data is marked as being encrypted (``encrypt(directory:cipher:batch:progress:)``).
+    init(directory: URL, cipher: DataCipher?, convertingToEncryption: Bool) throws(StoreError) {
         let path = directory.appendingPathComponent(Self.fileName).path
         self.path = path
         do {
@@ -57,13 +64,27 @@ public final class SQLiteStore: Store {
         } catch {
             throw .migrationFailed(reason: String(describing: error))
         }
-        sealer = FieldSealer(cipher: try Self.settleEncryption(pool, path: path, cipher: cipher))
+        do {
+            stateBeforeSealing = try pool.read { try Self.encryptionState($0) }
+        } catch {
+            throw .database(operation: "read the encryption state", reason: String(describing: error))
+        }
+        sealer = FieldSealer(cipher: try Self.settleEncryption(pool, path: path, cipher: cipher, converting: convertingToEncryption))
         // Created with the database's permissions, as SQLite creates its -wal and -shm files: whoever may write the
         // database may move the signal.
         let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { mode_t($0) }
         cacheSignal = CrossProcessCounter(path: path + Self.cacheSignalSuffix, permissions: permissions ?? 0o644)
         if let cacheSignal {
             pool.add(transactionObserver: CacheVersionObserver(signal: cacheSignal), extent: .databaseLifetime)
+        }
+    }
+
+    /// Rewrites the database file from its live rows only (SQLite's `VACUUM`): no free page is left.
+    func vacuum() throws(StoreError) {
+        do {
+            try pool.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
+        } catch {
+            throw .database(operation: "rewrite the store (VACUUM)", reason: String(describing: error))
         }
     }
 
@@ -99,7 +120,7 @@ public final class SQLiteStore: Store {
     }
 
     /// Checks the configured cipher against the store: the cipher the store will use (nil for plaintext).
-    private static func settleEncryption(_ pool: DatabasePool, path: String, cipher: DataCipher?) throws(StoreError) -> DataCipher? {
+    private static func settleEncryption(_ pool: DatabasePool, path: String, cipher: DataCipher?, converting: Bool) throws(StoreError) -> DataCipher? {
         do {
             return try pool.write { db -> DataCipher? in
                 let state = try encryptionState(db)
@@ -111,6 +132,11 @@ public final class SQLiteStore: Store {
                         SELECT EXISTS (SELECT 1 FROM documents) OR EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM answers)
                             OR EXISTS (SELECT 1 FROM cache_entries) OR EXISTS (SELECT 1 FROM feedback)
                         """) ?? false
+                    if holdsText, converting {
+                        try db.execute(sql: "UPDATE data_encryption SET state = 'encrypting', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+                        cipher.acceptsPlaintext = true
+                        return cipher
+                    }
                     guard !holdsText else {
                         throw StoreError.encryption("""
                             \(path) holds plaintext data and SPOTTER_ENCRYPTION_KEY is set: run `spotter encrypt` to encrypt it in place \
@@ -138,6 +164,10 @@ public final class SQLiteStore: Store {
                             """)
                     }
                     cipher.acceptsPlaintext = mode == .encrypting
+                    // A rotation: from here on the store is (being) sealed under the new key; the old one still opens.
+                    if converting, keyID != cipher.current.id {
+                        try db.execute(sql: "UPDATE data_encryption SET key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+                    }
                     return cipher
                 }
             }

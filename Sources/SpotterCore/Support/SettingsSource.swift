@@ -5,12 +5,13 @@ import Foundation
 /// `--config FILE`, by ``SpotterConfiguration/load(file:environment:knownNames:)``, which keeps Spotter's own
 /// strict file check: an unknown name is an error naming its line).
 ///
-/// The API keys are marked secret, so the reader's access reports never show them. A value that is empty or only
+/// The API keys, secrets and data keys are marked secret, so the reader's access reports never show them. A value that is empty or only
 /// spaces counts as unset.
 struct SettingsSource: Sendable {
     private let reader: ConfigReader
 
-    static let secretNames: Set<String> = ["SPOTTER_LLM_API_KEY", "SPOTTER_LLM_FALLBACK_API_KEY"]
+    static let secretNames: Set<String> = ["SPOTTER_LLM_API_KEY", "SPOTTER_LLM_FALLBACK_API_KEY", "SPOTTER_SECRET", "SPOTTER_JWT_HS256_SECRET",
+                                           "SPOTTER_ENCRYPTION_KEY", "SPOTTER_ENCRYPTION_PREVIOUS_KEY"]
 
     init(_ environment: [String: String]) {
         reader = ConfigReader(provider: EnvironmentVariablesProvider(

@@ -185,8 +185,22 @@ extension Spotter {
     /// Opens (creating if needed) the store the configuration names and brings its schema up to date: the one place
     /// that chooses the backend. Commands that need the store but not the embedder (cache, answers, index roles)
     /// open it here too.
+    /// The cipher the configuration's keys make: the data key, with the previous one during a rotation.
+    public static func cipher(_ configuration: SpotterConfiguration) -> DataCipher? {
+        configuration.encryptionKey.map { DataCipher(current: $0, previous: configuration.previousEncryptionKey.map { [$0] } ?? []) }
+    }
+
+    /// Seals the configuration's store in place under its data key: a plaintext store (`spotter encrypt`), or one
+    /// sealed under the previous key (`spotter keys rotate-data-key`); resumable. Returns the state it found.
+    @discardableResult
+    public static func sealStore(_ configuration: SpotterConfiguration, batch: Int,
+                                 progress: @Sendable (EncryptionProgress) -> Void) throws(StoreError) -> EncryptionState {
+        guard let cipher = cipher(configuration) else { throw .encryption("no data key is configured (SPOTTER_ENCRYPTION_KEY)") }
+        return try SQLiteStore.sealAll(directory: configuration.dataDirectory, cipher: cipher, batch: batch, progress: progress)
+    }
+
     public static func openStore(_ configuration: SpotterConfiguration) throws(StoreError) -> any SpotterStore {
-        try SQLiteStore(directory: configuration.dataDirectory, cipher: configuration.encryptionKey.map { DataCipher(current: $0) })
+        try SQLiteStore(directory: configuration.dataDirectory, cipher: cipher(configuration))
     }
 
     /// The questions answered "not covered" since `since`, grouped by topic (`spotter drift gaps`, `GET /admin/drift/gaps`).

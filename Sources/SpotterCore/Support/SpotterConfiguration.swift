@@ -67,6 +67,9 @@ public struct SpotterConfiguration: Sendable {
     /// `SPOTTER_ENCRYPTION_KEY` (base64 of 32 bytes) or `SPOTTER_ENCRYPTION_KEY_FILE`: the data key the store's text
     /// is sealed with (AES-256-GCM); nil: plaintext. Never logged.
     public var encryptionKey: DataKey? = nil
+    /// `SPOTTER_ENCRYPTION_PREVIOUS_KEY` or `_FILE`: during a rotation, the key the store was sealed under, still
+    /// read until `spotter keys rotate-data-key` has resealed everything under `SPOTTER_ENCRYPTION_KEY`.
+    public var previousEncryptionKey: DataKey? = nil
 
     /// Where the dense index files live: beside the SQLite store.
     public var indexDirectory: URL { dataDirectory.appendingPathComponent("indexes", isDirectory: true) }
@@ -263,21 +266,10 @@ public struct SpotterConfiguration: Sendable {
             configuration.corsOrigins = origins
         }
         if let seconds = try number("SPOTTER_IDLE_TIMEOUT", 1...3600) { configuration.idleTimeout = seconds }
-        switch (value("SPOTTER_ENCRYPTION_KEY"), value("SPOTTER_ENCRYPTION_KEY_FILE")) {
-        case (nil, nil): break
-        case (_?, _?): throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", "(set)", expected: "either SPOTTER_ENCRYPTION_KEY or SPOTTER_ENCRYPTION_KEY_FILE, not both")
-        case (let text?, nil):
-            // The value itself never goes into a message.
-            do { configuration.encryptionKey = try DataKey(base64: text) } catch {
-                throw .invalid("SPOTTER_ENCRYPTION_KEY", "(\(text.utf8.count) characters)", expected: "base64 of 32 bytes; the value \(error.description)")
-            }
-        case (nil, let path?):
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", path, expected: "a readable file holding the base64 of 32 bytes")
-            }
-            do { configuration.encryptionKey = try DataKey(base64: String(decoding: data, as: UTF8.self)) } catch {
-                throw .invalid("SPOTTER_ENCRYPTION_KEY_FILE", path, expected: "a file holding the base64 of 32 bytes; it \(error.description)")
-            }
+        configuration.encryptionKey = try dataKey("SPOTTER_ENCRYPTION_KEY", source)
+        configuration.previousEncryptionKey = try dataKey("SPOTTER_ENCRYPTION_PREVIOUS_KEY", source)
+        if configuration.previousEncryptionKey != nil, configuration.encryptionKey == nil {
+            throw .invalid("SPOTTER_ENCRYPTION_PREVIOUS_KEY", "(set)", expected: "to be given with SPOTTER_ENCRYPTION_KEY, the key it is rotated to")
         }
         switch (value("SPOTTER_TLS_CERT"), value("SPOTTER_TLS_KEY")) {
         case (nil, nil): break
@@ -287,6 +279,25 @@ public struct SpotterConfiguration: Sendable {
         }
         configuration.languageModel = try LanguageModelConfiguration.fromEnvironment(environment)
         return configuration
+    }
+
+    /// A data key from `NAME` (base64) or `NAME_FILE` (a file holding it); the value itself never goes into a message.
+    static func dataKey(_ name: String, _ source: SettingsSource) throws(ConfigurationError) -> DataKey? {
+        switch (source.text(name), source.text(name + "_FILE")) {
+        case (nil, nil): return nil
+        case (_?, _?): throw .invalid(name + "_FILE", "(set)", expected: "either \(name) or \(name)_FILE, not both")
+        case (let text?, nil):
+            do { return try DataKey(base64: text) } catch {
+                throw .invalid(name, "(\(text.utf8.count) characters)", expected: "base64 of 32 bytes; the value \(error.description)")
+            }
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw .invalid(name + "_FILE", path, expected: "a readable file holding the base64 of 32 bytes")
+            }
+            do { return try DataKey(base64: String(decoding: data, as: UTF8.self)) } catch {
+                throw .invalid(name + "_FILE", path, expected: "a file holding the base64 of 32 bytes; it \(error.description)")
+            }
+        }
     }
 
     /// `https://app.example.com` or `http://localhost:3000`: what a browser sends as `Origin`.
@@ -334,7 +345,7 @@ public struct SpotterConfiguration: Sendable {
         "SPOTTER_JWT_HS256_SECRET", "SPOTTER_JWT_JWKS_FILE", "SPOTTER_JWT_ISSUER", "SPOTTER_JWT_AUDIENCE", "SPOTTER_JWT_LEEWAY",
         "SPOTTER_JWT_TENANT_CLAIM", "SPOTTER_JWT_USER_CLAIM", "SPOTTER_JWT_GROUPS_CLAIM", "SPOTTER_JWT_SCOPES_CLAIM",
         "SPOTTER_CORS_ORIGINS", "SPOTTER_IDLE_TIMEOUT", "SPOTTER_TLS_CERT", "SPOTTER_TLS_KEY",
-        "SPOTTER_ENCRYPTION_KEY", "SPOTTER_ENCRYPTION_KEY_FILE",
+        "SPOTTER_ENCRYPTION_KEY", "SPOTTER_ENCRYPTION_KEY_FILE", "SPOTTER_ENCRYPTION_PREVIOUS_KEY", "SPOTTER_ENCRYPTION_PREVIOUS_KEY_FILE",
     ]
 
     /// The settings of a config file (`KEY=value` lines, `#` comments, optional quotes) under the environment:
