@@ -133,6 +133,10 @@ public struct IngestService: Sendable {
             }
         }
         try await flush(&pending, into: knowledgeBase, options: options, summary: &summary, progress: progress)
+        // Replaced text leaves nothing behind in the keyword index: one compaction per run, not per document.
+        if summary.updated > 0 {
+            do { try store.compactKeywordIndex(of: knowledgeBase) } catch { throw .store(error) }
+        }
         summary.seconds = (ContinuousClock.now - started).inSeconds
         return summary
     }

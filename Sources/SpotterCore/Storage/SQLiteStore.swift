@@ -312,9 +312,14 @@ public final class SQLiteStore: Store {
             try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
             try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id, sealer: sealer)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
+            try KeywordIndex.compact(db, knowledgeBaseID: knowledgeBase.id)
             try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
             return true
         }
+    }
+
+    public func compactKeywordIndex(of knowledgeBase: KnowledgeBase) throws(StoreError) {
+        try write("compact the keyword index of \(knowledgeBase.name)") { db in try KeywordIndex.compact(db, knowledgeBaseID: knowledgeBase.id) }
     }
 
     public func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary] {

@@ -442,6 +442,13 @@ enum KeywordIndex {
             """)
     }
 
+    /// Merges the index into one segment (FTS5 `optimize`), dropping what deleted chunks left (SQLite 3.40 has no
+    /// FTS5 `secure-delete` option).
+    static func compact(_ db: Database, knowledgeBaseID: Int64) throws {
+        let table = table(knowledgeBaseID)
+        try db.execute(sql: "INSERT INTO \(table)(\(table)) VALUES ('optimize')")
+    }
+
     static func insert(_ db: Database, knowledgeBaseID: Int64, chunkID: Int64, text: String) throws {
         try db.cachedStatement(sql: "INSERT INTO \(table(knowledgeBaseID))(rowid, contextual_text) VALUES (?, ?)")
             .execute(arguments: [chunkID, text])

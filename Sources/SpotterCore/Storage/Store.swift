@@ -28,6 +28,9 @@ public protocol Store: Sendable {
     /// with this id.
     @discardableResult
     func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool
+    /// Rewrites a knowledge base's keyword index without the entries of replaced or deleted chunks, which it
+    /// otherwise keeps (marked deleted) until its segments merge; with `secure_delete` the freed pages are zeroed.
+    func compactKeywordIndex(of knowledgeBase: KnowledgeBase) throws(StoreError)
     /// The documents of a knowledge base with their chunk counts, ordered by source.
     func documents(in knowledgeBase: KnowledgeBase) throws(StoreError) -> [DocumentSummary]
     /// One of the tenant's documents by id (another tenant's is nil, as an unknown one).

@@ -91,6 +91,28 @@ struct EncryptionAtRestTests {
         #expect(try Self.files(under: directory, containing: DataCipher.prefix + key.id) != [])
     }
 
+    /// Even unencrypted, deleted and replaced text leaves no copy in the file: `secure_delete` zeroes freed space,
+    /// the keyword index is compacted, and closing empties the write-ahead log.
+    @Test func deletedAndReplacedTextLeavesNoCopyInAPlaintextStore() async throws {
+        let directory = try TestEnvironment.temporaryDirectory("plain-deletion")
+        let sources = try TestEnvironment.temporaryDirectory("plain-deletion-sources")
+        let (gone, replaced, kept) = (Self.uniqueWords(1)[0], Self.uniqueWords(1)[0], Self.uniqueWords(1)[0])
+        try TestEnvironment.write(["a.md": "# Drill\n\nThe \(gone) drill for rest days.\n", "b.md": "# Plan\n\nThe \(replaced) plan.\n"], under: sources)
+        let spotter = try Self.spotter(directory, key: nil)
+        _ = try await spotter.ingest.ingest(paths: [sources.path], options: IngestOptions(knowledgeBase: "default"))
+        try TestEnvironment.write(["b.md": "# Plan\n\nThe \(kept) plan.\n"], under: sources)
+        try FileManager.default.removeItem(at: sources.appendingPathComponent("a.md"))
+        let summary = try await spotter.ingest.ingest(paths: [sources.path], options: IngestOptions(knowledgeBase: "default"))
+        #expect(summary.updated == 1)
+        let knowledgeBase = try #require(try spotter.store.knowledgeBase(named: "default", tenant: "default", create: false))
+        let doomed = try #require(try spotter.store.documents(in: knowledgeBase).first { $0.title == "Drill" })
+        #expect(try spotter.ingest.deleteDocument(id: doomed.id, tenant: "default"))
+        await spotter.shutdown()
+        #expect(try Self.files(under: directory, containing: gone) == [], "a deleted document's word")
+        #expect(try Self.files(under: directory, containing: replaced) == [], "a replaced document's old word")
+        #expect(try Self.files(under: directory, containing: kept) != [], "the current text is stored")
+    }
+
     @Test func anEncryptedStoreNeedsItsKeyAndAPlaintextOneIsNotTakenOver() async throws {
         let directory = try TestEnvironment.temporaryDirectory("encrypted-keys")
         let key = try Self.randomKey()
