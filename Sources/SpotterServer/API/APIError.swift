@@ -42,7 +42,7 @@ extension APIError {
     init?(mapping error: any Error) {
         switch error {
         case let error as APIError: self = error
-        case let error as StoreError: self = .unavailable(error)
+        case let error as StoreError: self = .from(error)
         case let error as SearchError: self = .from(error)
         case let error as AnswerError: self = .from(error)
         case let error as FeedbackError: self = .from(error)
@@ -53,12 +53,20 @@ extension APIError {
         }
     }
 
+    /// A store that cannot answer is unavailable (503, retry); a record that fails its integrity check is a 500
+    /// naming the record (it stays damaged until restored), and the rest of the store keeps answering.
+    static func from(_ error: StoreError) -> APIError {
+        if case .integrity = error { return APIError(.internalServerError, code: "data_integrity", message: error.description) }
+        return unavailable(error)
+    }
+
     static func from(_ error: SearchError) -> APIError {
         switch error {
         case .unknownKnowledgeBase: APIError(.notFound, code: "unknown_knowledge_base", message: error.description)
         case .invalidK, .invalidFilter, .invalidAlpha, .invalidMMR: badParameter(error.description)
         case .queryTooLong: APIError(.contentTooLarge, code: "query_too_long", message: error.description)
-        case .embeddingFailed, .store, .index: unavailable(error)
+        case .store(let store): from(store)
+        case .embeddingFailed, .index: unavailable(error)
         }
     }
 
@@ -69,7 +77,7 @@ extension APIError {
         case .unknownAssistant: APIError(.notFound, code: "unknown_assistant", message: error.description)
         case .search(let searchError): from(searchError)
         case .generation: APIError(.badGateway, code: "upstream_failed", message: error.description)
-        case .store: unavailable(error)
+        case .store(let store): from(store)
         case .cancelled: APIError(.serviceUnavailable, code: "cancelled", message: error.description)
         case .budgetExhausted: budgetExhausted(error.description)
         }
@@ -94,7 +102,7 @@ extension APIError {
         switch error {
         case .unknownAnswer: APIError(.notFound, code: "unknown_answer", message: error.description)
         case .invalid(let field, let reason): APIError.invalidField(field, reason)
-        case .store: unavailable(error)
+        case .store(let store): from(store)
         }
     }
 
