@@ -7,9 +7,7 @@ import Testing
 @Suite("audit commands")
 struct AuditCommandTests {
     func spotter(_ arguments: [String], data: URL) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path],
-                              environment: ["SPOTTER_LOG_LEVEL": "error", "SPOTTER_SECRET": String(repeating: "c", count: 40)])
+        try ProcessRunner.spotter(arguments, data: data, environment: ["SPOTTER_LOG_LEVEL": "error", "SPOTTER_SECRET": String(repeating: "c", count: 40)])
     }
 
     @Test func theCLIsChangesAreRecordedAndATamperedEntryIsNamed() throws {

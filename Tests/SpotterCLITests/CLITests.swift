@@ -7,8 +7,7 @@ import Testing
 @Suite("CLI")
 struct CLITests {
     func spotter(_ arguments: [String], data: URL) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path])
+        try ProcessRunner.spotter(arguments, data: data)
     }
 
     @Test func ingestSearchListAndRemove() throws {

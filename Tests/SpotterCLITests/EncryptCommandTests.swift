@@ -12,9 +12,7 @@ struct EncryptCommandTests {
     static let newKey = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
 
     func spotter(_ arguments: [String], data: URL, key: String? = nil, previous: String? = nil) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path],
-                              environment: Self.environment(key: key, previous: previous))
+        try ProcessRunner.spotter(arguments, data: data, environment: Self.environment(key: key, previous: previous))
     }
 
     static func environment(key: String?, previous: String? = nil) -> [String: String] {
@@ -24,15 +22,29 @@ struct EncryptCommandTests {
         return environment
     }
 
-    /// Starts `arguments` and kills it with SIGKILL once it has begun sealing the chunks.
-    func killHalfWay(_ arguments: [String], data: URL, key: String, previous: String? = nil) async throws -> String {
-        let process = try RunningProcess(TestEnvironment.spotterBinary, arguments + ["--batch", "1", "--data-dir", data.path,
-                                                                                     "--model-dir", TestEnvironment.modelDirectory.path],
-                                         environment: Self.environment(key: key, previous: previous))
-        #expect(await process.errorLine { $0.contains("sealing chunks.text") } != nil, "\(process.stderr)")
-        process.signal(SIGKILL)
-        #expect(await process.waitForExit(timeout: 20) != 0)
-        return process.stderr
+    /// Starts `arguments` and kills it with SIGKILL half-way. Its progress goes, a JSON line per row, into a pipe
+    /// nobody reads: once the pipe is full the command blocks between two transactions, wherever the machine's load
+    /// has it, so the kill always lands in the middle (never after the end, however slow the test is to react).
+    func killHalfWay(_ arguments: [String], data: URL, key: String, previous: String? = nil, once started: () throws -> Bool) async throws {
+        let process = Process()
+        process.executableURL = TestEnvironment.spotterBinary
+        process.arguments = arguments + ["--batch", "1", "--json", "--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path]
+        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment(key: key, previous: previous)) { $1 }
+        let unread = Pipe()
+        process.standardOutput = unread
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Started for real: the store says so. Then a moment for the pipe to fill.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try !started(), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(process.isRunning, "the command ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        withExtendedLifetime(unread) {}
     }
 
     static func keyID(_ data: URL) throws -> String {
@@ -64,8 +76,8 @@ struct EncryptCommandTests {
         #expect(ingested.status == 0, "\(ingested.stderr)")
         #expect(try spotter(["chat", "What is the \(marker) drill?", "--user", "erin"], data: data).status == 0)
 
-        let killed = try await killHalfWay(["encrypt"], data: data, key: Self.key)
-        #expect(try Self.state(of: data) == "encrypting", "the kill must land before the end: \(killed)")
+        try await killHalfWay(["encrypt"], data: data, key: Self.key) { try Self.state(of: data) == "encrypting" }
+        #expect(try Self.state(of: data) == "encrypting", "the kill must land before the end")
 
         let second = try spotter(["encrypt"], data: data, key: Self.key)
         #expect(second.status == 0, "\(second.stderr)")
@@ -82,8 +94,8 @@ struct EncryptCommandTests {
 
         // A rotation to a new key, killed half-way too, then finished: the old key alone no longer opens the store.
         let oldKeyID = try Self.keyID(data)
-        let rotating = try await killHalfWay(["keys", "rotate-data-key"], data: data, key: Self.newKey, previous: Self.key)
-        #expect(try Self.keyID(data) != oldKeyID, "the store names the new key from the start: \(rotating)")
+        try await killHalfWay(["keys", "rotate-data-key"], data: data, key: Self.newKey, previous: Self.key) { try Self.keyID(data) != oldKeyID }
+        #expect(try Self.keyID(data) != oldKeyID, "the store names the new key from the start")
         let midway = try spotter(["users", "export", "erin"], data: data, key: Self.newKey, previous: Self.key)
         #expect(midway.stdout.contains("What is the \(marker) drill?"), "both keys read a half-rotated store: \(midway.stderr)")
         let rotated = try spotter(["keys", "rotate-data-key"], data: data, key: Self.newKey, previous: Self.key)

@@ -8,8 +8,7 @@ struct EvalCommandTests {
     static let fixture = TestEnvironment.packageRoot.appendingPathComponent("Tests/Fixtures/beir-mini")
 
     func spotter(_ arguments: [String], data: URL) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path])
+        try ProcessRunner.spotter(arguments, data: data)
     }
 
     @Test func reportsEveryMetricPerModeAndWritesThePlot() throws {

@@ -7,9 +7,7 @@ import Testing
 @Suite("feedback commands")
 struct FeedbackCommandTests {
     func spotter(_ arguments: [String], data: URL) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path],
-                              environment: ["SPOTTER_LOG_LEVEL": "error"])
+        try ProcessRunner.spotter(arguments, data: data, environment: ["SPOTTER_LOG_LEVEL": "error"])
     }
 
     /// RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks.

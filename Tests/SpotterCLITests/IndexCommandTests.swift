@@ -7,9 +7,7 @@ import Testing
 @Suite("reindex and index commands")
 struct IndexCommandTests {
     func spotter(_ arguments: [String], data: URL) throws -> ProcessOutput {
-        try ProcessRunner.run(TestEnvironment.spotterBinary,
-                              arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path],
-                              environment: ["SPOTTER_LOG_LEVEL": "error"])
+        try ProcessRunner.spotter(arguments, data: data, environment: ["SPOTTER_LOG_LEVEL": "error"])
     }
 
     @Test func reindexPromoteAndRollBackThroughTheCLI() async throws {

@@ -41,6 +41,14 @@ public enum ProcessRunner {
     }
 }
 
+extension ProcessRunner {
+    /// Runs the `spotter` binary on the store in `data`, with the test model folder and `environment` added.
+    public static func spotter(_ arguments: [String], data: URL, environment: [String: String] = [:]) throws -> ProcessOutput {
+        try run(TestEnvironment.spotterBinary, arguments + ["--data-dir", data.path, "--model-dir", TestEnvironment.modelDirectory.path],
+                environment: environment)
+    }
+}
+
 /// A child process left running (a server), with its standard error readable line by line while it runs.
 public final class RunningProcess: @unchecked Sendable {
     private let process = Process()
