@@ -160,16 +160,22 @@ public struct RefreshService: Sendable {
         } catch {
             throw .store(error)
         }
+        var deleted = 0
         for document in documents where Self.belongs(document.sourceURI, to: source.path)
             && !present.contains(document.sourceURI) && !unreadable.contains(Self.file(of: document.sourceURI)) {
             do {
-                if try store.deleteDocument(id: document.id, tenant: knowledgeBase.tenant) {
-                    result.deleted += 1
+                // One compaction of the keyword index after the loop, not one per document.
+                if try store.deleteDocument(id: document.id, tenant: knowledgeBase.tenant, compactingIndex: false) {
+                    deleted += 1
                     progress(.deleted(sourceURI: document.sourceURI))
                 }
             } catch {
                 throw .store(error)
             }
+        }
+        result.deleted += deleted
+        if deleted > 0 {
+            do { try store.compactKeywordIndex(of: knowledgeBase) } catch { throw .store(error) }
         }
     }
 

@@ -87,14 +87,6 @@ public struct DataCipher: Sendable {
 
     public static func isSealed(_ stored: String) -> Bool { stored.utf8.starts(with: prefix.utf8) }
 
-    /// The key id a sealed value names; nil for plaintext.
-    public static func keyID(of stored: String) -> String? {
-        guard isSealed(stored) else { return nil }
-        let rest = stored.utf8.dropFirst(prefix.utf8.count)
-        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        return String(decoding: rest[rest.startIndex..<colon], as: UTF8.self)
-    }
-
     public func seal(_ text: String, _ place: String) -> String {
         // AES-GCM with a random nonce cannot fail for a valid key and nonce; the fallback is unreachable.
         guard let box = try? AES.GCM.seal(Array(text.utf8), using: current.sealing, nonce: AES.GCM.Nonce(),
@@ -125,12 +117,8 @@ public struct DataCipher: Sendable {
         return String(decoding: plain, as: UTF8.self)
     }
 
-    /// The keyword index's token for one normalised, stemmed term under key `keyID`: 16 characters of base64 of an
-    /// HMAC-SHA256, equal for equal terms, so that matching and BM25 work while no term is stored.
-    public func token(_ term: String, keyID: String) -> String? {
-        keys[keyID].map { Self.token(term, key: $0.tokens) }
-    }
-
+    /// The keyword index's token for one normalised, stemmed term: 16 characters of base64 of an HMAC-SHA256 under a
+    /// data key's token key, equal for equal terms, so that matching and BM25 work while no term is stored.
     static func token(_ term: String, key: SymmetricKey) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(term.utf8), using: key)
         return Data(code.prefix(12)).base64EncodedString()

@@ -2,7 +2,7 @@ import Crypto
 import GRDB
 
 /// The keyword index's tokenizer in an encrypted store: SQLite's own `porter unicode61 remove_diacritics 2` finds
-/// and stems the terms, and each term is replaced by its HMAC token (``DataCipher/token(_:keyID:)``), for documents
+/// and stems the terms, and each term is replaced by its HMAC token (``DataCipher/token(_:key:)``), for documents
 /// and queries alike. Equal terms give equal tokens, so BM25 ranks as over plain terms, while the index holds no term.
 ///
 /// Declared as `tokenize='spotter_hmac KEYID porter unicode61 remove_diacritics 2'`: the key id, never the key,

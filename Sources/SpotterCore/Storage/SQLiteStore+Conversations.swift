@@ -140,11 +140,7 @@ extension SQLiteStore: ConversationStore {
             try values.bind(messageID)
             try values.bind(sessionID)
             try values.bind(message.role.rawValue)
-            if let messageID {
-                try values.bind(sealer.seal(inRecord ? "" : message.content, FieldSealer.message(messageID)))
-            } else {
-                try values.bind(inRecord ? "" : message.content)
-            }
+            try values.bind(sealer.seal(inRecord ? "" : message.content, FieldSealer.message(messageID ?? 0)))
             try values.bind(message.answerID)
             if let messageID {
                 let citations = inRecord || message.citations.isEmpty ? "[]" : encodeJSON(message.citations)
@@ -230,13 +226,8 @@ extension SQLiteStore: ConversationStore {
         try values.bind(answer.knowledgeBase)
         try values.bind(answer.assistant)
         try values.bind(answer.promptVersion)
-        if sealer.isEncrypting {
-            try values.bind(sealer.seal(answer.question, FieldSealer.answer("question", answer.id)))
-            try values.bind(sealer.seal(answer.standaloneQuestion, FieldSealer.answer("standalone_question", answer.id)))
-        } else {
-            try values.bind(answer.question)
-            try values.bind(answer.standaloneQuestion)
-        }
+        try values.bind(sealer.seal(answer.question, FieldSealer.answer("question", answer.id)))
+        try values.bind(sealer.seal(answer.standaloneQuestion, FieldSealer.answer("standalone_question", answer.id)))
         try values.bind(answer.model)
         try values.bind(answer.grounded)
         try values.bind(answer.usage.promptTokens)

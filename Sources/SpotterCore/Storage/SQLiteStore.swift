@@ -33,7 +33,8 @@ public final class SQLiteStore: Store {
         try self.init(directory: directory, cipher: cipher, convertingToEncryption: false)
     }
 
-    /// With `convertingToEncryption` a plaintext store with data is marked as being encrypted (``encrypt(directory:cipher:batch:progress:)``).
+    /// With `convertingToEncryption` the store is marked for sealing under the cipher's key: a plaintext store with
+    /// data as being encrypted, a store under the previous key as rotated (``sealAll(directory:cipher:batch:progress:)``).
     init(directory: URL, cipher: DataCipher?, convertingToEncryption: Bool) throws(StoreError) {
         let path = directory.appendingPathComponent(Self.fileName).path
         self.path = path
@@ -64,12 +65,9 @@ public final class SQLiteStore: Store {
         } catch {
             throw .migrationFailed(reason: String(describing: error))
         }
-        do {
-            stateBeforeSealing = try pool.read { try Self.encryptionState($0) }
-        } catch {
-            throw .database(operation: "read the encryption state", reason: String(describing: error))
-        }
-        sealer = FieldSealer(cipher: try Self.settleEncryption(pool, path: path, cipher: cipher, converting: convertingToEncryption))
+        let settled = try Self.settleEncryption(pool, path: path, cipher: cipher, converting: convertingToEncryption)
+        sealer = FieldSealer(cipher: settled.cipher)
+        stateBeforeSealing = settled.found
         // Created with the database's permissions, as SQLite creates its -wal and -shm files: whoever may write the
         // database may move the signal.
         let permissions = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int).map { mode_t($0) }
@@ -119,62 +117,70 @@ public final class SQLiteStore: Store {
         return EncryptionState(mode: EncryptionState.Mode(rawValue: row?["state"] ?? "plaintext") ?? .plaintext, keyID: row?["key_id"])
     }
 
-    /// Checks the configured cipher against the store: the cipher the store will use (nil for plaintext).
-    private static func settleEncryption(_ pool: DatabasePool, path: String, cipher: DataCipher?, converting: Bool) throws(StoreError) -> DataCipher? {
+    /// Checks the configured cipher against the store: the cipher the store will use (nil for plaintext), and the
+    /// state the store was in.
+    private static func settleEncryption(_ pool: DatabasePool, path: String, cipher: DataCipher?,
+                                         converting: Bool) throws(StoreError) -> (cipher: DataCipher?, found: EncryptionState) {
         do {
-            return try pool.write { db -> DataCipher? in
+            return try pool.write { db -> (cipher: DataCipher?, found: EncryptionState) in
                 let state = try encryptionState(db)
-                switch (state.mode, cipher) {
-                case (.plaintext, nil):
-                    return nil
-                case (.plaintext, var cipher?):
-                    let holdsText = try Bool.fetchOne(db, sql: """
-                        SELECT EXISTS (SELECT 1 FROM documents) OR EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM answers)
-                            OR EXISTS (SELECT 1 FROM cache_entries) OR EXISTS (SELECT 1 FROM feedback)
-                        """) ?? false
-                    if holdsText, converting {
-                        try db.execute(sql: "UPDATE data_encryption SET state = 'encrypting', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
-                        cipher.acceptsPlaintext = true
-                        return cipher
-                    }
-                    guard !holdsText else {
-                        throw StoreError.encryption("""
-                            \(path) holds plaintext data and SPOTTER_ENCRYPTION_KEY is set: run `spotter encrypt` to encrypt it in place \
-                            (resumable), or unset the key to use it as it is
-                            """)
-                    }
-                    // Nothing to convert: the store is encrypted from here on, and its keyword indexes keyed.
-                    for id in try Int64.fetchAll(db, sql: "SELECT id FROM knowledge_bases") {
-                        try db.execute(sql: "DROP TABLE IF EXISTS \(KeywordIndex.table(id))")
-                        try KeywordIndex.create(db, knowledgeBaseID: id, tokenKeyID: cipher.current.id)
-                    }
-                    try db.execute(sql: "UPDATE data_encryption SET state = 'encrypted', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
-                    cipher.acceptsPlaintext = false
-                    return cipher
-                case (_, nil):
-                    throw StoreError.encryption("""
-                        \(path) is encrypted with data key \(state.keyID ?? "?"): set SPOTTER_ENCRYPTION_KEY or \
-                        SPOTTER_ENCRYPTION_KEY_FILE to that key
-                        """)
-                case (let mode, var cipher?):
-                    guard let keyID = state.keyID, cipher.knows(keyID) else {
-                        throw StoreError.encryption("""
-                            \(path) is encrypted with data key \(state.keyID ?? "?"), but the configured key is \(cipher.current.id): \
-                            set SPOTTER_ENCRYPTION_KEY (or SPOTTER_ENCRYPTION_KEY_FILE) to the store's key
-                            """)
-                    }
-                    cipher.acceptsPlaintext = mode == .encrypting
-                    // A rotation: from here on the store is (being) sealed under the new key; the old one still opens.
-                    if converting, keyID != cipher.current.id {
-                        try db.execute(sql: "UPDATE data_encryption SET key_id = ? WHERE id = 1", arguments: [cipher.current.id])
-                    }
-                    return cipher
-                }
+                return (try settle(db, state, cipher: cipher, converting: converting, path: path), state)
             }
         } catch let error as StoreError {
             throw error
         } catch {
             throw .database(operation: "read the encryption state", reason: String(describing: error))
+        }
+    }
+
+    /// What the configured cipher means for a store in `state`; may mark the store (``settleEncryption``).
+    private static func settle(_ db: Database, _ state: EncryptionState, cipher: DataCipher?, converting: Bool,
+                               path: String) throws -> DataCipher? {
+        switch (state.mode, cipher) {
+        case (.plaintext, nil):
+            return nil
+        case (.plaintext, var cipher?):
+            let holdsText = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM documents) OR EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM answers)
+                    OR EXISTS (SELECT 1 FROM cache_entries) OR EXISTS (SELECT 1 FROM feedback)
+                """) ?? false
+            if holdsText, converting {
+                try db.execute(sql: "UPDATE data_encryption SET state = 'encrypting', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+                cipher.acceptsPlaintext = true
+                return cipher
+            }
+            guard !holdsText else {
+                throw StoreError.encryption("""
+                    \(path) holds plaintext data and SPOTTER_ENCRYPTION_KEY is set: run `spotter encrypt` to encrypt it in place \
+                    (resumable), or unset the key to use it as it is
+                    """)
+            }
+            // Nothing to convert: the store is encrypted from here on, and its keyword indexes keyed.
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM knowledge_bases") {
+                try db.execute(sql: "DROP TABLE IF EXISTS \(KeywordIndex.table(id))")
+                try KeywordIndex.create(db, knowledgeBaseID: id, tokenKeyID: cipher.current.id)
+            }
+            try db.execute(sql: "UPDATE data_encryption SET state = 'encrypted', key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+            cipher.acceptsPlaintext = false
+            return cipher
+        case (_, nil):
+            throw StoreError.encryption("""
+                \(path) is encrypted with data key \(state.keyID ?? "?"): set SPOTTER_ENCRYPTION_KEY or \
+                SPOTTER_ENCRYPTION_KEY_FILE to that key
+                """)
+        case (let mode, var cipher?):
+            guard let keyID = state.keyID, cipher.knows(keyID) else {
+                throw StoreError.encryption("""
+                    \(path) is encrypted with data key \(state.keyID ?? "?"), but the configured key is \(cipher.current.id): \
+                    set SPOTTER_ENCRYPTION_KEY (or SPOTTER_ENCRYPTION_KEY_FILE) to the store's key
+                    """)
+            }
+            cipher.acceptsPlaintext = mode == .encrypting
+            // A rotation: from here on the store is (being) sealed under the new key; the old one still opens.
+            if converting, keyID != cipher.current.id {
+                try db.execute(sql: "UPDATE data_encryption SET key_id = ? WHERE id = 1", arguments: [cipher.current.id])
+            }
+            return cipher
         }
     }
 
@@ -302,7 +308,7 @@ public final class SQLiteStore: Store {
     }
 
     @discardableResult
-    public func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool {
+    public func deleteDocument(id: String, tenant: String, compactingIndex: Bool) throws(StoreError) -> Bool {
         try write("delete document \(id)") { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT k.id, k.tenant, k.name FROM documents d JOIN knowledge_bases k ON k.id = d.kb_id
@@ -312,7 +318,7 @@ public final class SQLiteStore: Store {
             try Self.dropCachedAnswers(db, documentID: id, knowledgeBase: knowledgeBase)
             try KeywordIndex.removeDocument(db, knowledgeBaseID: knowledgeBase.id, documentID: id, sealer: sealer)
             try db.execute(sql: "DELETE FROM documents WHERE id = ?", arguments: [id])
-            try KeywordIndex.compact(db, knowledgeBaseID: knowledgeBase.id)
+            if compactingIndex { try KeywordIndex.compact(db, knowledgeBaseID: knowledgeBase.id) }
             try Self.bumpGeneration(db, knowledgeBaseID: knowledgeBase.id)
             return true
         }

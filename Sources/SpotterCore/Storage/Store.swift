@@ -26,8 +26,10 @@ public protocol Store: Sendable {
     func replaceDocument(_ document: NewDocument, chunks: [NewChunk], in knowledgeBase: KnowledgeBase) throws(StoreError) -> String
     /// Deletes one of the tenant's documents (with its chunks and embeddings); false when the tenant has none
     /// with this id.
+    /// With `compactingIndex`, the knowledge base's keyword index is compacted too (``compactKeywordIndex(of:)``);
+    /// a caller deleting many compacts once after.
     @discardableResult
-    func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool
+    func deleteDocument(id: String, tenant: String, compactingIndex: Bool) throws(StoreError) -> Bool
     /// Rewrites a knowledge base's keyword index without the entries of replaced or deleted chunks, which it
     /// otherwise keeps (marked deleted) until its segments merge; with `secure_delete` the freed pages are zeroed.
     func compactKeywordIndex(of knowledgeBase: KnowledgeBase) throws(StoreError)
@@ -245,6 +247,14 @@ public struct ChunkDetail: Sendable, Equatable {
     /// The name the document's source is shown by (``DocumentSummary/sourceName``).
     public var sourceName: String
     public var metadata: [String: JSONValue]
+}
+
+extension Store {
+    /// Deletes one document and compacts its knowledge base's keyword index, so nothing of its text lingers.
+    @discardableResult
+    public func deleteDocument(id: String, tenant: String) throws(StoreError) -> Bool {
+        try deleteDocument(id: id, tenant: tenant, compactingIndex: true)
+    }
 }
 
 /// Why the store could not do what was asked.

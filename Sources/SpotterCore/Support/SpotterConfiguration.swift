@@ -398,12 +398,8 @@ public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The PEM files HTTPS is served with (`SPOTTER_TLS_CERT`, `SPOTTER_TLS_KEY`).
+@MemberwiseInit
 public struct TLSFiles: Sendable, Equatable {
     public var certificate: URL
     public var privateKey: URL
-
-    public init(certificate: URL, privateKey: URL) {
-        self.certificate = certificate
-        self.privateKey = privateKey
-    }
 }
